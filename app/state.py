@@ -1,0 +1,12 @@
+"""Session-state keys: the one list of what each session remembers.
+
+Widget keys are prefixed per page (``kl_`` Kernel Lab, ``ar_`` Arithmetic, ``an_`` Architecture,
+``tr_`` Training, ``in_`` Inside the model) so pages never collide. Keys for things a user made
+and must not lose to one bad input (a custom kernel, a trained model) are named here.
+"""
+
+from __future__ import annotations
+
+# --- Kernel Lab ---
+KL_CUSTOM_KERNEL = "kl_custom_kernel"  # last valid custom kernel, np.ndarray (kh, kw)
+KL_UPLOAD_ERROR = "kl_upload_error"
