@@ -28,6 +28,9 @@ __all__ = [
     "PaddingMode",
     "conv_macs",
     "conv_params",
+    "batchnorm_params",
+    "dense_macs",
+    "dense_params",
     "effective_kernel",
     "explain_output_size",
     "full_padding",
@@ -270,3 +273,24 @@ def receptive_field(rf_in: int, jump_in: int, kernel: int, *, stride: int = 1, d
     eff = effective_kernel(kernel, dilation)
     _check_positive(stride, "stride")
     return rf_in + (eff - 1) * jump_in, jump_in * stride
+
+
+def dense_params(in_features: int, out_features: int, *, bias: bool = True) -> int:
+    """Learnable parameters of a dense (fully connected) layer: ``(n_in + 1) * n_out`` (no ``+1`` without bias)."""
+    return (in_features + int(bias)) * out_features
+
+
+def dense_macs(in_features: int, out_features: int) -> int:
+    """Multiply-accumulates of a dense layer on one vector: one ``n_in`` dot product per output unit."""
+    return in_features * out_features
+
+
+def batchnorm_params(channels: int) -> tuple[int, int]:
+    """Numbers a batch-norm layer stores per channel: ``(learned, running)``.
+
+    ``learned = 2 * C`` (scale gamma and shift beta, trained by gradient descent) and
+    ``running = 2 * C`` (running mean and variance, updated by averaging, not by gradients).
+    Keras counts the running ones as "non-trainable params"; PyTorch keeps them as buffers.
+    """
+    _check_positive(channels, "number of channels")
+    return 2 * channels, 2 * channels

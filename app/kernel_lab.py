@@ -1,0 +1,307 @@
+"""Kernel Lab glue: its typed settings, the widgets that build them, and cached filtering.
+
+The page (``pages/kernel_lab.py``) stays a thin script over these pieces; every number comes
+from :mod:`cnn_core`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from app import state
+from cnn_core import filters, images, kernels
+
+WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
+PADDING_CHOICES = ("same", "valid", "custom")
+PADDING_MODES = ("zeros", "reflect", "replicate")
+DISPLAY_CHOICES: dict[str, str] = {
+    "auto": "Automatic",
+    "clip": "Clip to 0–255",
+    "abs": "Absolute value",
+    "stretch": "Stretch min–max",
+    "signed": "Signed colours",
+}
+CUSTOM = "Custom…"
+
+
+@dataclass(frozen=True)
+class KernelLabConfig:
+    """Everything that decides what the Kernel Lab shows (and what its shareable link holds)."""
+
+    sample: str = "Cameraman"  # bundled photo, when no upload or camera picture is used
+    preset: str = "Sobel x"  # a name from cnn_core.kernels.PRESETS, or CUSTOM
+    color: Literal["gray", "rgb"] = "gray"  # filter the luminance or each RGB channel
+    stride: int = 1
+    padding: str = "same"  # "same", "valid" or "custom"
+    custom_padding: int = 1  # cells on every side when padding == "custom"
+    padding_mode: str = "zeros"  # what the padding cells hold
+    dilation: int = 1
+    display: str = "auto"  # how negative / out-of-range output values are shown
+
+    @property
+    def padding_spec(self) -> str | int:
+        return self.custom_padding if self.padding == "custom" else self.padding
+
+    def to_query(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items() if v != getattr(KernelLabConfig, k)}
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> KernelLabConfig:
+        """Read a config from URL parameters, ignoring anything malformed."""
+        cfg = cls()
+        for name, cast, ok in (
+            ("sample", str, lambda v: v in images.SAMPLES),
+            ("preset", str, lambda v: v in kernels.PRESETS or v == CUSTOM),
+            ("color", str, lambda v: v in ("gray", "rgb")),
+            ("stride", int, lambda v: 1 <= v <= 8),
+            ("padding", str, lambda v: v in PADDING_CHOICES),
+            ("custom_padding", int, lambda v: 0 <= v <= 10),
+            ("padding_mode", str, lambda v: v in PADDING_MODES),
+            ("dilation", int, lambda v: 1 <= v <= 5),
+            ("display", str, lambda v: v in DISPLAY_CHOICES),
+        ):
+            if name in params:
+                try:
+                    value = cast(params[name])
+                except ValueError:
+                    continue
+                if ok(value):
+                    cfg = replace(cfg, **{name: value})
+        return cfg
+
+
+def seed_widgets_from_url() -> None:
+    """On a session's first visit, preset the widgets from the link it was opened with."""
+    if st.session_state.get(state.KL_SEEDED):
+        return
+    st.session_state[state.KL_SEEDED] = True
+    cfg = KernelLabConfig.from_query(dict(st.query_params))
+    for name, value in asdict(cfg).items():
+        st.session_state[f"kl_{name}"] = value
+
+
+def publish_to_url(cfg: KernelLabConfig) -> None:
+    """Keep the address bar in step with the settings, so the view can be shared as a link."""
+    wanted = cfg.to_query()
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+# --- image sources -------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def decode(data: bytes, color: str) -> images.LoadedImage:
+    """Decode once per (file, colour mode); raises ImageError with a message to show."""
+    return images.load_image(data, mode="gray" if color == "gray" else "rgb")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def working_copy(data: bytes, color: str) -> np.ndarray:
+    """The display-sized copy the page filters live."""
+    return images.resize_to_fit(decode(data, color).pixels, WORKING_SIDE)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()[:12]
+
+
+# --- kernels -------------------------------------------------------------------------------
+
+
+def kernel_grid_frame(kernel: np.ndarray) -> pd.DataFrame:
+    """A kernel as a table of text cells for ``st.data_editor`` (text, so fractions can be typed)."""
+    return pd.DataFrame(
+        [[_cell_text(v) for v in row] for row in kernel],
+        columns=[f"c{j + 1}" for j in range(kernel.shape[1])],
+    )
+
+
+def _cell_text(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.6g}"
+
+
+def resize_kernel(kernel: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Grow with zeros or crop around the centre, keeping the kernel's middle in the middle."""
+    out = np.zeros((rows, cols))
+    kh, kw = kernel.shape
+    src_r0, dst_r0 = max(0, (kh - rows) // 2), max(0, (rows - kh) // 2)
+    src_c0, dst_c0 = max(0, (kw - cols) // 2), max(0, (cols - kw) // 2)
+    h, w = min(kh, rows), min(kw, cols)
+    out[dst_r0 : dst_r0 + h, dst_c0 : dst_c0 + w] = kernel[src_r0 : src_r0 + h, src_c0 : src_c0 + w]
+    return out
+
+
+def auto_display(kernel: np.ndarray, color: str) -> str:
+    """Kernels whose weights sum to about 1 keep brightness (clip); others respond with signs."""
+    if abs(float(kernel.sum()) - 1.0) < 0.05:
+        return "clip"
+    return "signed" if color == "gray" else "abs"
+
+
+DISPLAY_WHY = {
+    "clip": "Values below 0 show black and above 255 show white: right for blurs and sharpening, "
+    "whose weights sum to 1 and keep the brightness.",
+    "abs": "The strength of the response whatever its sign: an edge from dark to light and one from "
+    "light to dark both look bright.",
+    "stretch": "The smallest output value becomes black and the largest white, so even faint "
+    "responses become visible.",
+    "signed": "Zero is white, negative values blue and positive values orange (both darker the "
+    "stronger): the sign of the response stays visible. Colour-blind safe.",
+}
+
+
+# --- filtering -----------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def filtered(
+    data: bytes, color: str, kernel: tuple, partner: tuple | None, stride: int, padding, padding_mode: str, dilation: int
+) -> np.ndarray:
+    """Filter the working copy (cached on the file bytes and every setting)."""
+    return _apply(working_copy(data, color), kernel, partner, stride, padding, padding_mode, dilation)
+
+
+def full_resolution_png(
+    data: bytes, color: str, kernel: tuple, partner: tuple | None, stride: int, padding, padding_mode: str,
+    dilation: int, display: str,
+) -> bytes:
+    """The result on the full-resolution photo, as PNG bytes (made only when downloaded)."""
+    out = _apply(decode(data, color).pixels, kernel, partner, stride, padding, padding_mode, dilation)
+    return png_bytes(to_picture(out, display))
+
+
+def _apply(pixels, kernel, partner, stride, padding, padding_mode, dilation) -> np.ndarray:
+    k = np.array(kernel, dtype=np.float64)
+    kw = dict(stride=stride, padding=padding, padding_mode=padding_mode, dilation=dilation)
+    out = filters.apply_kernel(pixels, k, **kw)
+    if partner is not None:
+        out = np.hypot(out, filters.apply_kernel(pixels, np.array(partner, dtype=np.float64), **kw))
+    return out
+
+
+# Blue - white - orange: a diverging scale that stays readable for red-green colour blindness.
+_NEG = np.array([0.0, 0.447, 0.698], dtype=np.float32)  # Okabe-Ito blue
+_POS = np.array([0.835, 0.369, 0.0], dtype=np.float32)  # Okabe-Ito vermillion
+
+
+def to_picture(values: np.ndarray, display: str) -> np.ndarray:
+    """Filter output -> uint8 picture (H, W) or (H, W, 3) as the chosen display mode draws it."""
+    if display == "signed" and values.ndim == 2:
+        top = float(np.abs(values).max()) or 1.0
+        t = (values / top)[..., None].astype(np.float32)  # -1 .. 1
+        white = np.ones(3, dtype=np.float32)
+        rgb = np.where(t < 0, white + (-t) * (_NEG - white), white + t * (_POS - white))
+        return images.to_uint8(rgb)
+    return images.to_uint8(images.display_range(values, "abs" if display == "signed" else display))
+
+
+def png_bytes(picture: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(picture).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+# --- widgets ---------------------------------------------------------------------------------
+
+
+def image_source_widget() -> tuple[bytes, str]:
+    """Sample / upload / camera; returns (file bytes, label). Bad uploads fall back to the sample."""
+    source = st.radio("Image", ["Sample photo", "Upload", "Camera"], horizontal=True, key="kl_source")
+    sample = st.selectbox("Sample photo", list(images.SAMPLES), key="kl_sample", disabled=source != "Sample photo")
+    fallback = images.sample_bytes(sample), sample
+    if source == "Upload":
+        up = st.file_uploader(
+            "Upload an image (PNG, JPEG, WebP, BMP, GIF, TIFF; up to 20 MB)",
+            type=["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"],
+            key="kl_upload",
+        )
+        if up is None:
+            st.caption("No file yet: showing the sample photo.")
+            return fallback
+        if up.size > images.MAX_BYTES:  # the browser's check can be bypassed; this one cannot
+            st.error(f"{up.name} is {up.size / 1e6:.1f} MB; ConvLab accepts images up to {images.MAX_BYTES / 1e6:.0f} MB.")
+            return fallback
+        return up.getvalue(), up.name
+    if source == "Camera":
+        shot = st.camera_input("Take a picture", key="kl_camera")
+        if shot is None:
+            st.caption("No picture yet: showing the sample photo.")
+            return fallback
+        return shot.getvalue(), "camera picture"
+    return fallback
+
+
+def _reset_grid(base: np.ndarray) -> None:
+    st.session_state[state.KL_GRID_BASE] = base
+    st.session_state[state.KL_GRID_VERSION] = st.session_state.get(state.KL_GRID_VERSION, 0) + 1
+
+
+def _on_start_from() -> None:
+    base = kernels.PRESETS[st.session_state["kl_start_from"]].kernel.copy()
+    st.session_state["kl_rows"], st.session_state["kl_cols"] = base.shape
+    _reset_grid(base)
+
+
+def _on_resize() -> None:
+    last = st.session_state.get(state.KL_CUSTOM_KERNEL, kernels.PRESETS["Identity"].kernel)
+    _reset_grid(resize_kernel(last, st.session_state["kl_rows"], st.session_state["kl_cols"]))
+
+
+def _on_paste() -> None:
+    text = st.session_state.get("kl_paste", "")
+    rows = [r for r in (line.replace(",", " ").split() for line in text.strip().splitlines()) if r]
+    try:
+        k = kernels.parse_kernel(rows)
+    except ValueError as err:
+        st.session_state[state.KL_PASTE_ERROR] = str(err)
+        return
+    st.session_state[state.KL_PASTE_ERROR] = None
+    st.session_state[state.KL_CUSTOM_KERNEL] = k
+    st.session_state["kl_rows"], st.session_state["kl_cols"] = k.shape
+    _reset_grid(k)
+
+
+def custom_kernel_widget() -> np.ndarray:
+    """The editable grid (1x1 to 9x9); bad cells are refused and the last good kernel is kept."""
+    if state.KL_GRID_BASE not in st.session_state:
+        base = kernels.PRESETS["Sharpen"].kernel.copy()
+        st.session_state[state.KL_CUSTOM_KERNEL] = base
+        st.session_state.setdefault("kl_rows", base.shape[0])
+        st.session_state.setdefault("kl_cols", base.shape[1])
+        _reset_grid(base)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    c1.selectbox("Start from", list(kernels.PRESETS), index=None, placeholder="a preset…", key="kl_start_from",
+                 on_change=_on_start_from)
+    c2.number_input("Rows", 1, kernels.MAX_KERNEL_SIDE, key="kl_rows", on_change=_on_resize)
+    c3.number_input("Columns", 1, kernels.MAX_KERNEL_SIDE, key="kl_cols", on_change=_on_resize)
+    st.caption("Type numbers or fractions such as 1/9 in the cells.")
+    edited = st.data_editor(
+        kernel_grid_frame(st.session_state[state.KL_GRID_BASE]),
+        key=f"kl_grid_{st.session_state[state.KL_GRID_VERSION]}",
+        hide_index=True,
+    )
+    try:
+        st.session_state[state.KL_CUSTOM_KERNEL] = kernels.parse_kernel(edited.values.tolist())
+    except ValueError as err:
+        st.error(f"{err} Using the last valid kernel until then.", icon=":material/error:")
+    with st.expander("Paste a kernel as text"):
+        st.text_area("One row per line, numbers separated by spaces or commas", key="kl_paste",
+                     placeholder="1 0 -1\n1 0 -1\n1 0 -1")
+        st.button("Use this kernel", key="kl_paste_apply", on_click=_on_paste)
+        if st.session_state.get(state.KL_PASTE_ERROR):
+            st.error(st.session_state[state.KL_PASTE_ERROR], icon=":material/error:")
+    kernel = st.session_state[state.KL_CUSTOM_KERNEL]
+    if st.checkbox("Normalise (scale so the weights sum to 1)", key="kl_normalise"):
+        if abs(kernel.sum()) < 1e-12:
+            st.caption("These weights sum to 0, so they cannot be normalised; used as they are.")
+        kernel = kernels.normalise(kernel)
+    return kernel

@@ -1,0 +1,31 @@
+"""Home: what ConvLab is and the learning path through its pages."""
+
+import streamlit as st
+
+from app.layout import PATH
+
+st.title("ConvLab")
+st.markdown(
+    "#### Learn how convolutional neural networks work by seeing and touching every step.\n"
+    "Follow the path from a single kernel on a photo to a trained network you can look inside. "
+    "Every number on every page is computed live, by the same code you can import in a notebook "
+    "(`import cnn_core`)."
+)
+
+st.subheader("The path")
+cols = st.columns(len(PATH))
+for i, (col, (title, target, what)) in enumerate(zip(cols, PATH, strict=True), start=1):
+    with col.container(border=True, height="stretch"):
+        st.markdown(f"**{i}. {title}**")
+        st.caption(what)
+        st.page_link(target, label=f"Open {title}", icon=":material/arrow_forward:")
+
+st.subheader("How to use it")
+st.markdown(
+    "- **Studying alone:** go through the pages in order; each one starts with a short explanation and "
+    "sensible defaults, so you can change one thing at a time and watch what happens.\n"
+    "- **In a classroom:** every page keeps its settings in the address bar. Copy the link to share the "
+    "exact kernel, step or network you are showing.\n"
+    "- **On a shared server:** each student's work (their custom kernels, their trained model) stays in "
+    "their own browser session."
+)

@@ -1,0 +1,155 @@
+"""Safe decoding of untrusted uploads: every bad-input case of DESIGN.md that concerns images."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnn_core import images
+from cnn_core.images import ImageError, load_image
+
+
+def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares huge dimensions but carries almost no data (a decompression bomb's header)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"])
+def test_every_accepted_format_decodes(fmt):
+    rgb = Image.fromarray(np.full((6, 9, 3), (200, 100, 50), np.uint8))
+    out = load_image(encode(rgb, fmt), mode="rgb")
+    assert out.pixels.shape == (6, 9, 3) and out.pixels.dtype == np.float32
+    assert out.pixels.min() >= 0 and out.pixels.max() <= 1
+
+
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (b"", "empty"),
+        (b"%PDF-1.4 this is not a picture", "not an image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not an image|damaged"),
+    ],
+)
+def test_non_images_and_empty_files_are_refused(data, words):
+    with pytest.raises(ImageError, match=words):
+        load_image(data)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_truncated_files_are_refused(fmt):
+    noisy = Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    data = encode(noisy, fmt)
+    with pytest.raises(ImageError, match="damaged or cut short"):
+        load_image(data[: len(data) // 2])
+
+
+def test_corrupt_bytes_in_the_middle_are_refused():
+    data = bytearray(encode(Image.fromarray(np.zeros((32, 32), np.uint8))))
+    data[40:60] = b"\xff" * 20
+    with pytest.raises(ImageError):
+        load_image(bytes(data))
+
+
+def test_decompression_bomb_and_huge_dimensions_refused_before_decoding():
+    with pytest.raises(ImageError, match="megapixels|decompression bomb"):
+        load_image(png_header_only(10_000, 10_000))
+    with pytest.raises(ImageError, match="each side may be at most"):
+        load_image(png_header_only(30_000, 1))
+
+
+def test_oversized_file_refused():
+    with pytest.raises(ImageError, match="MB"):
+        load_image(b"\0" * 100, max_bytes=50)
+
+
+def test_16_bit_is_rescaled_not_clipped():
+    a = np.array([[0, 1000, 30000, 65535]], dtype=np.uint16)
+    out = load_image(encode(Image.fromarray(a)))
+    np.testing.assert_allclose(out.pixels, a / 65535, atol=1e-6)
+    assert out.is_gray and any("16-bit" in n for n in out.notes)
+
+
+def test_float_images_are_rescaled():
+    f = Image.fromarray(np.array([[-2.0, 0.0, 6.0]], dtype=np.float32))
+    out = load_image(encode(f, "TIFF"))
+    np.testing.assert_allclose(out.pixels, [[0, 0.25, 1]])
+
+
+def test_rgba_is_composited_on_white():
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    rgba[0, 0] = (255, 0, 0, 255)  # opaque red
+    rgba[0, 1] = (0, 0, 0, 0)  # fully transparent
+    rgba[1, 0] = (0, 0, 0, 128)  # half-transparent black
+    out = load_image(encode(Image.fromarray(rgba, "RGBA")))
+    np.testing.assert_allclose(out.pixels[0, 0], [1, 0, 0])
+    np.testing.assert_allclose(out.pixels[0, 1], [1, 1, 1])
+    np.testing.assert_allclose(out.pixels[1, 0], [127 / 255] * 3, atol=1e-3)
+    assert any("white" in n for n in out.notes)
+
+
+def test_palette_and_cmyk_become_rgb():
+    p = Image.new("P", (3, 3))
+    p.putpalette([0, 0, 0, 10, 200, 30] + [0] * 762)
+    p.putpixel((1, 1), 1)
+    out = load_image(encode(p))
+    np.testing.assert_allclose(out.pixels[1, 1], np.array([10, 200, 30]) / 255, atol=1e-6)
+    cmyk = load_image(encode(Image.new("CMYK", (2, 2), (0, 255, 255, 0)), "JPEG"))
+    assert cmyk.original_mode == "CMYK" and cmyk.pixels.shape == (2, 2, 3)
+    assert cmyk.pixels[0, 0, 0] > 0.9 and cmyk.pixels[0, 0, 1] < 0.2  # cyan+magenta-free -> red
+
+
+def test_exif_rotation_is_applied():
+    img = Image.fromarray(np.zeros((2, 4, 3), np.uint8))  # 4 wide, 2 tall
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees to be upright
+    out = load_image(encode(img, "JPEG", exif=exif))
+    assert out.pixels.shape[:2] == (4, 2)
+    assert any("EXIF" in n for n in out.notes)
+
+
+def test_animated_images_use_the_first_frame():
+    frames = [Image.new("RGB", (8, 8), c) for c in ((255, 0, 0), (0, 0, 255))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+    out = load_image(buf.getvalue(), mode="rgb")
+    assert out.pixels[0, 0, 0] > 0.9 and out.pixels[0, 0, 2] < 0.1
+    assert any("2 frames" in n for n in out.notes)
+
+
+def test_slivers_and_single_pixels_decode():
+    assert load_image(encode(Image.new("L", (1, 1), 255))).pixels.shape == (1, 1)
+    assert load_image(encode(Image.new("RGB", (500, 1)))).pixels.shape == (1, 500, 3)
+
+
+def test_gray_and_rgb_modes():
+    rgb = encode(Image.new("RGB", (2, 2), (255, 0, 0)))
+    assert load_image(rgb, mode="gray").pixels[0, 0] == pytest.approx(0.299, abs=1e-3)
+    assert load_image(encode(Image.new("L", (2, 2))), mode="rgb").pixels.shape == (2, 2, 3)
+
+
+def test_every_bundled_sample_loads():
+    for name in images.SAMPLES:
+        assert load_image(images.sample_bytes(name)).pixels.size > 0
+
+
+def test_working_copy_and_display_helpers():
+    big = np.random.default_rng(0).random((300, 1200, 3)).astype(np.float32)
+    small = images.resize_to_fit(big, 600)
+    assert small.shape == (150, 600, 3) and abs(small.mean() - big.mean()) < 0.01
+    v = np.array([-2.0, 0.0, 1.0, 4.0])
+    np.testing.assert_allclose(images.display_range(v, "clip"), [0, 0, 1, 1])
+    np.testing.assert_allclose(images.display_range(v, "abs"), [0.5, 0, 0.25, 1])
+    np.testing.assert_allclose(images.display_range(v, "stretch"), [0, 1 / 3, 0.5, 1])
+    np.testing.assert_allclose(images.display_range(v, "signed"), [0.25, 0.5, 0.625, 1])
