@@ -17,7 +17,7 @@ import streamlit as st
 from PIL import Image
 
 from app import state
-from cnn_core import filters, images, kernels
+from cnn_core import filters, geometry, images, kernels, pixel
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
 PADDING_CHOICES = ("same", "valid", "custom")
@@ -152,8 +152,7 @@ DISPLAY_WHY = {
     "whose weights sum to 1 and keep the brightness.",
     "abs": "The strength of the response whatever its sign: an edge from dark to light and one from "
     "light to dark both look bright.",
-    "stretch": "The smallest output value becomes black and the largest white, so even faint "
-    "responses become visible.",
+    "stretch": "The smallest output value becomes black and the largest white, so even faint responses become visible.",
     "signed": "Zero is white, negative values blue and positive values orange (both darker the "
     "stronger): the sign of the response stays visible. Colour-blind safe.",
 }
@@ -164,15 +163,29 @@ DISPLAY_WHY = {
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def filtered(
-    data: bytes, color: str, kernel: tuple, partner: tuple | None, stride: int, padding, padding_mode: str, dilation: int
+    data: bytes,
+    color: str,
+    kernel: tuple,
+    partner: tuple | None,
+    stride: int,
+    padding,
+    padding_mode: str,
+    dilation: int,
 ) -> np.ndarray:
     """Filter the working copy (cached on the file bytes and every setting)."""
     return _apply(working_copy(data, color), kernel, partner, stride, padding, padding_mode, dilation)
 
 
 def full_resolution_png(
-    data: bytes, color: str, kernel: tuple, partner: tuple | None, stride: int, padding, padding_mode: str,
-    dilation: int, display: str,
+    data: bytes,
+    color: str,
+    kernel: tuple,
+    partner: tuple | None,
+    stride: int,
+    padding,
+    padding_mode: str,
+    dilation: int,
+    display: str,
 ) -> bytes:
     """The result on the full-resolution photo, as PNG bytes (made only when downloaded)."""
     out = _apply(decode(data, color).pixels, kernel, partner, stride, padding, padding_mode, dilation)
@@ -196,8 +209,7 @@ _POS = np.array([0.835, 0.369, 0.0], dtype=np.float32)  # Okabe-Ito vermillion
 def to_picture(values: np.ndarray, display: str) -> np.ndarray:
     """Filter output -> uint8 picture (H, W) or (H, W, 3) as the chosen display mode draws it."""
     if display == "signed" and values.ndim == 2:
-        top = float(np.abs(values).max()) or 1.0
-        t = (values / top)[..., None].astype(np.float32)  # -1 .. 1
+        t = (images.display_range(values, "signed") * 2 - 1)[..., None]  # -1 .. 1
         white = np.ones(3, dtype=np.float32)
         rgb = np.where(t < 0, white + (-t) * (_NEG - white), white + t * (_POS - white))
         return images.to_uint8(rgb)
@@ -228,7 +240,9 @@ def image_source_widget() -> tuple[bytes, str]:
             st.caption("No file yet: showing the sample photo.")
             return fallback
         if up.size > images.MAX_BYTES:  # the browser's check can be bypassed; this one cannot
-            st.error(f"{up.name} is {up.size / 1e6:.1f} MB; ConvLab accepts images up to {images.MAX_BYTES / 1e6:.0f} MB.")
+            st.error(
+                f"{up.name} is {up.size / 1e6:.1f} MB; ConvLab accepts images up to {images.MAX_BYTES / 1e6:.0f} MB."
+            )
             return fallback
         return up.getvalue(), up.name
     if source == "Camera":
@@ -279,8 +293,14 @@ def custom_kernel_widget() -> np.ndarray:
         st.session_state.setdefault("kl_cols", base.shape[1])
         _reset_grid(base)
     c1, c2, c3 = st.columns([2, 1, 1])
-    c1.selectbox("Start from", list(kernels.PRESETS), index=None, placeholder="a preset…", key="kl_start_from",
-                 on_change=_on_start_from)
+    c1.selectbox(
+        "Start from",
+        list(kernels.PRESETS),
+        index=None,
+        placeholder="a preset…",
+        key="kl_start_from",
+        on_change=_on_start_from,
+    )
     c2.number_input("Rows", 1, kernels.MAX_KERNEL_SIDE, key="kl_rows", on_change=_on_resize)
     c3.number_input("Columns", 1, kernels.MAX_KERNEL_SIDE, key="kl_cols", on_change=_on_resize)
     st.caption("Type numbers or fractions such as 1/9 in the cells.")
@@ -294,8 +314,11 @@ def custom_kernel_widget() -> np.ndarray:
     except ValueError as err:
         st.error(f"{err} Using the last valid kernel until then.", icon=":material/error:")
     with st.expander("Paste a kernel as text"):
-        st.text_area("One row per line, numbers separated by spaces or commas", key="kl_paste",
-                     placeholder="1 0 -1\n1 0 -1\n1 0 -1")
+        st.text_area(
+            "One row per line, numbers separated by spaces or commas",
+            key="kl_paste",
+            placeholder="1 0 -1\n1 0 -1\n1 0 -1",
+        )
         st.button("Use this kernel", key="kl_paste_apply", on_click=_on_paste)
         if st.session_state.get(state.KL_PASTE_ERROR):
             st.error(st.session_state[state.KL_PASTE_ERROR], icon=":material/error:")
@@ -305,3 +328,45 @@ def custom_kernel_widget() -> np.ndarray:
             st.caption("These weights sum to 0, so they cannot be normalised; used as they are.")
         kernel = kernels.normalise(kernel)
     return kernel
+
+
+def mark_window(picture: np.ndarray, rows: tuple[int, ...], cols: tuple[int, ...]) -> np.ndarray:
+    """Outline, in orange, the input pixels under the kernel (clipped to the picture)."""
+    out = picture if picture.ndim == 3 else np.repeat(picture[..., None], 3, axis=2)
+    out = out.copy()
+    h, w = out.shape[:2]
+    r0, r1 = max(min(rows) - 1, 0), min(max(rows) + 1, h - 1)
+    c0, c1 = max(min(cols) - 1, 0), min(max(cols) + 1, w - 1)
+    colour = np.array([230, 159, 0], np.uint8)  # Okabe-Ito orange
+    for t in range(2):  # two pixels thick, drawn outside the window
+        out[max(r0 - t, 0), c0 : c1 + 1] = colour
+        out[min(r1 + t, h - 1), c0 : c1 + 1] = colour
+        out[r0 : r1 + 1, max(c0 - t, 0)] = colour
+        out[r0 : r1 + 1, min(c1 + t, w - 1)] = colour
+    return out
+
+
+def follow_click(
+    click: dict | None, shape: tuple[int, int], kernel_shape: tuple[int, int], cfg: KernelLabConfig
+) -> None:
+    """Move the inspected output pixel to a new click on the input, and keep it inside the output."""
+    h, w = shape
+    sizes = [
+        geometry.output_size(
+            n,
+            k,
+            stride=cfg.stride,
+            dilation=cfg.dilation,
+            padding=geometry.resolve_padding(cfg.padding_spec, n, k, stride=cfg.stride, dilation=cfg.dilation),
+        )
+        for n, k in zip(shape, kernel_shape, strict=True)
+    ]
+    if click and st.session_state.get(state.KL_LAST_CLICK) != click.get("unix_time"):
+        st.session_state[state.KL_LAST_CLICK] = click.get("unix_time")
+        r_in = int(click["y"] * h / max(click.get("height") or h, 1))
+        c_in = int(click["x"] * w / max(click.get("width") or w, 1))
+        st.session_state["kl_row"], st.session_state["kl_col"] = pixel.nearest_output_cell(
+            r_in, c_in, shape, kernel_shape, stride=cfg.stride, padding=cfg.padding_spec, dilation=cfg.dilation
+        )
+    for key, n in (("kl_row", sizes[0]), ("kl_col", sizes[1])):
+        st.session_state[key] = min(int(st.session_state.get(key, n // 2)), n - 1)

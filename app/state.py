@@ -13,4 +13,22 @@ KL_UPLOAD_ERROR = "kl_upload_error"
 KL_SEEDED = "kl_seeded"  # widgets were preset from the URL once this session
 KL_GRID_BASE = "kl_grid_base"  # the kernel the custom grid editor starts from
 KL_GRID_VERSION = "kl_grid_version"  # bumped when the grid is rebuilt (size or starting preset changed)
+KL_LAST_CLICK = "kl_last_click"  # time stamp of the last click on the input photo already followed
 KL_PASTE_ERROR = "kl_paste_error"  # message for a pasted kernel that could not be read
+
+# --- Architecture ---
+AN_MODEL_CONFIG = "an_model_config"  # last VALID cnn_core.models.ModelConfig built on the page (Training uses it)
+AN_LAYERS = "an_layers"  # the layer stack being edited: list of (uid, LayerSpec); may be invalid
+AN_NEXT_UID = "an_next_uid"  # counter giving each edited layer a stable widget-key id
+AN_NAME = "an_name"  # name of the network being edited (a preset's name until it is changed)
+AN_LINK_ERROR = "an_link_error"  # message for a shared link that could not be read
+
+# --- Arithmetic ---
+AR_CFG = "ar_cfg"  # the page's ArithmeticConfig: the source of truth the widgets are seeded from
+AR_SEEDED = "ar_seeded"  # the config was read from the URL once this session
+AR_PLAY = "ar_play"  # play/pause toggle
+AR_SPEED = "ar_speed"  # seconds per step while playing
+AR_STEP_SLIDER = "ar_step_slider"
+AR_ANSWERS = "ar_answers"  # quiz: the learner's typed grid, list[list[str]] per feature map
+AR_CHECKED = "ar_checked"  # quiz: answers have been checked
+AR_REVEAL = "ar_reveal"  # quiz: working revealed

@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -30,7 +30,7 @@ __all__ = [
     "to_uint8",
 ]
 
-MAX_BYTES = 20 * 1024 * 1024  # 20 MB per upload
+MAX_BYTES = 20_000_000  # 20 MB per upload
 MAX_PIXELS = 40_000_000  # refuse anything bigger than 40 megapixels before decoding
 MAX_SIDE = 20_000  # refuse absurd dimensions such as 1 x 10,000,000
 Image.init()
@@ -217,7 +217,9 @@ def resize_to_fit(pixels: np.ndarray, max_side: int) -> np.ndarray:
     else:
         out = np.stack(
             [
-                np.asarray(Image.fromarray(pixels[..., c].astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+                np.asarray(
+                    Image.fromarray(pixels[..., c].astype(np.float32), mode="F").resize(size, Image.Resampling.BOX)
+                )
                 for c in range(pixels.shape[2])
             ],
             axis=-1,
@@ -239,23 +241,32 @@ def display_range(values: np.ndarray, how: DisplayMode) -> np.ndarray:
     ``clip`` cuts at 0 and 1 (right for blurs and sharpening, which keep brightness);
     ``abs`` shows the strength of a response whatever its sign (edge detectors);
     ``stretch`` maps the smallest value to black and the largest to white;
-    ``signed`` maps 0 to mid-grey, negatives darker and positives brighter, scaled by the
-    largest magnitude, so a diverging colour scale can show the sign.
+    ``signed`` maps 0 to mid-grey, negatives darker and positives brighter, so a diverging
+    colour scale can show the sign. ``abs`` and ``signed`` scale by the 99.5th percentile of the
+    magnitudes rather than the single largest one, so a few extreme pixels cannot wash out the rest.
     """
     v = np.asarray(values, dtype=np.float32)
     if how == "clip":
         return np.clip(v, 0.0, 1.0)
     if how == "abs":
         a = np.abs(v)
-        top = float(a.max()) if a.size else 0.0
-        return a / top if top > 1.0 else a
+        top = _robust_top(a)
+        return np.clip(a / top, 0.0, 1.0) if top > 1.0 else np.clip(a, 0.0, 1.0)
     if how == "stretch":
         lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
         return (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
     if how == "signed":
-        top = float(np.abs(v).max()) if v.size else 0.0
-        return 0.5 + 0.5 * v / top if top > 0 else np.full_like(v, 0.5)
+        top = _robust_top(np.abs(v))
+        return np.clip(0.5 + 0.5 * v / top, 0.0, 1.0) if top > 0 else np.full_like(v, 0.5)
     raise ValueError(f"Unknown display mode {how!r}: use 'clip', 'abs', 'stretch' or 'signed'.")
+
+
+def _robust_top(magnitudes: np.ndarray) -> float:
+    """The 99.5th percentile of the magnitudes, or their maximum when that percentile is 0."""
+    if magnitudes.size == 0:
+        return 0.0
+    top = float(np.percentile(magnitudes, 99.5))
+    return top if top > 0 else float(magnitudes.max())
 
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "images"

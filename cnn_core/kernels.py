@@ -44,8 +44,16 @@ _LINE7[:, 3] = 1
 
 def _presets() -> dict[str, Preset]:
     items = [
-        Preset("Identity", _k([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), "Copies each pixel unchanged: the one kernel that does nothing."),
-        Preset("Box blur", _k([[1] * 3] * 3, 1 / 9), "Replaces each pixel by the plain average of its 3x3 neighbourhood, softening detail."),
+        Preset(
+            "Identity",
+            _k([[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
+            "Copies each pixel unchanged: the one kernel that does nothing.",
+        ),
+        Preset(
+            "Box blur",
+            _k([[1] * 3] * 3, 1 / 9),
+            "Replaces each pixel by the plain average of its 3x3 neighbourhood, softening detail.",
+        ),
         Preset(
             "Gaussian blur 3x3",
             _k([[1, 2, 1], [2, 4, 2], [1, 2, 1]], 1 / 16),
@@ -56,7 +64,11 @@ def _presets() -> dict[str, Preset]:
             _k(np.outer(_BINOMIAL5, _BINOMIAL5).tolist(), 1 / 256),
             "A wider Gaussian: a stronger, smoother blur over a 5x5 neighbourhood.",
         ),
-        Preset("Sharpen", _k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]), "Adds the difference from the neighbours back to each pixel, making edges crisper."),
+        Preset(
+            "Sharpen",
+            _k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+            "Adds the difference from the neighbours back to each pixel, making edges crisper.",
+        ),
         Preset("Sobel x", _SOBEL_X, "Responds to brightness changing from left to right: it finds vertical edges."),
         Preset("Sobel y", _SOBEL_Y, "Responds to brightness changing from top to bottom: it finds horizontal edges."),
         Preset(
@@ -65,8 +77,16 @@ def _presets() -> dict[str, Preset]:
             "Combines Sobel x and Sobel y as sqrt(x² + y²): edge strength in every direction.",
             partner=_SOBEL_Y,
         ),
-        Preset("Prewitt x", _k([[-1, 0, 1]] * 3), "Like Sobel x without the extra weight on the middle row: vertical edges."),
-        Preset("Prewitt y", _k([[-1, -1, -1], [0, 0, 0], [1, 1, 1]]), "Like Sobel y without the extra weight on the middle column: horizontal edges."),
+        Preset(
+            "Prewitt x",
+            _k([[-1, 0, 1]] * 3),
+            "Like Sobel x without the extra weight on the middle row: vertical edges.",
+        ),
+        Preset(
+            "Prewitt y",
+            _k([[-1, -1, -1], [0, 0, 0], [1, 1, 1]]),
+            "Like Sobel y without the extra weight on the middle column: horizontal edges.",
+        ),
         Preset(
             "Laplacian (4-neighbour)",
             _k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
@@ -77,8 +97,16 @@ def _presets() -> dict[str, Preset]:
             _k([[1, 1, 1], [1, -8, 1], [1, 1, 1]]),
             "The Laplacian including diagonals: picks up detail in all eight directions.",
         ),
-        Preset("Outline", _k([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]), "Keeps only where a pixel differs from all its neighbours, drawing outlines."),
-        Preset("Emboss", _k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]), "Lights the picture from the top left, so edges look raised or pressed in."),
+        Preset(
+            "Outline",
+            _k([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
+            "Keeps only where a pixel differs from all its neighbours, drawing outlines.",
+        ),
+        Preset(
+            "Emboss",
+            _k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+            "Lights the picture from the top left, so edges look raised or pressed in.",
+        ),
         Preset(
             "Vertical edge (course notes)",
             _k([[1, 0, -1]] * 3),

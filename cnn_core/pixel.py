@@ -34,8 +34,14 @@ class PixelWorking:
 
 
 def nearest_output_cell(
-    row: int, col: int, shape: tuple[int, int], kernel_shape: tuple[int, int], *,
-    stride: int | tuple[int, int] = 1, padding="same", dilation: int | tuple[int, int] = 1,
+    row: int,
+    col: int,
+    shape: tuple[int, int],
+    kernel_shape: tuple[int, int],
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding="same",
+    dilation: int | tuple[int, int] = 1,
 ) -> tuple[int, int]:
     """The output cell whose kernel window is centred closest to input pixel ``(row, col)``."""
     s = (stride, stride) if isinstance(stride, int) else stride

@@ -11,8 +11,11 @@ from cnn_core import geometry
 
 @pytest.mark.parametrize(
     "n,k,s,p,d",
-    [c for c in itertools.product([1, 4, 5, 6, 7, 13], [1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [1, 2])
-     if c[0] + 2 * c[3] >= c[4] * (c[1] - 1) + 1],
+    [
+        c
+        for c in itertools.product([1, 4, 5, 6, 7, 13], [1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [1, 2])
+        if c[0] + 2 * c[3] >= c[4] * (c[1] - 1) + 1
+    ],
 )
 def test_output_size_matches_torch(n, k, s, p, d):
     out = F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d)
@@ -72,8 +75,9 @@ def test_transposed_output_size_matches_torch():
             ours = geometry.transposed_output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
         except ValueError:
             continue
-        ref = F.conv_transpose2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), stride=s, padding=p,
-                                 output_padding=op, dilation=d)
+        ref = F.conv_transpose2d(
+            torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), stride=s, padding=p, output_padding=op, dilation=d
+        )
         assert ours == ref.shape[-1]
 
 

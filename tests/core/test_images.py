@@ -20,8 +20,10 @@ def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares huge dimensions but carries almost no data (a decompression bomb's header)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
@@ -150,6 +152,11 @@ def test_working_copy_and_display_helpers():
     assert small.shape == (150, 600, 3) and abs(small.mean() - big.mean()) < 0.01
     v = np.array([-2.0, 0.0, 1.0, 4.0])
     np.testing.assert_allclose(images.display_range(v, "clip"), [0, 0, 1, 1])
-    np.testing.assert_allclose(images.display_range(v, "abs"), [0.5, 0, 0.25, 1])
     np.testing.assert_allclose(images.display_range(v, "stretch"), [0, 1 / 3, 0.5, 1])
-    np.testing.assert_allclose(images.display_range(v, "signed"), [0.25, 0.5, 0.625, 1])
+    # abs / signed scale by the 99.5th percentile, so one extreme pixel cannot wash out the rest.
+    edges = np.concatenate([np.full(999, -2.0), np.full(999, 2.0), [0.0, 500.0]])
+    shown = images.display_range(edges, "abs")
+    assert shown[0] == pytest.approx(1.0) and shown[-2] == 0.0 and shown[-1] == 1.0
+    signed = images.display_range(edges, "signed")
+    assert signed[0] == pytest.approx(0.0) and signed[-2] == 0.5 and signed[999] == pytest.approx(1.0)
+    np.testing.assert_allclose(images.display_range(np.array([0.2, 0.5]), "abs"), [0.2, 0.5])

@@ -6,9 +6,21 @@ import pytest
 from cnn_core import kernels
 
 REQUIRED = [
-    "Identity", "Box blur", "Gaussian blur 3x3", "Gaussian blur 5x5", "Sharpen", "Sobel x", "Sobel y",
-    "Sobel magnitude", "Prewitt x", "Laplacian (4-neighbour)", "Laplacian (8-neighbour)", "Outline", "Emboss",
-    "Vertical line 7x7", "Horizontal line 7x7",
+    "Identity",
+    "Box blur",
+    "Gaussian blur 3x3",
+    "Gaussian blur 5x5",
+    "Sharpen",
+    "Sobel x",
+    "Sobel y",
+    "Sobel magnitude",
+    "Prewitt x",
+    "Laplacian (4-neighbour)",
+    "Laplacian (8-neighbour)",
+    "Outline",
+    "Emboss",
+    "Vertical line 7x7",
+    "Horizontal line 7x7",
 ]
 
 

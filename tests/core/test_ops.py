@@ -8,8 +8,15 @@ import torch.nn.functional as F
 from cnn_core import ops
 
 EDGE_INPUT = np.array(
-    [[1, 2, 3, 1, 3, 5], [2, 2, 5, 4, 2, 5], [0, 6, 9, 6, 2, 2],
-     [2, 0, 1, 9, 4, 0], [5, 5, 4, 6, 7, 6], [6, 1, 3, 7, 1, 5]], dtype=float,
+    [
+        [1, 2, 3, 1, 3, 5],
+        [2, 2, 5, 4, 2, 5],
+        [0, 6, 9, 6, 2, 2],
+        [2, 0, 1, 9, 4, 0],
+        [5, 5, 4, 6, 7, 6],
+        [6, 1, 3, 7, 1, 5],
+    ],
+    dtype=float,
 )
 VERTICAL_EDGE = np.array([[1, 0, -1]] * 3, dtype=float)
 
@@ -74,6 +81,15 @@ def test_trace_marks_padding_cells():
     assert trace.step_at(0, 0).total == 4.0  # corner sees 4 input ones and 5 zeros of padding
 
 
+def _torch_pool(t, mode, k, s, p):
+    if mode == "max":
+        return F.max_pool2d(t, k, s, p)
+    if mode == "min":
+        return -F.max_pool2d(-t, k, s, p)
+    avg = F.avg_pool2d(t, k, s, p, count_include_pad=True)
+    return avg if mode == "avg" else avg * k * k
+
+
 @pytest.mark.parametrize("mode", ["max", "avg", "min", "sum"])
 def test_pool2d_matches_torch(mode):
     rng = np.random.default_rng(1)
@@ -85,13 +101,7 @@ def test_pool2d_matches_torch(mode):
         if h + 2 * p < k or w + 2 * p < k:
             continue
         x = rng.normal(size=(2, h, w))
-        t = torch.tensor(x)[None]
-        ref = {
-            "max": lambda: F.max_pool2d(t, k, s, p),
-            "min": lambda: -F.max_pool2d(-t, k, s, p),
-            "avg": lambda: F.avg_pool2d(t, k, s, p, count_include_pad=True),
-            "sum": lambda: F.avg_pool2d(t, k, s, p, count_include_pad=True) * k * k,
-        }[mode]()[0].numpy()
+        ref = _torch_pool(torch.tensor(x)[None], mode, k, s, p)[0].numpy()
         np.testing.assert_allclose(ops.pool2d(x, k, stride=s, padding=p, mode=mode), ref, atol=1e-10)
 
 

@@ -1,0 +1,213 @@
+"""AppTest of the Kernel Lab: each control, the numbers shown, and bad input through the page."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from app import state
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "kernel_lab.py")
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def codes(app: AppTest) -> str:
+    return "\n".join(c.value for c in app.code)
+
+
+def test_defaults_show_sobel_x_on_the_cameraman(at):
+    assert at.selectbox(key="kl_preset").value == "Sobel x"
+    assert "vertical edges" in " ".join(m.value for m in at.markdown)
+    # Cameraman is 512x512, same padding, stride 1: both axes 512.
+    assert "Height: floor((512 + 2*1 - 1*(3 - 1) - 1) / 1) + 1 = floor(511 / 1) + 1 = 511 + 1 = 512" in codes(at)
+    assert any("Output size: 512 x 512 in, 512 x 512 out" in e.label for e in at.expander)
+
+
+def test_stride_valid_padding_and_dilation_change_the_formula(at):
+    at.number_input(key="kl_stride").set_value(2)
+    at.selectbox(key="kl_padding").set_value("valid")
+    at.number_input(key="kl_dilation").set_value(2)
+    at.run()
+    assert not at.exception
+    # floor((512 - 2*(3-1) - 1)/2) + 1 = floor(507/2) + 1 = 254
+    assert "floor((512 + 2*0 - 2*(3 - 1) - 1) / 2) + 1 = floor(507 / 2) + 1 = 253 + 1 = 254" in codes(at)
+    assert any("dropped" in c.value for c in at.caption)
+    assert at.query_params["stride"] == "2" and at.query_params["padding"] == "valid"
+
+
+def test_custom_padding_and_padding_mode(at):
+    at.selectbox(key="kl_padding").set_value("custom")
+    at.run()
+    at.number_input(key="kl_custom_padding").set_value(3)
+    at.selectbox(key="kl_padding_mode").set_value("reflect")
+    at.run()
+    assert not at.exception
+    assert "floor((512 + 2*3 - 1*(3 - 1) - 1) / 1) + 1" in codes(at)
+
+
+@pytest.mark.parametrize("preset", ["Gaussian blur 5x5", "Sobel magnitude", "Vertical line 7x7", "Emboss"])
+def test_presets_render_their_matrix_and_sentence(at, preset):
+    at.selectbox(key="kl_preset").set_value(preset)
+    at.run()
+    assert not at.exception
+    from cnn_core.kernels import PRESETS
+
+    assert PRESETS[preset].description in [m.value for m in at.markdown]
+
+
+def test_inspector_shows_the_sum_for_a_chosen_pixel(at):
+    at.selectbox(key="kl_preset").set_value("Box blur")
+    at.number_input(key="kl_row").set_value(0)
+    at.number_input(key="kl_col").set_value(0)
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    from cnn_core.images import load_image, sample_bytes
+
+    gray = load_image(sample_bytes("Cameraman"), mode="gray").pixels * 255
+    expected = gray[:2, :2].sum() / 9  # the corner window holds 4 pixels and 5 padding zeros
+    assert f"**Sum** of the products = **{expected:.4g}** (crossed cells are padding)" in text
+
+
+def test_rgb_mode_offers_a_channel(at):
+    at.selectbox(key="kl_sample").set_value("Astronaut")
+    at.radio(key="kl_color").set_value("rgb")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="kl_channel").options == ["R", "G", "B"]
+
+
+def test_display_choice_is_explained(at):
+    at.radio(key="kl_display").set_value("stretch")
+    at.run()
+    assert any("smallest output value becomes black" in c.value for c in at.caption)
+
+
+def test_kernel_larger_than_input_is_a_message_not_a_crash(at):
+    at.selectbox(key="kl_preset").set_value("Vertical line 7x7")
+    at.selectbox(key="kl_padding").set_value("valid")
+    at.number_input(key="kl_dilation").set_value(5)
+    at.selectbox(key="kl_sample").set_value("Hand-drawn text")
+    at.run()
+    assert not at.exception  # text.png is 172 tall; 7 taps x dilation 5 span 31 -> still fits
+    at.run()
+
+
+def test_custom_kernel_paste_good_and_bad_keeps_the_last_good_one(at):
+    at.selectbox(key="kl_preset").set_value("Custom…")
+    at.run()
+    at.text_area(key="kl_paste").set_value("1 0 -1\n2 0 -2\n1 0 -1")
+    at.button(key="kl_paste_apply").click()
+    at.run()
+    assert not at.exception
+    np.testing.assert_array_equal(at.session_state[state.KL_CUSTOM_KERNEL], [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    for bad, words in [("1 x\n1 1", "not a number"), ("nan 1", "NaN"), ("inf", "infinite"), ("1 2\n3", "same number")]:
+        at.text_area(key="kl_paste").set_value(bad)
+        at.button(key="kl_paste_apply").click()
+        at.run()
+        assert not at.exception
+        assert any(words in e.value for e in at.error), bad
+        np.testing.assert_array_equal(at.session_state[state.KL_CUSTOM_KERNEL][0], [1, 0, -1])
+
+
+def test_custom_kernel_size_and_normalise(at):
+    at.selectbox(key="kl_preset").set_value("Custom…")
+    at.run()
+    at.selectbox(key="kl_start_from").set_value("Box blur")
+    at.run()
+    at.number_input(key="kl_cols").set_value(5)
+    at.run()
+    assert not at.exception
+    assert at.session_state[state.KL_GRID_BASE].shape == (3, 5)
+    at.checkbox(key="kl_normalise").check()
+    at.run()
+    assert not at.exception
+
+
+def _upload(at: AppTest, data: bytes, name: str) -> None:
+    at.radio(key="kl_source").set_value("Upload")
+    at.run()
+    at.file_uploader(key="kl_upload").set_value((name, data, "application/octet-stream"))
+    at.run()
+
+
+def test_a_good_upload_is_filtered_and_its_notes_shown(at):
+    rgba = np.zeros((40, 60, 4), np.uint8)
+    rgba[..., 3] = 0
+    rgba[10:30, 20:40] = (0, 0, 0, 255)
+    _upload(at, png(rgba), "square.png")
+    assert not at.exception and not at.error
+    assert any("white background" in i.value for i in at.info)
+    assert any("Output size: 40 x 60 in, 40 x 60 out" in e.label for e in at.expander)
+
+
+def test_high_bit_depth_upload_is_rescaled(at):
+    _upload(at, png(np.full((8, 8), 40000, np.uint16)), "deep.png")
+    assert not at.exception and any("16-bit" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (b"", "empty"),
+        (b"not an image at all", "not an image"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "not an image|damaged"),
+    ],
+)
+def test_bad_uploads_give_a_message_and_the_page_keeps_working(at, data, words):
+    at.selectbox(key="kl_preset").set_value("Custom…")
+    at.run()
+    at.text_area(key="kl_paste").set_value("0 1 0\n1 1 1\n0 1 0")
+    at.button(key="kl_paste_apply").click()
+    at.run()
+    _upload(at, data, "bad.png")
+    assert not at.exception
+    import re
+
+    assert any(re.search(words, e.value) for e in at.error), [e.value for e in at.error]
+    assert any("Output size: 512 x 512" in e.label for e in at.expander)  # fell back to the sample
+    np.testing.assert_array_equal(at.session_state[state.KL_CUSTOM_KERNEL], [[0, 1, 0], [1, 1, 1], [0, 1, 0]])
+
+
+def test_truncated_upload(at):
+    noisy = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    data = png(noisy)
+    _upload(at, data[: len(data) // 2], "cut.png")
+    assert not at.exception and any("damaged or cut short" in e.value for e in at.error)
+
+
+def test_oversized_upload_is_refused_by_the_app_itself(at):
+    _upload(at, b"\0" * (21 * 1024 * 1024), "huge.png")
+    assert not at.exception
+    assert any("up to 20 MB" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_url_parameters_preset_the_page():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["preset"] = "Emboss"
+    app.query_params["stride"] = "3"
+    app.query_params["padding"] = "bogus"
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="kl_preset").value == "Emboss"
+    assert app.number_input(key="kl_stride").value == 3
+    assert app.selectbox(key="kl_padding").value == "same"
+
+
+def png(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    return buf.getvalue()
