@@ -1,1 +1,15 @@
-"""Streamlit-facing glue shared by the pages: state keys, widgets, plot builders, caching."""
+"""Streamlit-facing glue shared by the pages: state keys, widgets, plot builders, caching.
+
+Importing this package also guards against a Streamlit quirk: because the project keeps its
+pages in a folder named ``pages/``, a freshly started server serves the very first request for
+``/<page>`` in the legacy multipage mode, running the page file without ``streamlit_app.py`` (no
+navigation, no page config), and stays in that mode. Every page imports ``app``, so the first
+such run switches the server to ``st.navigation`` and reruns through the entry point.
+"""
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()

@@ -20,6 +20,7 @@ from app import state
 from cnn_core import filters, geometry, images, kernels, pixel
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
+DISPLAY_SIDE = 440  # screen pixels for the longer side of the input picture (fits a projector's column)
 PADDING_CHOICES = ("same", "valid", "custom")
 PADDING_MODES = ("zeros", "reflect", "replicate")
 DISPLAY_CHOICES: dict[str, str] = {

@@ -140,19 +140,20 @@ pw = pixel.explain_pixel(
     padding_mode=cfg.padding_mode,
     dilation=cfg.dilation,
 )
-scale = min(1.0, 560 / w)
+scale = min(1.0, kl.DISPLAY_SIDE / max(h, w))  # both pictures drawn at this many screen pixels per pixel
 a, b = st.columns(2)
 with a:
     st.caption(f"Input ({h} x {w} working copy of {label}). Click a pixel: the orange box is the kernel's window.")
     streamlit_image_coordinates(
         kl.mark_window(images.to_uint8(work), pw.rows, pw.cols),
         width=max(1, round(w * scale)),
+        height=max(1, round(h * scale)),
         key="kl_click",
         cursor="crosshair",
     )
 with b:
     st.caption(f"Feature map ({out.shape[0]} x {out.shape[1]}, same scale)")
-    st.image(kl.to_picture(out, shown), width=max(1, round(out.shape[1] * scale * cfg.stride)))
+    st.image(kl.to_picture(out, shown), width=max(1, round(out.shape[1] * scale)))
 
 st.subheader("5. The dot product behind one pixel")
 i1, i2, i3 = st.columns(3)
