@@ -1,0 +1,100 @@
+"""The training-job registry: slots, queue order, stopping, failures and the watchdog."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from app.jobs import JobRegistry
+
+
+def ticker(n: int, gate: threading.Event | None = None, dt: float = 0.01):
+    """A fake training run: yields n steps, waiting on ``gate`` before finishing."""
+
+    def run(stop: threading.Event):
+        for i in range(n):
+            if stop.is_set():
+                return
+            yield i
+            time.sleep(dt)
+        while gate is not None and not gate.is_set() and not stop.is_set():
+            time.sleep(0.01)
+
+    return run
+
+
+def wait_until(cond, timeout: float = 5.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+@pytest.fixture
+def registry():
+    reg = JobRegistry(slots=2)
+    yield reg
+    reg.shutdown()
+
+
+def test_runs_beyond_the_slots_wait_in_order(registry):
+    gate = threading.Event()
+    jobs = [registry.submit(f"s{i}", "run", ticker(3, gate)) for i in range(4)]
+    wait_until(lambda: registry.running_count == 2)
+    assert [j.status for j in jobs] == ["running", "running", "queued", "queued"]
+    assert [registry.queue_position(j) for j in jobs] == [None, None, 1, 2]
+    gate.set()
+    wait_until(lambda: all(j.status == "done" for j in jobs))
+    assert all(j.events() == [0, 1, 2] for j in jobs)
+    assert registry.running_count == 0 and registry.queued_count == 0
+
+
+def test_stop_a_running_and_a_queued_run(registry):
+    gate = threading.Event()
+    a, b, c = (registry.submit(s, "run", ticker(1000, gate)) for s in ("a", "b", "c"))
+    wait_until(lambda: a.status == "running" and b.status == "running")
+    registry.stop(c)
+    wait_until(lambda: c.status == "stopped")
+    assert c.events() == [] and c.stop_reason == "user"
+    registry.stop(a)
+    wait_until(lambda: a.status == "stopped")
+    assert 0 < len(a.events()) < 1000
+    registry.stop(b)
+
+
+def test_one_active_run_per_session(registry):
+    registry.submit("s", "run", ticker(1000))
+    with pytest.raises(RuntimeError, match="already has a training run"):
+        registry.submit("s", "again", ticker(1))
+
+
+def test_a_failing_run_reports_a_sentence(registry):
+    def broken(stop):
+        yield 1
+        raise ValueError("loss became NaN")
+
+    job = registry.submit("s", "run", broken)
+    wait_until(lambda: not job.active)
+    assert job.status == "failed" and "loss became NaN" in job.error and job.events() == [1]
+    assert registry.running_count == 0
+
+
+def test_watchdog_stops_runs_of_closed_sessions():
+    alive = {"open": True, "closed": True}
+    reg = JobRegistry(slots=2, is_alive=lambda owner: alive[owner], watchdog_interval=0.05)
+    try:
+        keep = reg.submit("open", "run", ticker(10_000))
+        gone = reg.submit("closed", "run", ticker(10_000))
+        wait_until(lambda: keep.status == "running" and gone.status == "running")
+        alive["closed"] = False  # the tab was closed
+        wait_until(lambda: gone.status == "stopped")
+        assert gone.stop_reason == "session closed"
+        assert keep.status == "running"
+        wait_until(lambda: not gone.thread.is_alive())
+    finally:
+        reg.shutdown()
+    assert not keep.thread.is_alive()
