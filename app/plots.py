@@ -75,3 +75,280 @@ def matrix_heatmap(
         plot_bgcolor="white",
     )
     return fig
+
+
+# --- Architecture ---------------------------------------------------------------------------------
+
+_ARCH_COLOURS = {  # Okabe-Ito; every box is also labelled with its layer type
+    "input": "#999999",
+    "conv": OKABE_ITO[4],
+    "pool": OKABE_ITO[0],
+    "flatten": OKABE_ITO[2],
+    "gap": OKABE_ITO[2],
+    "dense": OKABE_ITO[5],
+}
+
+
+def _rgba(hex_colour: str, alpha: float, shade: float = 1.0) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({int(r * shade)},{int(g * shade)},{int(b * shade)},{alpha})"
+
+
+def architecture_diagram(blocks: list[tuple[str, str, tuple[int, ...]]]) -> go.Figure:
+    """Feature-map volumes from input to output, as in the usual textbook figure.
+
+    Parameters
+    ----------
+    blocks : list of (label, kind, shape)
+        ``kind`` is ``"input"``, ``"conv"``, ``"pool"``, ``"flatten"``, ``"gap"`` or ``"dense"``;
+        ``shape`` is ``(C, H, W)`` (drawn as a box: height ~ H, depth ~ W, thickness ~ channels) or
+        ``(N,)`` (drawn as a thin bar whose height grows with log N). Sizes are compressed (square
+        root for H and W, logarithm for C and N) so that a 227-pixel input and a 6-pixel map both fit.
+    """
+    fig = go.Figure()
+    maps = [s for _, _, s in blocks if len(s) == 3]
+    h_max = max((s[1] for s in maps), default=1)
+    w_max = max((s[2] for s in maps), default=1)
+    c_max = max((s[0] for s in maps), default=1)
+    n_max = max((s[0] for _, _, s in blocks if len(s) == 1), default=1)
+    x = 0.0
+    tallest = 1.0
+    for i, (label, kind, shape) in enumerate(blocks):
+        colour = _ARCH_COLOURS.get(kind, OKABE_ITO[6])
+        size_text = "×".join(str(v) for v in shape)
+        if len(shape) == 3:
+            c, h, w = shape
+            hgt = 0.8 + 4.2 * np.sqrt(h / h_max)
+            dep = (0.8 + 4.2 * np.sqrt(w / w_max)) * 0.45
+            thick = 0.15 + 1.2 * np.log2(c + 1) / np.log2(c_max + 1)
+        else:
+            hgt = 0.8 + 4.2 * np.log10(shape[0] + 1) / np.log10(n_max + 1)
+            dep, thick = 0.0, 0.25
+        bot, top = -hgt / 2, hgt / 2
+        dx = dy = dep * 0.6
+        faces = [
+            ([x, x + thick, x + thick, x, x], [bot, bot, top, top, bot], 0.85, 1.0),  # front
+            ([x, x + thick, x + thick + dx, x + dx, x], [top, top, top + dy, top + dy, top], 0.55, 1.0),  # top
+            ([x + thick, x + thick + dx, x + thick + dx, x + thick, x + thick], [bot, bot + dy, top + dy, top, bot],
+             0.85, 0.7),  # side
+        ]  # fmt: skip
+        hover = f"{label}<br>{'C×H×W' if len(shape) == 3 else 'values'}: {size_text}"
+        for fx, fy, alpha, shade in faces if dep > 0 else faces[:1]:
+            fig.add_trace(
+                go.Scatter(
+                    x=fx, y=fy, fill="toself", mode="lines", line=dict(color="#333333", width=1),
+                    fillcolor=_rgba(colour, alpha, shade), hoverinfo="text", hovertext=hover, showlegend=False,
+                )
+            )  # fmt: skip
+        tallest = max(tallest, top + dy)
+        fig.add_annotation(
+            x=x + (thick + dx) / 2, y=-3.0 - 0.9 * (i % 2), text=f"<b>{label}</b><br>{size_text}",
+            showarrow=False, font=dict(size=11), yanchor="top",
+        )  # fmt: skip
+        x += thick + dx + 0.9
+    fig.update_xaxes(visible=False, range=[-0.6, max(x, 4.0)])
+    fig.update_yaxes(visible=False, range=[-5.4, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1)
+    fig.update_layout(plot_bgcolor="white", hovermode="closest")
+    return _base_layout(fig, height=380)
+
+
+# --- Arithmetic page -------------------------------------------------------------------------
+
+AR_PAD_FILL = "#D9D9D9"  # padding / inserted-zero cells: grey, and hatched in the corners
+AR_DROP_COLOUR = "#D55E00"  # Okabe-Ito vermillion, always with its own hatch and a label
+
+
+def _ar_text(v: float) -> str:
+    if np.isnan(v):
+        return ""
+    if np.isinf(v):
+        return "-∞" if v < 0 else "∞"
+    r = round(float(v), 3)
+    return str(int(r)) if r == int(r) else f"{r:g}"
+
+
+def _corner_hatch(cells: list[tuple[int, int]], direction: int) -> tuple[list, list]:
+    """Short diagonal strokes in two corners of each cell, leaving the number in the middle readable."""
+    xs: list = []
+    ys: list = []
+    for r, c in cells:
+        for corner in (-1, 1):
+            if direction > 0:  # "/" strokes, top-left and bottom-right corners
+                x0, y0 = c + corner * 0.5, r + corner * 0.18
+                x1, y1 = c + corner * 0.18, r + corner * 0.5
+            else:  # "\" strokes, top-right and bottom-left corners
+                x0, y0 = c - corner * 0.5, r + corner * 0.18
+                x1, y1 = c - corner * 0.18, r + corner * 0.5
+            xs += [x0, x1, None]
+            ys += [y0, y1, None]
+    return xs, ys
+
+
+def arithmetic_grid(
+    values: np.ndarray,
+    *,
+    title: str = "",
+    padding: np.ndarray | None = None,
+    dropped: np.ndarray | None = None,
+    window: tuple[tuple[int, ...], tuple[int, ...]] | None = None,
+    current: tuple[int, int] | None = None,
+    kept: list[tuple[int, int]] | None = None,
+    text: list[list[str]] | None = None,
+    row_labels: list[str] | None = None,
+    col_labels: list[str] | None = None,
+    zrange: tuple[float, float] | None = None,
+    clickable: bool = False,
+    max_px: int = 380,
+) -> go.Figure:
+    """One grid of the Arithmetic page, every value written in its cell.
+
+    Parameters
+    ----------
+    values : (H, W) array; NaN cells are drawn empty (an output cell not computed yet).
+    padding : (H, W) bool, cells that are padding (or zeros inserted by a transposed
+        convolution): grey, hatched "/" in two corners, and labelled "pad" on hover.
+    dropped : (H, W) bool, input cells no window reaches: hatched "\\" in vermillion, labelled.
+    window : (rows, cols) of the kernel taps: each tap gets a thick double outline (black and
+        white, so it shows on light and dark cells) and the whole span a dashed frame.
+    current : the output cell being computed: thick double outline.
+    kept : cells a max/min pooling kept: circled.
+    text : overrides the written value of each cell (e.g. "?" in quiz mode, "✓ 11").
+    clickable : add an invisible marker per cell so a click selects it (heatmaps alone do not
+        report clicks to Streamlit); ``customdata`` is ``[row, col]``.
+    """
+    v = np.asarray(values, dtype=float)
+    h, w = v.shape
+    cell = int(max(22, min(52, max_px // max(h, w, 1))))
+    pad = np.zeros_like(v, dtype=bool) if padding is None else np.asarray(padding, dtype=bool)
+    finite = v[np.isfinite(v) & ~pad]
+    if zrange is None:
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    else:
+        lo, hi = zrange
+    signed = lo < 0 < hi
+    top = max(abs(lo), abs(hi)) or 1.0
+    labels = text if text is not None else [[_ar_text(x) for x in row] for row in v]
+    shown = np.where(pad | ~np.isfinite(v), np.nan, v)
+    hover = [
+        [
+            f"row {r + 1}, column {c + 1}: {labels[r][c] or 'not computed yet'}" + (" (padding)" if pad[r, c] else "")
+            for c in range(w)
+        ]
+        for r in range(h)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=shown,
+            text=labels,
+            texttemplate="%{text}",
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>",
+            textfont={"size": 15 if cell >= 40 else 12 if cell >= 28 else 10},
+            colorscale=DIVERGING if signed else "Blues",
+            zmin=-top if signed else min(lo, 0.0),
+            zmax=top if signed else (hi if hi > min(lo, 0.0) else min(lo, 0.0) + 1),
+            showscale=False,
+            hoverongaps=False,
+        )
+    )
+    if pad.any():
+        fig.add_trace(
+            go.Heatmap(
+                z=np.where(pad, 1.0, np.nan),
+                text=[[labels[r][c] if pad[r, c] else "" for c in range(w)] for r in range(h)],
+                texttemplate="%{text}",
+                textfont={"size": 12 if cell >= 28 else 9, "color": "#555"},
+                colorscale=[[0, AR_PAD_FILL], [1, AR_PAD_FILL]],
+                showscale=False,
+                hoverinfo="skip",
+            )
+        )
+        xs, ys = _corner_hatch([(int(r), int(c)) for r, c in zip(*np.nonzero(pad), strict=True)], 1)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#7F7F7F", "width": 1.5}, hoverinfo="skip"))
+    if dropped is not None and np.asarray(dropped).any():
+        cells = [(int(r), int(c)) for r, c in zip(*np.nonzero(dropped), strict=True)]
+        xs, ys = _corner_hatch(cells, -1)
+        fig.add_trace(
+            go.Scatter(x=xs, y=ys, mode="lines", line={"color": AR_DROP_COLOUR, "width": 2.5}, hoverinfo="skip")
+        )
+    # grid lines, so empty cells still read as cells
+    gx: list = []
+    gy: list = []
+    for r in range(h + 1):
+        gx += [-0.5, w - 0.5, None]
+        gy += [r - 0.5, r - 0.5, None]
+    for c in range(w + 1):
+        gx += [c - 0.5, c - 0.5, None]
+        gy += [-0.5, h - 0.5, None]
+    fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", line={"color": "#9E9E9E", "width": 1}, hoverinfo="skip"))
+
+    def outline(r0: float, c0: float, r1: float, c1: float, *, dash: str | None = None) -> None:
+        fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, line={"color": "black", "width": 5, "dash": dash})
+        if dash is None:
+            fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, line={"color": "white", "width": 1.5})
+
+    if window is not None:
+        rows, cols = window
+        spread = (len(rows) > 1 and rows[1] - rows[0] > 1) or (len(cols) > 1 and cols[1] - cols[0] > 1)
+        if spread:
+            for r in rows:
+                for c in cols:
+                    outline(r, c, r, c)
+            outline(min(rows), min(cols), max(rows), max(cols), dash="dot")
+        else:
+            outline(min(rows), min(cols), max(rows), max(cols))
+    if current is not None:
+        outline(current[0], current[1], current[0], current[1])
+    if kept:
+        fig.add_trace(
+            go.Scatter(
+                x=[c for _, c in kept], y=[r for r, _ in kept], mode="markers", hoverinfo="skip",
+                marker={"symbol": "circle-open", "size": cell * 0.8, "color": "black", "line": {"width": 2.5}},
+            )
+        )
+    if clickable:
+        rr, cc = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+        fig.add_trace(
+            go.Scatter(
+                x=cc.ravel(), y=rr.ravel(), customdata=np.stack([rr.ravel(), cc.ravel()], axis=1), mode="markers",
+                marker={"symbol": "square", "size": cell * 0.9, "color": "black", "opacity": 0.01},
+                selected={"marker": {"opacity": 0.01}}, unselected={"marker": {"opacity": 0.01}},
+                hovertemplate="click to jump to this cell<extra></extra>",
+                name="cells",
+            )
+        )
+    fig.update_xaxes(
+        range=[-0.5, w - 0.5], side="top", tickmode="array", tickvals=list(range(w)),
+        ticktext=col_labels or [str(c + 1) for c in range(w)], showgrid=False, zeroline=False, fixedrange=True,
+        constrain="domain",
+    )
+    fig.update_yaxes(
+        range=[h - 0.5, -0.5], tickmode="array", tickvals=list(range(h)),
+        ticktext=row_labels or [str(r + 1) for r in range(h)], showgrid=False, zeroline=False, fixedrange=True,
+        scaleanchor="x", constrain="domain",
+    )
+    top_margin = 56 if title else 24
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}, "y": 0.99, "yanchor": "top"},
+        width=cell * w + 50, height=cell * h + top_margin + 10,
+        margin=dict(l=34, r=8, t=top_margin, b=4), plot_bgcolor="white", showlegend=False,
+        dragmode=False, clickmode="event+select" if clickable else "event",
+    )
+    return fig
+
+
+def series_plot(x: np.ndarray, y: np.ndarray, *, x_start: np.ndarray | None = None, title: str = "") -> go.Figure:
+    """A 1-D input series and the convolution output as two lines with distinct markers and dashes.
+
+    ``x_start`` gives, for each output value, the time step its window starts at (so outputs
+    sit under the inputs they came from).
+    """
+    t_out = np.arange(len(y)) if x_start is None else np.asarray(x_start)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=np.arange(len(x)) + 1, y=x, name="input x", mode="lines+markers",
+                             line={"color": OKABE_ITO[4]}, marker={"symbol": "circle", "size": 8}))
+    fig.add_trace(go.Scatter(x=t_out + 1, y=y, name="output y", mode="lines+markers",
+                             line={"color": OKABE_ITO[5], "dash": "dash"}, marker={"symbol": "diamond", "size": 9}))
+    fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=30), xaxis_title="time step",
+                      legend={"orientation": "h", "y": -0.3})
+    return fig

@@ -22,6 +22,8 @@ AN_LAYERS = "an_layers"  # the layer stack being edited: list of (uid, LayerSpec
 AN_NEXT_UID = "an_next_uid"  # counter giving each edited layer a stable widget-key id
 AN_NAME = "an_name"  # name of the network being edited (a preset's name until it is changed)
 AN_LINK_ERROR = "an_link_error"  # message for a shared link that could not be read
+AN_INPUT_SHAPE = "an_input_shape"  # (C, H, W) being edited; restores the input widgets after a visit elsewhere
+AN_PRESET = "an_preset_kept"  # the preset picked in the selector, kept across page visits
 
 # --- Arithmetic ---
 AR_CFG = "ar_cfg"  # the page's ArithmeticConfig: the source of truth the widgets are seeded from

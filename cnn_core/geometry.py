@@ -40,6 +40,7 @@ __all__ = [
     "resolve_padding",
     "same_padding",
     "transposed_output_size",
+    "transposed_output_formula",
     "valid_padding",
 ]
 
@@ -294,3 +295,17 @@ def batchnorm_params(channels: int) -> tuple[int, int]:
     """
     _check_positive(channels, "number of channels")
     return 2 * channels, 2 * channels
+
+
+def transposed_output_formula(
+    n: int, kernel: int, *, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> str:
+    """:func:`transposed_output_size` with the numbers plugged in, as plain text.
+
+    >>> transposed_output_formula(2, 3, stride=2)
+    '(2 - 1)*2 - 2*0 + 1*(3 - 1) + 0 + 1 = 5'
+    """
+    size = transposed_output_size(
+        n, kernel, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
+    )
+    return f"({n} - 1)*{stride} - 2*{padding} + {dilation}*({kernel} - 1) + {output_padding} + 1 = {size}"

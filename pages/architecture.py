@@ -1,5 +1,140 @@
-"""Architecture page (planned): shapes, parameters, FLOPs and receptive fields of a network."""
+"""Architecture: stack layers and read each layer's shape, parameters, MACs and receptive field."""
 
-from app.layout import coming_soon
+from dataclasses import replace
 
-coming_soon("Architecture", "Stack layers and read each layer's output shape, parameters and receptive field.")
+import streamlit as st
+
+from app import architecture as an
+from app import plots, state
+from cnn_core import models
+
+st.title("Architecture")
+st.write(
+    "Build a network layer by layer, or load a famous one, and read the table that Keras' `model.summary()` "
+    "prints, and more: every number below is measured on the real PyTorch model, and the parameter column "
+    "shows the formula with your numbers in it."
+)
+an.init_state()
+if link_error := st.session_state.pop(state.AN_LINK_ERROR, None):
+    st.warning(link_error, icon=":material/link_off:")
+
+top = st.columns([2.4, 0.7, 0.8, 0.8, 0.8], vertical_alignment="bottom")
+preset = top[0].selectbox("Start from a famous network", list(models.PRESETS), key="an_preset")
+top[1].button("Load", key="an_load", on_click=an.load_preset, type="primary", icon=":material/download:")
+top[2].number_input("Input channels", 1, models.MAX_INPUT_CHANNELS, key="an_in_c", help="1 for gray, 3 for RGB.")
+top[3].number_input("Input height", 1, models.MAX_INPUT_SIDE, key="an_in_h")
+top[4].number_input("Input width", 1, models.MAX_INPUT_SIDE, key="an_in_w")
+about = st.empty()
+
+st.subheader("Layers")
+n_layers = len(st.session_state[state.AN_LAYERS])
+with st.container(height=560 if n_layers > 9 else "content", border=n_layers > 9):
+    specs, slots = an.layer_editor()
+config = an.current_config(specs)
+if config.name in models.PRESET_NOTES:
+    about.caption(f"**{config.name}.** {models.PRESET_NOTES[config.name]}")
+else:
+    about.caption(
+        f"**Your own network** (edited, or opened from a link). Press **Load** to start again from *{preset}*."
+    )
+an.publish_to_url(config)
+error = models.validate(config)
+if error is not None and error.index >= 0:
+    slots[error.index].error(f"**{error.reason[:1].upper()}{error.reason[1:]}**", icon=":material/block:")
+
+st.subheader(f"Summary: {config.name}")
+if error is None:
+    if config.layers:
+        st.session_state[state.AN_MODEL_CONFIG] = config
+    shown = config
+else:
+    st.error(str(error), icon=":material/block:")
+    shown = replace(config, layers=config.layers[: max(error.index, 0)])
+    if error.index < 1:
+        st.stop()
+    st.caption(f"The table and diagram below show layers 1–{error.index}, the part of the stack that works.")
+if not shown.layers:
+    st.stop()
+
+plan = models.plan(shown)
+table = an.summary_of(shown)
+m = st.columns(5)
+m[0].metric("Parameters", f"{table.total_params:,}", help="Numbers learned by gradient descent.")
+m[1].metric(
+    "MACs (one image)",
+    an.count_text(table.total_macs),
+    help=f"{table.total_macs:,} multiply-accumulates of convolutions and dense layers (M: million, G: billion).",
+)
+m[2].metric(
+    "FLOPs (one image)",
+    an.count_text(table.total_flops),
+    help=f"{table.total_flops:,} = 2 × MACs: each multiply-accumulate is a multiply and an add.",
+)
+m[3].metric("Feature-map memory", an.memory_text(table.activation_bytes), help="All outputs of one image, float32.")
+m[4].metric("Weight memory", an.memory_text(table.param_bytes), help="Parameters × 4 bytes (float32).")
+if table.running_values:
+    st.info(
+        f"Keras' summary of this network would print **Total params: {table.keras_total_params:,}** with "
+        f"{table.running_values:,} non-trainable. The difference is batch normalisation: besides its learned "
+        "scale γ and shift β, it keeps a running mean and variance per channel (2 numbers per channel, "
+        f"{table.running_values:,} here). Keras lists them as non-trainable parameters; PyTorch stores them as "
+        "buffers, saved with the model but not parameters, because no gradient ever changes them.",
+        icon=":material/balance:",
+    )
+
+keras_order = st.toggle(
+    "Show shapes in Keras order (H × W × C)",
+    key="an_keras_order",
+    help="PyTorch stores a feature map as C × H × W, Keras as H × W × C. Same numbers.",
+)
+frame = an.summary_frame(table, plan, keras_shapes=keras_order)
+st.dataframe(
+    frame, hide_index=True, key="an_table", height=min(38 + 35 * len(frame), 720),
+    column_config={
+        "#": st.column_config.TextColumn(width=30, help="Layer number in the editor above."),
+        "Params": st.column_config.NumberColumn(format="localized"),
+        "How the params are counted": st.column_config.TextColumn(width=300),
+        "MACs": st.column_config.NumberColumn(format="localized", help="Multiply-accumulates for one image."),
+        "Memory (KiB)": st.column_config.NumberColumn(format="%.1f", help="Output values × 4 bytes (float32)."),
+        "Receptive field": st.column_config.TextColumn(help="Input pixels one output cell depends on (per side)."),
+        "Jump": st.column_config.TextColumn(help="Input pixels between two neighbouring output cells."),
+    },
+)  # fmt: skip
+
+st.plotly_chart(plots.architecture_diagram(an.diagram_blocks(plan)), key="an_diagram", config={"displayModeBar": False})
+st.caption(
+    "Each box is a feature map: its height follows H, its depth W and its thickness the number of channels "
+    "(sizes compressed so that big and small maps fit). Thin bars are flat vectors."
+)
+
+with st.expander("How each number is computed"):
+    st.markdown(
+        "- **Output shape.** For a convolution or pooling layer each side is "
+        "`floor((n + 2p − d(k − 1) − 1) / s) + 1` (input n, padding p, dilation d, kernel k, stride s); "
+        "the channels are the number of filters (convolution) or unchanged (pooling). Keras' `same` padding "
+        "chooses p so that the output is `ceil(n / s)`.\n"
+        "- **Params.** A convolution learns C_in·kh·kw weights per filter plus one bias: (C_in·kh·kw + 1)·C_out. "
+        "A dense layer learns one weight per input per unit plus one bias per unit: (inputs + 1)·units. "
+        "Pooling, Flatten, Dropout and activations learn nothing.\n"
+        "- **MACs.** Each output value of a convolution is one dot product of C_in·kh·kw multiply-adds, so "
+        "C_in·kh·kw·C_out·H_out·W_out in all; a dense layer needs inputs·units.\n"
+        "- **Output memory.** Values in the output × 4 bytes (float32), for one image; training keeps them "
+        "all for the backward pass, for every image in the batch.\n"
+        "- **Receptive field and jump.** The receptive field is how many input pixels (per side) one output cell "
+        "depends on; the jump is how far apart, in input pixels, two neighbouring cells are. Through a layer "
+        "with kernel k, dilation d and stride s: RF_out = RF_in + d(k − 1)·jump_in and jump_out = jump_in·s."
+    )
+    st.markdown("**The output-height formula of each convolution and pooling layer, with its numbers:**")
+    st.code("\n".join(an.shape_workings(plan)) or "(no convolution or pooling layers)", language=None, wrap_lines=True)
+
+st.subheader("PyTorch code" if error is None else f"PyTorch code of layers 1–{error.index}")
+st.code(models.to_pytorch_code(shown), language="python")
+if error is None:
+    if config.num_classes is None:
+        st.caption("This network does not end with a Dense layer, so it gives no class scores to train on.")
+    elif isinstance(config.layers[-1], models.DenseSpec) and config.layers[-1].activation != "none":
+        st.caption(
+            "The last Dense layer has an activation. For classification it should be *none*: it gives raw "
+            "scores (logits) and the loss applies softmax."
+        )
+    st.page_link("pages/training.py", label="Train this network on the Training page", icon=":material/school:")

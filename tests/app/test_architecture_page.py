@@ -1,0 +1,192 @@
+"""Architecture page through streamlit's AppTest: build, edit and load networks; check the numbers shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import state
+from cnn_core import models
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.switch_page("pages/architecture.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def table_total(at: AppTest) -> int:
+    frame = at.dataframe[0].value
+    return int(frame.loc[frame["Layer (type)"] == "Total", "Params"].iloc[0])
+
+
+def widgets(at: AppTest, suffix: str) -> list:
+    """Widgets whose key ends with ``suffix``, in page order (e.g. every layer's "_Conv2d_filters")."""
+    found = [w for w in at.number_input if w.key and w.key.endswith(suffix)]
+    found += [w for w in at.selectbox if w.key and w.key.endswith(suffix)]
+    return found
+
+
+def click(at: AppTest, suffix: str, index: int) -> AppTest:
+    keys = [b for b in at.button if b.key and b.key.endswith(suffix)]
+    keys[index].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_default_network_shows_course_totals_and_link() -> None:
+    at = open_page()
+    assert metric(at, "Parameters") == "93,322"
+    assert table_total(at) == 93_322
+    frame = at.dataframe[0].value
+    conv1 = frame[frame["Layer (type)"] == "conv1 (Conv2d)"].iloc[0]
+    assert conv1["Output shape"] == "32 × 26 × 26" and conv1["Params"] == 320
+    assert conv1["How the params are counted"] == "(C_in·kh·kw + 1)·C_out = (1·3·3 + 1)·32 = 320"
+    assert conv1["MACs"] == 194_688 and conv1["Receptive field"] == "3"
+    assert at.query_params["net"] == ("conv32-k3-relu_maxpool2_conv64-k3-relu_maxpool2_conv64-k3-relu_flatten"
+                                      "_dense64-relu_dense10")  # fmt: skip
+    assert at.session_state[state.AN_MODEL_CONFIG] == models.PRESETS["Course MNIST CNN (Keras notes)"]
+    assert any("nn.Conv2d(1, 32, kernel_size=3)" in c.value for c in at.code)
+    assert any("floor((28 + 2*0 - 1*(3 - 1) - 1) / 1) + 1" in c.value for c in at.code)  # the shape working
+    at.toggle(key="an_keras_order").set_value(True).run()
+    frame = at.dataframe[0].value
+    assert frame.loc[frame["Layer (type)"] == "conv1 (Conv2d)", "Output shape"].iloc[0] == "26 × 26 × 32"
+
+
+@pytest.mark.parametrize(
+    ("name", "total"),
+    [
+        ("Course MNIST CNN, two 32-filter convolutions", "305,194"),
+        ("Course CIFAR-10 CNN", "315,722"),
+        ("Course CIFAR-10 CNN with batch norm", "293,034"),
+        ("LeNet-5", "61,706"),
+        ("AlexNet", "62,378,344"),
+        ("TinyVGG (CNN Explainer)", "19,920"),
+    ],
+)
+def test_load_preset(name: str, total: str) -> None:
+    at = open_page()
+    at.selectbox(key="an_preset").set_value(name)
+    at.button(key="an_load").click().run()
+    assert not at.exception
+    assert metric(at, "Parameters") == total
+    assert at.session_state[state.AN_MODEL_CONFIG] == models.PRESETS[name]
+    assert at.number_input(key="an_in_h").value == models.PRESETS[name].input_shape[1]
+    if "batch norm" in name:
+        assert any("Total params: 293,930" in i.value for i in at.info)  # Keras adds the running statistics
+
+
+def test_edit_filters_and_input_size() -> None:
+    at = open_page()
+    widgets(at, "_Conv2d_filters")[0].set_value(16).run()
+    # conv1 (1*9+1)*16 = 160, conv2 (16*9+1)*64 = 9,280, rest unchanged
+    assert metric(at, "Parameters") == f"{160 + 9_280 + 36_928 + 36_928 + 650:,}"
+    at.number_input(key="an_in_h").set_value(32).run()
+    at.number_input(key="an_in_w").set_value(32).run()
+    # 32 -> 30 -> 15 -> 13 -> 6 -> 4: Flatten gives 64*4*4 = 1,024 inputs to Dense 64
+    assert metric(at, "Parameters") == f"{160 + 9_280 + 36_928 + (1024 + 1) * 64 + 650:,}"
+    assert "Your own network" in at.caption[0].value or any("Your own network" in c.value for c in at.caption)
+
+
+def test_remove_flatten_gives_in_place_error_and_keeps_last_valid_config() -> None:
+    at = open_page()
+    click(at, "_remove", 5)  # the Flatten layer (6th)
+    messages = [e.value for e in at.error]
+    assert any("Layer 6 (Dense 64, relu)" in m and "64x3x3 feature map" in m for m in messages)
+    assert any(m.startswith("**Its input is still a 64x3x3") for m in messages)  # the in-place copy
+    assert at.session_state[state.AN_MODEL_CONFIG] == models.PRESETS["Course MNIST CNN (Keras notes)"]
+    assert table_total(at) == 320 + 18_496 + 36_928  # the part that works: layers 1-5
+
+
+def test_move_and_add_layers() -> None:
+    at = open_page()
+    click(at, "_up", 5)  # Flatten moves above conv3
+    assert any("Layer 6 (Conv2d 64 filters 3x3, relu)" in e.value and "flat vector" in e.value for e in at.error)
+    click(at, "_down", 4)  # and back
+    assert not at.error and metric(at, "Parameters") == "93,322"
+    at.selectbox(key="an_add_type").set_value("BatchNorm")
+    at.number_input(key="an_add_after_8").set_value(1)
+    at.button(key="an_add").click().run()
+    assert not at.exception
+    assert metric(at, "Parameters") == f"{93_322 + 64:,}"
+    frame = at.dataframe[0].value
+    assert "bn1 (BatchNorm2d)" in list(frame["Layer (type)"])
+    assert any("Total params: 93,450" in i.value for i in at.info)
+    assert at.query_params["net"].startswith("conv32-k3-relu_bn_maxpool2")
+
+
+def test_change_layer_type() -> None:
+    at = open_page()
+    widgets(at, "_type")[1].set_value("AvgPool").run()  # layer 2: MaxPool -> AvgPool, same shapes
+    assert metric(at, "Parameters") == "93,322"
+    assert "avgpool1 (AvgPool2d)" in list(at.dataframe[0].value["Layer (type)"])
+    widgets(at, "_type")[0].set_value("Dense").run()  # Dense on the 28x28 input: refused, in place
+    assert any("Layer 1 (Dense 64, relu)" in e.value and "Flatten" in e.value for e in at.error)
+
+
+def test_shared_link_opens_its_network() -> None:
+    at = open_page({"in": "3x32x32", "net": "conv8-k3-s2-same-relu_gap_dense5"})
+    # 3x32x32 -> same, stride 2 -> 8x16x16 -> GAP -> 8 -> Dense 5
+    assert metric(at, "Parameters") == f"{(3 * 9 + 1) * 8 + (8 + 1) * 5:,}"
+    frame = at.dataframe[0].value
+    assert frame.loc[frame["Layer (type)"] == "conv1 (Conv2d)", "Output shape"].iloc[0] == "8 × 16 × 16"
+    assert at.session_state[state.AN_MODEL_CONFIG].layers[0] == models.Conv2dSpec(8, 3, 2, "same", 1, "relu")
+
+
+def test_bad_link_is_explained_and_falls_back() -> None:
+    at = open_page({"in": "1x28x28", "net": "conv32-k3_warp9"})
+    assert any("cannot be read" in w.value and "warp9" in w.value for w in at.warning)
+    assert metric(at, "Parameters") == "93,322"
+
+
+def test_link_with_impossible_values_is_explained_not_a_traceback() -> None:
+    at = open_page({"in": "1x0x28", "net": "conv32-k3-s0"})
+    assert any("input height must be at least 1" in w.value for w in at.warning)
+    assert at.number_input(key="an_in_h").value == 1
+    # a 1-pixel-high input cannot take a 3x3 kernel: the layer says so in place
+    assert any("Layer 1 (Conv2d 32 filters 3x3)" in e.value and "does not fit" in e.value for e in at.error)
+
+
+def test_link_with_too_small_input_for_the_network() -> None:
+    at = open_page({"in": "1x8x8", "net": "conv8-k3-relu_maxpool2_conv8-k3-relu_maxpool2_flatten_dense10"})
+    assert any("The network in the link has a problem. Layer 4 (MaxPool 2x2)" in w.value for w in at.warning)
+    assert any(e.value.startswith("Layer 4 (MaxPool 2x2)") for e in at.error)
+
+
+def test_build_from_an_empty_stack() -> None:
+    at = open_page({"in": "1x28x28", "net": ""})
+    assert any("No layers yet" in i.value for i in at.info)
+    assert state.AN_MODEL_CONFIG not in at.session_state
+    for kind in ("Flatten", "Dense"):
+        at.selectbox(key="an_add_type").set_value(kind)
+        at.button(key="an_add").click().run()
+        assert not at.exception
+    assert metric(at, "Parameters") == f"{(784 + 1) * 64:,}"
+    assert at.session_state[state.AN_MODEL_CONFIG].layers == (models.FlattenSpec(), models.DenseSpec(64, "relu"))
+
+
+def test_network_survives_a_visit_to_another_page() -> None:
+    at = open_page()
+    at.selectbox(key="an_preset").set_value("LeNet-5")
+    at.button(key="an_load").click().run()
+    widgets(at, "_Conv2d_filters")[0].set_value(8).run()
+    expected = metric(at, "Parameters")
+    assert expected != "61,706"
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/architecture.py").run()
+    assert not at.exception
+    assert metric(at, "Parameters") == expected
+    assert at.number_input(key="an_in_h").value == 32
+    assert at.selectbox(key="an_preset").value == "LeNet-5"

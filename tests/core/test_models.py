@@ -1,0 +1,226 @@
+"""cnn_core.models: configs -> real torch modules, with Keras' shapes and the course notes' totals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from cnn_core import models
+from cnn_core.models import (
+    PRESETS,
+    ActivationSpec,
+    BatchNormSpec,
+    Conv2dSpec,
+    DenseSpec,
+    DropoutSpec,
+    FlattenSpec,
+    GlobalAvgPoolSpec,
+    LayerError,
+    ModelConfig,
+    PoolSpec,
+)
+
+
+def n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# Totals printed by the Keras summaries of the course notes (001 and 003), checked against the model
+# built here; the others are computed by hand from (C_in*kh*kw + 1)*C_out and (n_in + 1)*n_out.
+EXPECTED_TOTALS = {
+    "Course MNIST CNN (Keras notes)": 93_322,  # 320 + 18,496 + 36,928 + 36,928 + 650
+    "Course MNIST CNN, two 32-filter convolutions": 305_194,  # 320 + 9,248 + 294,976 + 650
+    "Course CIFAR-10 CNN": 315_722,  # 896 + 18,496 + 295,040 + 1,290
+    "Course CIFAR-10 CNN with batch norm": 293_034,  # Keras: + 896 running statistics = 293,930
+    "LeNet-5": 61_706,  # 156 + 2,416 + 48,120 + 10,164 + 850
+    "AlexNet": 62_378_344,
+    "TinyVGG (CNN Explainer)": 19_920,  # 280 + 3 * 910 + 16,910
+}
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_preset_builds_runs_and_has_expected_total(name: str) -> None:
+    config = PRESETS[name]
+    model = build_checked(config)
+    assert n_params(model) == EXPECTED_TOTALS[name]
+    assert models.plan(config).total_params == EXPECTED_TOTALS[name]
+    y_hat = model(torch.randn(2, *config.input_shape))  # (B, classes)
+    assert y_hat.shape == (2, config.num_classes)
+    assert isinstance(list(model.children())[-1], nn.Linear)  # logits, no softmax
+
+
+def build_checked(config: ModelConfig) -> nn.Sequential:
+    model = models.build(config)
+    assert model.training
+    return model
+
+
+def test_course_mnist_keras_summary_shapes() -> None:
+    """The notes' summary: 26x26x32, 13x13x32, 11x11x64, 5x5x64, 3x3x64, 576, 64, 10."""
+    p = models.plan(PRESETS["Course MNIST CNN (Keras notes)"])
+    assert [lp.out_shape for lp in p.layers] == [
+        (32, 26, 26), (32, 13, 13), (64, 11, 11), (64, 5, 5), (64, 3, 3), (576,), (64,), (10,),
+    ]  # fmt: skip
+    assert [lp.params for lp in p.layers] == [320, 0, 18_496, 0, 36_928, 0, 36_928, 650]
+    assert sum(lp.params for lp in p.layers[:5]) == 55_744  # the convolutional base alone
+
+
+def test_plan_shapes_match_real_tensors() -> None:
+    config = PRESETS["Course CIFAR-10 CNN with batch norm"]
+    p = models.plan(config)
+    model = models.build(config).eval()
+    x = torch.zeros(1, *config.input_shape)
+    mods = dict(model.named_children())
+    for lp in p.layers:
+        for name in lp.module_names:
+            x = mods[name](x)
+        assert tuple(x.shape[1:]) == lp.out_shape, lp
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "dilation"),
+    [(28, 3, 1, 1), (28, 4, 1, 1), (13, 6, 5, 1), (224, 11, 4, 1), (7, 3, 2, 1), (10, 3, 1, 2), (9, 2, 2, 1)],
+)
+def test_same_padding_matches_tensorflow(size: int, kernel: int, stride: int, dilation: int) -> None:
+    """Keras 'same': output ceil(n / stride), the extra padding cell at the bottom/right."""
+    config = ModelConfig(
+        input_shape=(2, size, size + 1),
+        layers=(Conv2dSpec(3, kernel, stride=stride, padding="same", dilation=dilation, activation="none"),),
+    )
+    model = models.build(config)
+    y = model(torch.randn(1, 2, size, size + 1))
+    expected = (3, -(-size // stride), -(-(size + 1) // stride))
+    assert tuple(y.shape[1:]) == expected == models.plan(config).output_shape
+    # Compare with an explicit TF-style pad + valid convolution using the same weights.
+    conv = model[-1]
+    from cnn_core.geometry import same_padding
+
+    ph = same_padding(size, kernel, stride=stride, dilation=dilation)
+    pw = same_padding(size + 1, kernel, stride=stride, dilation=dilation)
+    x = torch.randn(1, 2, size, size + 1)
+    ref = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(x, (pw[0], pw[1], ph[0], ph[1])),
+        conv.weight,
+        conv.bias,
+        stride=stride,
+        dilation=dilation,
+    )
+    torch.testing.assert_close(model(x), ref)
+
+
+def test_dense_on_feature_map_is_refused_naming_the_layer() -> None:
+    config = ModelConfig(input_shape=(1, 28, 28), layers=(Conv2dSpec(8), DenseSpec(10)))
+    err = models.validate(config)
+    assert isinstance(err, LayerError)
+    assert err.index == 1
+    assert str(err).startswith("Layer 2 (Dense 10, relu)")
+    assert "8x26x26" in str(err) and "Flatten" in str(err)
+
+
+def test_spatial_size_reaching_zero_is_refused_naming_the_layer() -> None:
+    layers = (Conv2dSpec(8, 5), PoolSpec("max", 2), Conv2dSpec(8, 5), PoolSpec("max", 2), Conv2dSpec(8, 5))
+    err = models.validate(ModelConfig(input_shape=(1, 20, 20), layers=layers))
+    assert err is not None and err.index == 4
+    assert "2x2" in str(err) and "does not fit" in str(err)
+    with pytest.raises(LayerError, match="Layer 5"):
+        models.build(ModelConfig(input_shape=(1, 20, 20), layers=layers))
+
+
+@pytest.mark.parametrize(
+    ("layers", "index", "words"),
+    [
+        ((FlattenSpec(), Conv2dSpec()), 1, "flat vector"),
+        ((FlattenSpec(), PoolSpec()), 1, "flat vector"),
+        ((GlobalAvgPoolSpec(), GlobalAvgPoolSpec()), 1, "flat vector"),
+        ((Conv2dSpec(stride=0),), 0, "stride must be at least 1"),
+        ((Conv2dSpec(padding=-1),), 0, "at least 0"),
+        ((Conv2dSpec(padding="full"),), 0, "padding must be"),
+        ((DropoutSpec(1.0),), 0, "[0, 1)"),
+        ((Conv2dSpec(activation="swish"),), 0, "unknown activation"),
+        ((FlattenSpec(), DenseSpec(200_000)), 1, "at most"),
+        ((FlattenSpec(), DenseSpec(90_000), DenseSpec(90_000)), 2, "parameters"),
+    ],
+)
+def test_impossible_layers_give_readable_errors(layers: tuple, index: int, words: str) -> None:
+    err = models.validate(ModelConfig(input_shape=(1, 28, 28), layers=layers))
+    assert err is not None and err.index == index
+    assert words in str(err)
+
+
+def test_bad_input_shape() -> None:
+    err = models.validate(ModelConfig(input_shape=(1, 0, 28)))
+    assert err is not None and err.index == -1 and str(err).startswith("Input:")
+    assert models.validate(ModelConfig(input_shape=(1, 5000, 28))) is not None
+
+
+def test_flat_batchnorm_and_gap() -> None:
+    config = ModelConfig(
+        input_shape=(3, 16, 16),
+        layers=(Conv2dSpec(8, padding=1), BatchNormSpec(), GlobalAvgPoolSpec(), BatchNormSpec(), DenseSpec(4, "none")),
+    )
+    model = models.build(config)
+    assert isinstance(model.bn1, nn.BatchNorm2d) and isinstance(model.bn2, nn.BatchNorm1d)
+    assert model(torch.randn(3, 3, 16, 16)).shape == (3, 4)
+    p = models.plan(config)
+    assert [lp.out_shape for lp in p.layers] == [(8, 16, 16), (8, 16, 16), (8,), (8,), (4,)]
+    assert p.layers[1].running == 16 and p.layers[1].params == 16
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_serialisation_round_trips(name: str) -> None:
+    config = PRESETS[name]
+    assert models.from_dict(json.loads(json.dumps(models.to_dict(config)))) == config
+    q = models.to_query(config)
+    assert models.from_query(q) == config
+    assert all(ch.isalnum() or ch in "-_.x" for ch in q["net"] + q["in"])  # nothing to percent-encode
+
+
+def test_query_round_trip_of_every_setting() -> None:
+    config = ModelConfig(
+        name="Custom network",
+        input_shape=(3, 40, 30),
+        layers=(
+            Conv2dSpec(16, 5, stride=2, padding="same", dilation=1, activation="elu"),
+            Conv2dSpec(8, 3, padding=2, dilation=2, activation="none"),
+            PoolSpec("avg", 3, 2),
+            BatchNormSpec(),
+            ActivationSpec("leakyrelu"),
+            DropoutSpec(0.25),
+            GlobalAvgPoolSpec(),
+            DenseSpec(7, "gelu"),
+            DenseSpec(3, "none"),
+        ),
+    )
+    assert models.from_query(models.to_query(config)) == config
+
+
+@pytest.mark.parametrize("net", ["conv", "conv32-q4", "pool2", "dense-relu", "dropoutx", "act-swish"])
+def test_bad_links_are_explained(net: str) -> None:
+    with pytest.raises(ValueError, match="cannot be read"):
+        models.from_query({"in": "1x28x28", "net": net})
+    with pytest.raises(ValueError, match="should look like"):
+        models.from_query({"in": "28x28", "net": ""})
+
+
+def test_pytorch_code_builds_the_same_model(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("Course CIFAR-10 CNN with batch norm", "TinyVGG (CNN Explainer)"):
+        config = PRESETS[name]
+        code = models.to_pytorch_code(config)
+        ns: dict = {}
+        exec(code, ns)
+        built = models.build(config)
+        assert [(k, v.shape) for k, v in ns["model"].state_dict().items()] == [
+            (k, v.shape) for k, v in built.state_dict().items()
+        ]
+        assert "torch.Size([1, 10])" in capsys.readouterr().out
+
+
+def test_with_num_classes() -> None:
+    config = models.with_num_classes(PRESETS["LeNet-5"], 3)
+    assert config.num_classes == 3 and models.build(config)(torch.zeros(1, 1, 32, 32)).shape == (1, 3)
+    with pytest.raises(ValueError, match="does not end with a Dense"):
+        models.with_num_classes(ModelConfig(layers=(Conv2dSpec(),)), 3)

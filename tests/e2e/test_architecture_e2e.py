@@ -1,0 +1,59 @@
+"""Architecture page in a real browser: load a preset, read the table; open a link with an impossible stack."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import SHOTS, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def open_architecture(page, server: str, query: str = "") -> None:
+    page.goto(server + "/")  # the app's entry first, so st.navigation owns the page list
+    wait_for_app(page)
+    page.goto(f"{server}/architecture{query}")
+    page.wait_for_selector('[data-testid="stDataFrame"], [data-testid="stAlertContentError"]', timeout=90_000)
+    wait_for_app(page)
+
+
+def table_cells(page) -> list[str]:
+    cells = page.locator('[data-testid="stDataFrame"] td')
+    return [cells.nth(i).text_content() or "" for i in range(cells.count())]
+
+
+def test_load_lenet_and_read_the_table(page, server: str) -> None:
+    open_architecture(page, server)
+    page.get_by_text("93,322").first.wait_for()  # the course MNIST CNN is there by default
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Start from a famous network").click()
+    page.get_by_role("option", name="LeNet-5").click()
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.get_by_text("61,706").first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    time.sleep(1.0)
+    cells = table_cells(page)
+    assert "conv1 (Conv2d)" in cells and "6 × 28 × 28" in cells
+    assert "(C_in·kh·kw + 1)·C_out = (1·5·5 + 1)·6 = 156" in cells
+    assert "(C_in·kh·kw + 1)·C_out = (6·5·5 + 1)·16 = 2,416" in cells
+    assert "(inputs + 1)·units = (120 + 1)·84 = 10,164" in cells
+    total = cells.index("Total")
+    assert cells[total + 2] == "61706"  # '#', 'Layer (type)', 'Output shape' empty, then Params
+    assert "net=conv6-k5-tanh_avgpool2" in page.url and "in=1x32x32" in page.url
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "architecture_lenet.png"), full_page=True)
+
+
+def test_link_with_impossible_stack_shows_the_layer_and_why(page, server: str) -> None:
+    net = "conv32-k5-relu_maxpool2_conv64-k5-relu_maxpool2_conv64-k5-relu_flatten_dense10"
+    open_architecture(page, server, f"?in=1x28x28&net={net}")
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    errors.first.wait_for()
+    text = " ".join(errors.all_inner_texts())
+    assert "Layer 5 (Conv2d 64 filters 5x5, relu)" in text and "64x4x4" in text
+    assert "Traceback" not in page.content()
+    assert "1 (Conv2d)" not in text
+    page.get_by_text("the part of the stack that works").wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "architecture_error.png"), full_page=True)
