@@ -589,8 +589,7 @@ def conv_transpose2d(
     rr, cc = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     index[:: s[0], :: s[1]] = np.stack([rr, cc], axis=-1)
     pad = tuple(
-        (di * (k - 1) - pi, di * (k - 1) - pi + oi)
-        for k, pi, oi, di in zip(k3.shape[1:], p, op, d, strict=True)
+        (di * (k - 1) - pi, di * (k - 1) - pi + oi) for k, pi, oi, di in zip(k3.shape[1:], p, op, d, strict=True)
     )
     for axis, (before, after) in zip((1, 2), pad, strict=True):
         up = _pad_or_crop(up, axis, before, after)
@@ -630,7 +629,9 @@ def _bias_and_activation(sums: list[float], bias: float, value: float, activatio
     elif bias != 0:
         lines.append(f"{_paren(sums[0])} + bias {_paren(bias)} = {format_number(value)}")
     if activation == "relu":
-        lines.append(f"ReLU({format_number(value)}) = max(0, {format_number(value)}) = {format_number(max(value, 0.0))}")
+        lines.append(
+            f"ReLU({format_number(value)}) = max(0, {format_number(value)}) = {format_number(max(value, 0.0))}"
+        )
     return lines
 
 

@@ -1,0 +1,260 @@
+"""AppTest of the Arithmetic page: drive every control and check the numbers shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "arithmetic.py")
+
+
+def _app(**params: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _step_line(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+def _equation(at: AppTest) -> str:
+    return next(c.value for c in at.code if not c.value.startswith(("Height", "Width")))
+
+
+def _working(at: AppTest) -> str:
+    return next(c.value for c in at.code if c.value.startswith(("Height", "Width")))
+
+
+def _warnings(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def _click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _example(at: AppTest, name: str) -> AppTest:
+    at.selectbox(key="ar_w_example").select(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_default_page_steps_through_the_notes_example():
+    at = _app()
+    assert _step_line(at) == "**Step 1 of 16: output cell row 1, column 1 = -14**"
+    assert _equation(at) == "1×1 + 2×0 + 3×(-1) + 2×1 + 2×0 + 5×(-1) + 0×1 + 6×0 + 9×(-1) = -14"
+    assert any("notes print 10" in w and "correct value is 11" in w for w in _warnings(at))
+    _click(at, "ar_next")
+    assert _step_line(at).endswith("row 1, column 2 = -1**")
+    _click(at, "ar_back")
+    assert "Step 1 of 16" in _step_line(at)
+    _click(at, "ar_last")
+    assert _step_line(at) == "**Step 16 of 16: output cell row 4, column 4 = 11**"
+    assert "The notes print 10 here; the correct value is 11." in _warnings(at)
+    assert at.query_params["cell"] == ["15"] or at.query_params["cell"] == "15"
+    _click(at, "ar_first")
+    assert "Step 1 of 16" in _step_line(at)
+
+
+def test_jump_to_cell_and_slider():
+    at = _app()
+    at.number_input(key="ar_jump_r").set_value(3)
+    at.number_input(key="ar_jump_c").set_value(2)
+    _click(at, "ar_jump_go")
+    assert _step_line(at) == "**Step 10 of 16: output cell row 3, column 2 = -10**"
+    at.slider(key="ar_step_slider").set_value(4).run()
+    assert _step_line(at) == "**Step 4 of 16: output cell row 1, column 4 = -1**"
+
+
+def test_url_opens_an_exact_step():
+    at = _app(cell="13", ex="6x6 vertical edge, stride 1")
+    assert _step_line(at) == "**Step 14 of 16: output cell row 4, column 2 = -16**"
+
+
+def test_url_with_bad_values_falls_back_without_error():
+    at = _app(s="x,y", op="nonsense", cell="-4")
+    assert "Step 1 of" in _step_line(at)
+
+
+def test_stride_2_shows_formula_and_dropped_rows():
+    at = _app()
+    at.number_input(key="ar_w_sh").set_value(2)
+    at.number_input(key="ar_w_sw").set_value(2).run()
+    assert "Height: floor((6 + 2*0 - 1*(3 - 1) - 1) / 2) + 1 = floor(3 / 2) + 1 = 1 + 1 = 2" in _working(at)
+    infos = [i.value for i in at.info]
+    assert any("1 row at the bottom" in i for i in infos)
+    assert any("1 column on the right" in i for i in infos)
+    assert "Step 1 of 4" in _step_line(at)
+
+
+def test_same_padding_and_custom_uneven_padding():
+    at = _app()
+    at.selectbox(key="ar_w_pad").select("same").run()
+    assert "floor((6 + 2*1 - 1*(3 - 1) - 1) / 1) + 1 = floor(6 / 1) + 1 = 6 + 1 = 7"[:20] in _working(at)
+    assert "Step 1 of 36" in _step_line(at)
+    assert _equation(at).startswith("0×1 + 0×0 + 0×(-1) + 0×1 + 1×0 + 2×(-1)")
+    at.selectbox(key="ar_w_pad").select("custom").run()
+    at.number_input(key="ar_w_ptop").set_value(2).run()
+    assert "floor((6 + 2 + 0 - 1*(3 - 1) - 1) / 1) + 1" in _working(at)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "sentence"),
+    [
+        ("ar_w_sh", 0, "The stride must be at least 1, got 0"),
+        ("ar_w_dh", 4, "kernel is larger than the padded input"),
+    ],
+)
+def test_impossible_settings_give_a_sentence(key, value, sentence):
+    at = _app()
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception
+    assert any(sentence in w for w in _warnings(at))
+
+
+def test_negative_padding_gives_a_sentence():
+    at = _app()
+    at.selectbox(key="ar_w_pad").select("custom").run()
+    at.number_input(key="ar_w_pleft").set_value(-1).run()
+    assert any("Padding cannot be negative" in w for w in _warnings(at))
+
+
+def test_bad_kernel_cell_is_named():
+    at = _app()
+    at.text_area(key="ar_w_k0").input("1 0 -1\n1 x -1\n1 0 -1").run()
+    assert not at.exception
+    assert "kernel 1 holds 'x' at row 2, column 2" in at.error[0].value
+
+
+def test_bias_relu_and_preset():
+    at = _app()
+    at.number_input(key="ar_w_b0").set_value(2.5).run()
+    assert "(-14) + bias 2.5 = -11.5" in _equation(at)
+    at.checkbox(key="ar_w_relu").check().run()
+    assert "ReLU(-11.5) = max(0, -11.5) = 0" in _equation(at)
+    assert _step_line(at).endswith("= 0**")
+    at.selectbox(key="ar_w_preset").select("Sobel x").run()
+    assert at.text_area(key="ar_w_k0").value == "-1 0 1\n-2 0 2\n-1 0 1"
+    assert _equation(at).startswith("1×(-1) + 2×0 + 3×1 + 2×(-2)")
+
+
+def test_two_kernels_two_feature_maps_and_parameter_count():
+    at = _app()
+    at.number_input(key="ar_w_nk").set_value(2).run()
+    params = next(m.value for m in at.markdown if "Parameters" in m.value)
+    assert "(1 × 3 × 3 + 1) × 2 = 20 parameters" in params
+    assert "Step 1 of 32" in _step_line(at)
+
+
+def test_three_channel_example_sums_channels_plus_bias():
+    at = _example(_app(), "3 channels, two kernels and a bias")
+    assert "(3 × 3 × 3 + 1) × 2 = 56 parameters" in next(m.value for m in at.markdown if "Parameters" in m.value)
+    eq = _equation(at)
+    assert eq.splitlines()[0].startswith("channel 1: ")
+    assert eq.splitlines()[-1] == "sum over channels: (-2) + 3 + 2 + bias 1 = 4"
+    assert _step_line(at) == "**Step 1 of 8: output cell row 1, column 1 of feature map 1 = 4**"
+
+
+@pytest.mark.parametrize(
+    ("name", "equation"),
+    [
+        ("4x4 max pooling 2x2, stride 2", "max(1, 3, 5, 6) = 6"),
+        ("4x4 average pooling 2x2, stride 2", "(2 + 2 + 9 + 4) / 4 = 4.25"),
+        ("4x4 min pooling 2x2, stride 2", "min(20, 8, 6, 12) = 6"),
+        ("5x5 of ones, SAME padding, 3x3 kernel", "0×1 + 0×1 + 0×1 + 0×1 + 1×1 + 1×1 + 0×1 + 1×1 + 1×1 = 4"),
+        ("6x6 photo patch, first cell 429", "18×1 + 54×0 + 51×1 + 55×0 + 121×1 + 75×0 + 35×1 + 24×0 + 204×1 = 429"),
+        ("1-D time series, change detector", "3×(-1) + 4×0 + 6×1 = 3"),
+        ("Transposed convolution, 2x2 input, stride 2", "0×1 + 0×1 + 0×0 + 0×0 + 0×1 + 0×2 + 0×(-1) + 0×0 + 1×1 = 1"),
+    ],
+)
+def test_worked_examples_load_and_show_the_first_step(name, equation):
+    at = _example(_app(), name)
+    assert _equation(at) == equation
+    assert any(name in i.value for i in at.info)
+
+
+def test_digit_example_shows_both_notes_mistakes():
+    at = _example(_app(), "6x6 digit patch, cross kernel")
+    ws = _warnings(at)
+    assert any("notes print 1 at output cell (row, column) = (1, 3); the correct value is 0.8" in w for w in ws)
+    assert any("notes print 1.1" in w and "0.2" in w for w in ws)
+
+
+def test_pooling_controls_global_and_comparison():
+    at = _example(_app(), "4x4 max pooling 2x2, stride 2")
+    assert any("Pooling next to a stride-2 convolution" in m.value for m in at.markdown)
+    at.selectbox(key="ar_w_pool").select("sum").run()
+    assert _equation(at) == "1 + 3 + 5 + 6 = 15"
+    at.selectbox(key="ar_w_pool").select("gavg").run()
+    assert "Step 1 of 1" in _step_line(at)
+    assert _equation(at).endswith("/ 16 = 4.25")  # 68 / 16
+    at.selectbox(key="ar_w_pool").select("max").run()
+    at.number_input(key="ar_w_ph").set_value(3)
+    at.number_input(key="ar_w_pw").set_value(3).run()
+    assert "Step 1 of 1" in _step_line(at)  # floor((4 - 3) / 2) + 1 = 1
+    assert any("1 row at the bottom" in i.value for i in at.info)
+
+
+def test_operation_radio_switches_and_transposed_settings():
+    at = _example(_app(), "Transposed convolution, 2x2 input, stride 2")
+    assert "= 5" in _working(at)
+    at.number_input(key="ar_w_pt").set_value(1).run()
+    assert "(2 - 1)*2 - 2*1 + 1*(3 - 1) + 0 + 1 = 3" in _working(at)
+    at.number_input(key="ar_w_oh").set_value(1).run()
+    assert "+ 1 + 1 = 4" in _working(at)
+    at.radio(key="ar_w_op").set_value("conv2d").run()
+    assert not at.exception
+    assert any("kernel is larger" in w for w in _warnings(at))
+
+
+def test_random_input_and_tables():
+    at = _app()
+    before = at.text_area(key="ar_w_x").value
+    at.number_input(key="ar_w_rand_h").set_value(5)
+    at.number_input(key="ar_w_rand_w").set_value(7)
+    _click(at, "ar_w_rand_go")
+    after = at.text_area(key="ar_w_x").value
+    assert after != before and len(after.splitlines()) == 5 and len(after.splitlines()[0].split()) == 7
+    assert "Step 1 of 15" in _step_line(at)  # 3x5 output
+    assert len(at.dataframe) >= 3  # padded input, kernel and output as tables
+
+
+def test_quiz_cells_hides_and_marks():
+    at = _example(_app(), "4x4 average pooling 2x2, stride 2")
+    at.radio(key="ar_w_quiz").set_value("cells").run()
+    assert _equation(at) == "(2 + 2 + 9 + 4) / 4 = ?"
+    assert _step_line(at).endswith("= ?**")
+    at.text_input(key="ar_q_0_0_0").input("4.25")
+    at.text_input(key="ar_q_0_0_1").input("17/4")
+    at.text_input(key="ar_q_0_1_0").input("5")
+    at.text_input(key="ar_q_0_1_1").input("abc")
+    _click(at, "ar_check")
+    assert any(m.value.startswith("**2 of 4 right.") for m in at.markdown)
+    captions = " ".join(c.value for c in at.caption)
+    assert "✗ row 2, column 1: wrong (you typed 5)" in captions
+    at.toggle(key="ar_reveal").set_value(True).run()
+    assert _equation(at) == "(2 + 2 + 9 + 4) / 4 = 4.25"
+    assert "the answer is 4.25" in " ".join(c.value for c in at.caption)
+
+
+def test_quiz_size_mode_and_new_exercise():
+    at = _app()
+    at.radio(key="ar_w_quiz").set_value("size").run()
+    assert not any(c.value.startswith("Height") for c in at.code)  # the working is hidden
+    at.text_input(key="ar_q_h").input("4")
+    at.text_input(key="ar_q_w").input("5")
+    _click(at, "ar_check")
+    md = [m.value for m in at.markdown]
+    assert "Height: ✓ **right**" in md and "Width: ✗ **wrong (you typed 5)**" in md
+    _click(at, "ar_new_ex")
+    assert at.query_params["seed"] not in ("0", ["0"])
+    assert not at.exception
