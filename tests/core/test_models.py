@@ -38,6 +38,7 @@ EXPECTED_TOTALS = {
     "LeNet-5": 61_706,  # 156 + 2,416 + 48,120 + 10,164 + 850
     "AlexNet": 62_378_344,
     "TinyVGG (CNN Explainer)": 19_920,  # 280 + 3 * 910 + 16,910
+    "ConvLab fast (recommended for training)": 104_650,  # 320 + 64 + 18,496 + 128 + 73,856 + 256 + 11,530
 }
 
 
