@@ -34,3 +34,19 @@ AR_STEP_SLIDER = "ar_step_slider"
 AR_ANSWERS = "ar_answers"  # quiz: the learner's typed grid, list[list[str]] per feature map
 AR_CHECKED = "ar_checked"  # quiz: answers have been checked
 AR_REVEAL = "ar_reveal"  # quiz: working revealed
+
+# --- Training / Inside the model ---
+TR_BUNDLE = "tr_bundle"  # app.trained.TrainedBundle: this session's model, data and history
+TR_JOB = "tr_job"  # app.jobs.Job of the current or last run
+TR_OWN_DATA = "tr_own_data"  # cnn_core.data.ImageSet read from the learner's zip (kept per session)
+TR_LOAD_ERROR = "tr_load_error"
+TR_WAS_ACTIVE = "tr_was_active"  # the live panel saw a run in progress (to redraw once when it ends)
+
+# --- Inside the model ---
+IN_CACHE = "in_cache"  # app.inside.View: the model copy and test-set predictions being looked at, with their version
+IN_REFRESH = "in_refresh"  # bumped by "Take a fresh copy" while the model is still training
+IN_CM_CELL = "in_cm_cell"  # (true, predicted) confusion-matrix cell whose images are shown
+IN_DEMO_NOTE = "in_demo_note"  # message left by the quick demo training (shown once on the next run)
+
+# --- shared ---
+PRESENTATION = "presentation_mode"  # large text for projecting (sidebar toggle)
