@@ -66,16 +66,24 @@ class JobRegistry:
         Runs that may train at the same time.
     is_alive : callable, optional
         ``is_alive(owner) -> bool``; the watchdog stops runs whose owner is gone.
+    threads_per_run : int
+        torch threads a run should use (the page passes it in the run's config).
     watchdog_interval : float
         Seconds between liveness checks.
     """
 
     def __init__(
-        self, slots: int, *, is_alive: Callable[[str], bool] | None = None, watchdog_interval: float = 2.0
+        self,
+        slots: int,
+        *,
+        threads_per_run: int = 1,
+        is_alive: Callable[[str], bool] | None = None,
+        watchdog_interval: float = 2.0,
     ) -> None:
         if slots < 1:
             raise ValueError("At least one training slot is needed.")
         self.slots = slots
+        self.threads_per_run = threads_per_run  # torch threads each run asks for
         self._is_alive = is_alive
         self._cond = threading.Condition()
         self._queue: collections.deque[Job] = collections.deque()

@@ -34,6 +34,7 @@ from cnn_core import geometry
 __all__ = [
     "ACTIVATIONS",
     "DEFAULT_PRESET",
+    "FAST_PRESET",
     "MAX_ACTIVATIONS",
     "MAX_LAYERS",
     "MAX_MACS",
@@ -56,6 +57,7 @@ __all__ = [
     "PoolSpec",
     "build",
     "describe_layer",
+    "fast_config",
     "from_dict",
     "from_query",
     "plan",
@@ -722,18 +724,30 @@ def _conv(filters: int, kernel: int = 3, act: str = "relu", **kw: Any) -> Conv2d
 
 
 _MAX2 = PoolSpec("max", 2)
+FAST_PRESET = "ConvLab fast (recommended for training)"
+
+
+def fast_config(
+    in_channels: int = 1, num_classes: int = 10, image_size: int = 28, widths: tuple[int, int, int] = (32, 64, 128)
+) -> ModelConfig:
+    """ConvLab's fast network for live training: three conv-pool-BN-ReLU blocks and one Dense layer.
+
+    Pooling straight after each 3x3 convolution (before batch norm and ReLU) gives the same kind of
+    network as the textbook conv-BN-ReLU-pool order, but batch norm and ReLU then work on a
+    quarter of the values, which roughly doubles training speed on a CPU.
+    """
+    blocks = tuple(
+        layer
+        for filters in widths
+        for layer in (_conv(filters, act="none", padding="same"), _MAX2, BatchNormSpec(), ActivationSpec("relu"))
+    )
+    return ModelConfig(
+        FAST_PRESET, (in_channels, image_size, image_size), blocks + (FlattenSpec(), DenseSpec(num_classes, "none"))
+    )
+
 
 PRESETS: dict[str, ModelConfig] = {
-    "ConvLab fast (recommended for training)": ModelConfig(
-        "ConvLab fast (recommended for training)",
-        (1, 28, 28),
-        tuple(
-            layer
-            for filters in (32, 64, 128)
-            for layer in (_conv(filters, act="none", padding="same"), _MAX2, BatchNormSpec(), ActivationSpec("relu"))
-        )
-        + (FlattenSpec(), DenseSpec(10, "none")),
-    ),
+    FAST_PRESET: fast_config(),
     "Course MNIST CNN (Keras notes)": ModelConfig(
         "Course MNIST CNN (Keras notes)",
         (1, 28, 28),
@@ -810,7 +824,7 @@ PRESETS: dict[str, ModelConfig] = {
 }
 
 PRESET_NOTES: dict[str, str] = {
-    "ConvLab fast (recommended for training)": (
+    FAST_PRESET: (
         "ConvLab's quick learner: three blocks of a 3x3 convolution (32, 64, 128 filters), 2x2 max pooling, "
         "batch normalisation and ReLU, then one Dense layer. Pooling straight after each convolution lets batch "
         "norm and ReLU work on a quarter of the values, which makes it train about twice as fast on a CPU; "

@@ -1,0 +1,173 @@
+"""Training page through AppTest: start, watch, stop, blow up, save and load, own datasets."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from app import state
+from app import training as tr
+
+ROOT = Path(__file__).resolve().parents[2]
+SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.switch_page("pages/training.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def wait_until_finished(at: AppTest, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(0.5)
+        at.run()
+        job = at.session_state[state.TR_JOB]
+        if not job.active:
+            at.run()
+            return
+    raise AssertionError("the run did not finish in time")
+
+
+def texts(elements) -> str:
+    return " ".join(e.value for e in elements)
+
+
+def test_defaults_describe_data_and_network():
+    at = open_page()
+    captions = texts(at.caption)
+    assert "8,000 training and 2,000 test images of 1x28x28" in captions or "training and" in captions
+    assert "104,650 parameters" in captions  # the ConvLab fast network fitted to 10 classes
+    assert at.selectbox(key="tr_model").value == tr.FAST_PRESET
+    assert any("Press **Start training**" in i.value for i in at.info)
+
+
+def test_a_short_run_trains_and_offers_downloads():
+    at = open_page()
+    at.selectbox(key="tr_source").set_value(SHAPES).run()
+    at.number_input(key="tr_epochs").set_value(1)
+    at.button(key="tr_start").click().run()
+    assert not at.exception
+    wait_until_finished(at)
+    assert not at.exception
+    assert any("Training finished" in s.value for s in at.success)
+    bundle = at.session_state[state.TR_BUNDLE]
+    assert bundle.finished and len(bundle.snapshots_now()) >= 1
+    acc = [e for e in bundle.events if type(e).__name__ == "RunFinished"][0].test_acc
+    assert acc > 0.5  # five easy shapes: far better than the 20% of guessing
+    assert {b.label for b in at.get("download_button")} >= {"History (CSV)", "Model (.pt)"}
+    assert len(tr.history_frame(bundle.events)) >= 2
+
+
+def test_stop_keeps_the_model_so_far():
+    at = open_page()
+    at.selectbox(key="tr_source").set_value(SHAPES).run()
+    at.number_input(key="tr_epochs").set_value(20)
+    at.button(key="tr_start").click().run()
+    deadline = time.time() + 60
+    while not at.session_state[state.TR_JOB].events() and time.time() < deadline:
+        time.sleep(0.2)
+    at.button(key="tr_stop").click().run()
+    wait_until_finished(at)
+    job = at.session_state[state.TR_JOB]
+    assert job.status == "stopped"
+    assert any("stopped" in i.value.lower() for i in at.info)
+    assert at.session_state[state.TR_BUNDLE].model is not None
+
+
+def test_a_learning_rate_that_blows_up_stops_with_a_reason():
+    at = open_page()
+    at.selectbox(key="tr_source").set_value(SHAPES).run()
+    at.selectbox(key="tr_opt").set_value("sgd")
+    at.selectbox(key="tr_schedule").set_value("none")
+    at.number_input(key="tr_lr").set_value(10.0)
+    at.number_input(key="tr_epochs").set_value(5)
+    at.button(key="tr_start").click().run()
+    wait_until_finished(at)
+    assert any("learning rate" in e.value.lower() for e in at.error), texts(at.error)
+
+
+def test_save_then_load_and_refuse_bad_files():
+    at = open_page()
+    at.selectbox(key="tr_source").set_value(SHAPES).run()
+    at.number_input(key="tr_epochs").set_value(1)
+    at.button(key="tr_start").click().run()
+    wait_until_finished(at)
+    raw = tr.model_file(at.session_state[state.TR_BUNDLE])
+    at.session_state[state.TR_BUNDLE] = None
+    at.file_uploader(key="tr_load").set_value(("mine.pt", raw, "application/octet-stream")).run()
+    at.button(key="tr_load_go").click().run()
+    assert not at.exception and any("Loaded mine.pt" in s.value for s in at.success)
+    assert at.session_state[state.TR_BUNDLE].finished
+    for bad, words in [(b"not a model", "not a readable"), (b"", "empty")]:
+        at.file_uploader(key="tr_load").set_value(("bad.pt", bad, "application/octet-stream")).run()
+        at.button(key="tr_load_go").click().run()
+        assert not at.exception and any(words in e.value for e in at.error), texts(at.error)
+    # The right file for the wrong dataset gets a clear message too.
+    at.selectbox(key="tr_source").set_value(list(tr.SOURCES)[0]).run()
+    at.file_uploader(key="tr_load").set_value(("mine.pt", raw, "application/octet-stream")).run()
+    at.button(key="tr_load_go").click().run()
+    assert any("Choose the dataset it was trained on" in e.value for e in at.error), texts(at.error)
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _png(value: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.full((12, 12), value, np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "files,words",
+    [
+        ({"cats/a.png": _png(0), "cats/b.png": _png(10)}, "at least two class"),
+        ({"../evil/a.png": _png(0), "dogs/b.png": _png(10)}, "climbs out of its folder"),
+    ],
+)
+def test_own_zip_bad_cases_are_refused(files, words):
+    at = open_page()
+    at.selectbox(key="tr_source").set_value("My own images (a zip of class folders)").run()
+    at.file_uploader(key="tr_zip").set_value(("mine.zip", _zip(files), "application/zip")).run()
+    assert not at.exception
+    assert any(words in e.value for e in at.error), texts(at.error)
+
+
+def test_own_zip_good_case_is_previewed():
+    files = {f"{c}/{i}.png": _png(v + i) for c, v in (("dark", 10), ("light", 200)) for i in range(6)}
+    files["notes.txt"] = b"not an image"
+    at = open_page()
+    at.selectbox(key="tr_source").set_value("My own images (a zip of class folders)").run()
+    at.file_uploader(key="tr_zip").set_value(("mine.zip", _zip(files), "application/zip")).run()
+    assert not at.exception, at.exception
+    assert "2 classes" in texts(at.caption)
+
+
+def test_network_from_the_architecture_page_and_one_that_does_not_fit():
+    from cnn_core import models
+
+    at = open_page()
+    at.session_state[state.AN_MODEL_CONFIG] = models.PRESETS["Course MNIST CNN (Keras notes)"]
+    at.run()
+    assert tr.FROM_ARCHITECTURE in at.selectbox(key="tr_model").options
+    at.selectbox(key="tr_model").set_value(tr.FROM_ARCHITECTURE).run()
+    assert "93,322 parameters" in texts(at.caption)
+    at.selectbox(key="tr_model").set_value("AlexNet").run()
+    assert not at.exception
+    assert any("does not fit" in e.value for e in at.error)
