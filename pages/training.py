@@ -84,7 +84,13 @@ def live() -> None:
                 f"Epoch {done.epoch}/{started.epochs} · step {done.step:,}/{started.total_steps:,} · "
                 f"{done.elapsed_s:.0f} s elapsed · about {done.eta_s:.0f} s left · {done.samples_per_s:,.0f} images/s"
             )
-        st.progress(1.0 if finished else min(frac, 1.0), text=text)
+        if finished is not None:
+            frac = finished.step / started.total_steps
+            text = (
+                f"Ended after step {finished.step:,} of {started.total_steps:,} (epoch {finished.epoch_fraction:.2f}) "
+                f"· {finished.train_s:.0f} s of training"
+            )
+        st.progress(min(frac, 1.0), text=text)
         st.caption(f"Running on {started.device} ({started.precision}, {started.threads} CPU threads).")
         st.plotly_chart(plots.training_curves(steps, evals, total_epochs=started.epochs), key="tr_curves")
     if finished is not None:
