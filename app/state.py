@@ -45,7 +45,6 @@ TR_WAS_ACTIVE = "tr_was_active"  # the live panel saw a run in progress (to redr
 # --- Inside the model ---
 IN_CACHE = "in_cache"  # app.inside.View: the model copy and test-set predictions being looked at, with their version
 IN_REFRESH = "in_refresh"  # bumped by "Take a fresh copy" while the model is still training
-IN_CM_CELL = "in_cm_cell"  # (true, predicted) confusion-matrix cell whose images are shown
 IN_DEMO_NOTE = "in_demo_note"  # message left by the quick demo training (shown once on the next run)
 
 # --- shared ---

@@ -226,7 +226,8 @@ def start_run(model_cfg: models.ModelConfig, data: datasets.ImageSet, cfg: train
 
 
 def _run(bundle: TrainedBundle, stop: threading.Event) -> Iterator[Any]:
-    """The worker's generator: train, record events, snapshot the model after every epoch."""
+    """The worker's generator: train, record events, snapshot the model before and after every epoch."""
+    bundle.add_snapshot(inspection.take_snapshot(bundle.model_copy(), bundle.data, epoch=0, step=0))
     for event in training.train(bundle.model, bundle.data, bundle.train_config, stop):
         bundle.events.append(event)
         if isinstance(event, training.EpochEnd | training.RunFinished) and not (

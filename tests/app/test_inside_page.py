@@ -1,0 +1,350 @@
+"""AppTest of "Inside the model": every section with a model trained for a few steps on bundled MNIST."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from app import inside, state
+from app.trained import TrainedBundle
+from cnn_core import data as D
+from cnn_core import inspection as I
+from cnn_core import models as M
+from cnn_core import training as T
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "streamlit_app.py")
+QUICK = T.TrainConfig(epochs=1, batch_size=64, device="cpu", evals_per_epoch=2, eval_samples=300, log_every_steps=5)
+
+
+@pytest.fixture(scope="session")
+def bundle() -> TrainedBundle:
+    """The demo network trained once for 20 steps on 1,280 bundled MNIST digits (500 test images)."""
+    data = D.load_bundled("mnist").subset(1280, 500)
+    return inside.train_demo(data=data, config=QUICK)
+
+
+@pytest.fixture(scope="session")
+def expected(bundle):
+    """What the page should show, computed straight from the core."""
+    model = bundle.model_copy()
+    pred = I.predict_test_set(model, bundle.data)
+    return model, pred, I.confusion_matrix(pred.y_true, pred.y_pred, 10)
+
+
+def page(bundle: TrainedBundle | None, tab: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/inside.py")
+    if bundle is not None:
+        at.session_state[state.TR_BUNDLE] = bundle
+    if tab is not None:
+        at.session_state["in_tab"] = tab
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in [*at.info, *at.success, *at.warning, *at.error]]
+    return "\n".join(parts)
+
+
+def charts(at: AppTest) -> list:
+    return at.get("plotly_chart")
+
+
+def downloads(at: AppTest) -> list:
+    return at.get("download_button")
+
+
+# ------------------------------------------------------------------------------ no model yet
+
+
+def test_without_a_model_the_page_offers_a_demo(monkeypatch):
+    at = page(None)
+    assert "no model in this session" in text(at)
+    assert at.button(key="in_demo").label.startswith("Train a quick demo model")
+    # A tiny demo so the test stays quick: the button trains, stores a bundle and shows the page.
+    monkeypatch.setattr(inside, "DEMO_TRAIN", replace(QUICK, max_seconds=1.0, eval_samples=200))
+    at.button(key="in_demo").click()
+    at.run()
+    assert not at.exception, at.exception
+    b = at.session_state[state.TR_BUNDLE]
+    assert isinstance(b, TrainedBundle) and b.finished and len(b.snapshots) >= 2
+    assert "Trained the quick demo CNN" in text(at)
+    assert at.radio(key="in_source").value == "Test image"
+
+
+def test_while_training_the_page_says_so_and_refreshes(bundle):
+    live = TrainedBundle(bundle.model, bundle.model_config, bundle.data, bundle.train_config, list(bundle.events))
+    at = page(live)
+    assert "still training" in text(at)
+    at.button(key="in_refresh_btn").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state[state.IN_REFRESH] == 1
+
+
+# ------------------------------------------------------------------------------ image picker, feature maps
+
+
+def test_feature_maps_of_every_layer(bundle, expected):
+    at = page(bundle)
+    t = text(at)
+    assert "**1. conv1** · Conv2d 1→16, 3x3 · output 16 x 28 x 28" in t
+    assert "**3. maxpool1** · MaxPool2d 2x2 · output 16 x 14 x 14" in t
+    assert "**6. maxpool2** · MaxPool2d 2x2 · output 32 x 7 x 7" in t
+    assert "**8. fc1** · Linear 1568→10 · output 10" in t
+    # Input image + 6 spatial layers, the flat vector and the final probabilities.
+    assert len(charts(at)) == 8
+    assert len(downloads(at)) == 6  # one PNG per spatial layer
+    # The verdict beside the picture agrees with the core.
+    model, pred, _ = expected
+    k = int(pred.y_pred[0])
+    assert f"The model says **{k}** ({pred.probs[0, k]:.1%} sure)" in t
+    assert f"The true class is **{int(pred.y_true[0])}**" in t
+    at.radio(key="in_fm_scale").set_value("per_map").run()
+    assert not at.exception
+    assert "stretched to its own largest value" in text(at)
+
+
+def test_choosing_another_test_image(bundle, expected):
+    at = page(bundle)
+    at.number_input(key="in_test_index").set_value(7).run()
+    assert not at.exception
+    _, pred, _ = expected
+    assert "Test image 7" in text(at)
+    assert f"The true class is **{int(pred.y_true[7])}**" in text(at)
+    at.button(key="in_random").click().run()
+    assert not at.exception and 0 <= at.number_input(key="in_test_index").value < 500
+
+
+# ------------------------------------------------------------------------------ kernels
+
+
+def test_learned_kernels_and_nearest_presets(bundle, expected):
+    at = page(bundle, "Learned kernels")
+    model, _, _ = expected
+    w = model.conv1.weight.detach().numpy()
+    t = text(at)
+    assert "learned **16 kernels** of 1 x 3 x 3 weights" in t
+    assert f"Kernel 1 {I.nearest_preset(w[0]).phrase}." in t
+    at.number_input(key="in_k_pick").set_value(5).run()
+    assert not at.exception
+    assert f"Kernel 5 {I.nearest_preset(w[4]).phrase}." in text(at)
+    table = at.dataframe[0].value
+    assert len(table) == 16 and table["similarity"].between(-1, 1).all()
+    assert table.loc[4, "nearest preset"] == I.nearest_preset(w[4]).preset
+    assert at.selectbox(key="in_k_layer").options == ["conv2"]
+    assert "32 x 16 kernels of 3x3" in text(at)
+
+
+# ------------------------------------------------------------------------------ snapshots
+
+
+def test_snapshots_replay_accuracy_and_kernels(bundle):
+    at = page(bundle, "Over time")
+    snaps = bundle.snapshots_now()
+    slider = at.select_slider(key="in_snap")
+    assert slider.options[0] == "before training" and len(slider.options) == len({s.step for s in snaps})
+    assert slider.value == slider.options[-1]
+    slider.set_value("before training").run()
+    assert not at.exception
+    first = snaps[0]
+    assert f"At **before training**: {first.val_acc:.1%} of {int(first.confusion.sum()):,} test images right." in text(
+        at
+    )
+    assert len(downloads(at)) == 1  # the accuracy CSV
+
+
+# ------------------------------------------------------------------------------ confusion matrix
+
+
+def test_confusion_matrix_cells_open_their_images(bundle, expected):
+    at = page(bundle, "Confusion matrix")
+    _, pred, cm = expected
+    off = cm - np.diag(np.diag(cm))
+    t0, p0 = np.unravel_index(int(np.argmax(off)), off.shape)
+    assert (at.selectbox(key="in_cm_true").value, at.selectbox(key="in_cm_pred").value) == (t0, p0)
+    assert f"**{cm[t0, p0]}** test images of **{t0}** were predicted as **{p0}**" in text(at)
+    at.selectbox(key="in_cm_true").set_value(3)
+    at.selectbox(key="in_cm_pred").set_value(3).run()
+    assert not at.exception
+    assert f"**{cm[3, 3]}** test images of **3** were correctly classified" in text(at)
+    table = at.dataframe[0].value
+    rep = I.class_report(cm)
+    np.testing.assert_allclose(table["recall"].to_numpy(dtype=float), rep.recall.round(3))
+    assert table["test images"].tolist() == rep.support.tolist()
+    assert len(downloads(at)) == 3  # per-class CSV, confusion CSV, confusion PNG
+    at.radio(key="in_cm_mode").set_value("share").run()
+    assert not at.exception
+
+
+def test_confusion_png(bundle, expected):
+    _, _, cm = expected
+    img = Image.open(io.BytesIO(inside.confusion_png(cm, bundle.classes)))
+    assert img.format == "PNG" and img.size[0] > 10 * 44
+
+
+def test_a_click_on_a_cell_is_read_from_the_selection_event():
+    # The event Streamlit reports for a click on true 3 / predicted 5 (recorded in Chromium).
+    event = {
+        "selection": {
+            "points": [{"curve_number": 1, "point_number": 35, "point_index": 35, "x": "5", "y": "3",
+                        "customdata": {"0": 3, "1": 5}}],
+            "point_indices": [35], "box": [], "lasso": [],
+        }
+    }  # fmt: skip
+    assert inside.cell_from_selection(event, 10) == (3, 5)
+    assert inside.cell_from_selection({"selection": {"points": []}}, 10) is None
+    assert inside.cell_from_selection(None, 10) is None
+    assert inside.cell_from_selection({"selection": {"points": [{"curve_number": 0, "point_index": 3}]}}, 10) is None
+
+
+# ------------------------------------------------------------------------------ mistakes
+
+
+def test_most_confident_mistakes(bundle, expected):
+    at = page(bundle, "Mistakes")
+    _, pred, _ = expected
+    wrong = int((pred.y_true != pred.y_pred).sum())
+    assert f"The model got **{wrong}** of 500 test images wrong" in text(at)
+    at.slider(key="in_mis_n").set_value(8).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == min(8, wrong)
+    probs = table["probability of predicted"].to_numpy()
+    assert (np.diff(probs) <= 1e-9).all() and (table["true"] != table["predicted"]).all()
+
+
+# ------------------------------------------------------------------------------ saliency
+
+
+def test_saliency_and_grad_cam(bundle):
+    at = page(bundle, "Saliency & Grad-CAM")
+    assert at.selectbox(key="in_gc_layer").value == "conv2_relu"  # the last convolution, after its ReLU
+    assert "Grad-CAM looks at the feature maps of layer conv2_relu" in text(at).replace("**", "")
+    at.selectbox(key="in_sal_class").set_value(3).run()
+    assert not at.exception
+    assert "the score of **3** change" in text(at)
+    at.selectbox(key="in_gc_layer").set_value("conv1").run()
+    assert not at.exception
+    assert len(downloads(at)) == 2
+
+
+# ------------------------------------------------------------------------------ predict
+
+
+def png_bytes(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def upload(at: AppTest, raw: bytes, name: str = "digit.png") -> None:
+    at.radio(key="in_source").set_value("Upload").run()
+    at.file_uploader(key="in_upload").set_value((name, raw, "image/png"))
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_predict_an_uploaded_drawing_shows_every_preprocessing_stage(bundle):
+    at = page(bundle, "Predict")
+    assert "already 28x28 with 1 channel(s)" in text(at)
+    img = np.full((120, 90), 255, np.uint8)  # black on white, like a drawing
+    img[20:100, 40:52] = 0
+    upload(at, png_bytes(img))
+    t = text(at)
+    assert "How your image was made to look like the training images" in t
+    assert "so it is inverted" in t and "centre of mass" in t and "(x - mean) / std" in t
+    assert "Top 10 classes for Your upload" in at.get("plotly_chart")[-1].proto.spec
+    at.radio(key="in_invert").set_value("no").run()
+    assert not at.exception
+    assert "Not inverted because you asked" in text(at)
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"not an image at all", "not an image"),
+        (png_bytes(np.full((40, 40), 255, np.uint8)), "The image is empty"),
+    ],
+)
+def test_bad_uploads_give_a_message_and_keep_the_page(bundle, raw, words):
+    at = page(bundle, "Predict")
+    upload(at, raw, "bad.png")
+    assert words in text(at)
+    assert "Test image 0" in text(at)  # falls back to a test image, page still works
+
+
+def test_draw_mode_without_a_drawing_falls_back(bundle):
+    at = page(bundle)
+    at.radio(key="in_source").set_value("Draw").run()
+    assert not at.exception
+    assert "Draw a digit on the canvas" in text(at)
+
+
+# ------------------------------------------------------------------------------ other kinds of model
+
+
+def untrained_bundle(config: M.ModelConfig, data: D.ImageSet) -> TrainedBundle:
+    torch.manual_seed(0)
+    model = M.build(config)
+    b = TrainedBundle(model, config, data, QUICK, finished=True)
+    b.add_snapshot(I.take_snapshot(model, data, epoch=0, step=0, n_eval=50))
+    return b
+
+
+def colour_data() -> D.ImageSet:
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.integers(0, 256, (40, 3, 16, 16), dtype=np.uint8))
+    y = torch.from_numpy(rng.integers(0, 3, 40))
+    return D.ImageSet("colour", x[:30], y[:30], x[30:], y[30:], ("cat", "dog", "frog"), (0.5,) * 3, (0.29,) * 3)
+
+
+@pytest.mark.parametrize("kind", ["colour CNN", "MLP"])
+def test_every_section_copes_with_colour_models_and_models_without_convolutions(kind):
+    data = colour_data()
+    layers = (
+        (M.Conv2dSpec(4, 3), M.PoolSpec(), M.FlattenSpec(), M.DenseSpec(3, "none"))
+        if kind == "colour CNN"
+        else (M.FlattenSpec(), M.DenseSpec(8), M.DenseSpec(3, "none"))
+    )
+    b = untrained_bundle(M.ModelConfig(kind, (3, 16, 16), layers), data)
+    for tab in ["Feature maps", "Learned kernels", "Over time", "Confusion matrix", "Mistakes",
+                "Saliency & Grad-CAM", "Predict"]:  # fmt: skip
+        at = page(b, tab)
+        if kind == "MLP" and tab == "Learned kernels":
+            assert "no convolution layer" in text(at)
+        if kind == "MLP" and tab == "Saliency & Grad-CAM":
+            assert "Grad-CAM cannot be computed" in text(at)
+        if kind == "colour CNN" and tab == "Learned kernels":
+            assert "learned **4 kernels** of 3 x 3 x 3 weights" in text(at)
+    img = np.zeros((30, 20, 3), np.uint8)
+    img[5:25, 5:15] = (200, 40, 40)
+    upload(at, png_bytes(img))
+    assert "Resized to the training images' 16x16 pixels" in text(at) and "Crop and centre" in " ".join(
+        c.label for c in at.checkbox
+    )
+
+
+def test_png_exports_render_the_arrays_shown():
+    maps = np.stack([np.eye(3), -np.eye(3)]).astype(np.float32)  # (2, 3, 3), signed
+    fig, make = inside._maps_figure(maps, per_map=False)
+    img = np.asarray(Image.open(io.BytesIO(make())))
+    scale = 56 // 3  # each 3x3 map is enlarged to about 56 px
+    assert img.shape == (3 * scale, 7 * scale, 3)  # two maps and a one-cell gap
+    assert (img[:, 3 * scale : 4 * scale] == 255).all()  # the gap is white
+    blue, red = img[0, 0], img[0, 4 * scale]
+    assert blue[2] > blue[0] and red[0] > red[2]  # +1 blue, -1 red, as in the chart
+    assert fig.data[0].zmin == -1 and fig.data[0].zmax == 1
+    over = inside.overlay(np.zeros((4, 4), np.float32), np.eye(4, dtype=np.float32))
+    assert over.shape == (4, 4, 3) and over[0, 0].sum() > over[0, 1].sum()  # heat shows where it is high
