@@ -45,8 +45,18 @@ __all__ = [
 ]
 
 
+def _is_whole(value: object) -> bool:
+    """A finite real number with no fractional part (NaN and infinity are not)."""
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value == int(value)
+    )
+
+
 def _check_positive(value: int, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value):
+    if not _is_whole(value):
         raise ValueError(f"The {what} must be a whole number, got {value!r}.")
     if value < 1:
         hint = " A stride of 0 would never move the kernel." if what == "stride" else ""
@@ -59,7 +69,7 @@ def pad_pair(padding: Padding) -> tuple[int, int]:
     if len(pair) != 2:
         raise ValueError(f"Padding must be one number or a (before, after) pair, got {padding!r}.")
     for p in pair:
-        if isinstance(p, bool) or p != int(p):
+        if not _is_whole(p):
             raise ValueError(f"Padding must be a whole number of cells, got {p!r}.")
         if p < 0:
             raise ValueError(
