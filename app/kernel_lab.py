@@ -141,8 +141,13 @@ def resize_kernel(kernel: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out
 
 
-def auto_display(kernel: np.ndarray, color: str) -> str:
-    """Kernels whose weights sum to about 1 keep brightness (clip); others respond with signs."""
+def auto_display(kernel: np.ndarray, color: str, *, magnitude: bool = False) -> str:
+    """Kernels whose weights sum to about 1 keep brightness (clip); others respond with signs.
+
+    A gradient magnitude (a preset with a partner) is never negative, so it shows as strength.
+    """
+    if magnitude:
+        return "abs"
     if abs(float(kernel.sum()) - 1.0) < 0.05:
         return "clip"
     return "signed" if color == "gray" else "abs"
@@ -154,8 +159,8 @@ DISPLAY_WHY = {
     "abs": "The strength of the response whatever its sign: an edge from dark to light and one from "
     "light to dark both look bright.",
     "stretch": "The smallest output value becomes black and the largest white, so even faint responses become visible.",
-    "signed": "Zero is white, negative values blue and positive values orange (both darker the "
-    "stronger): the sign of the response stays visible. Colour-blind safe.",
+    "signed": "Zero is white, negative values red and positive values blue (both darker the "
+    "stronger), as in the kernel grids: the sign of the response stays visible.",
 }
 
 
@@ -202,9 +207,10 @@ def _apply(pixels, kernel, partner, stride, padding, padding_mode, dilation) -> 
     return out
 
 
-# Blue - white - orange: a diverging scale that stays readable for red-green colour blindness.
-_NEG = np.array([0.0, 0.447, 0.698], dtype=np.float32)  # Okabe-Ito blue
-_POS = np.array([0.835, 0.369, 0.0], dtype=np.float32)  # Okabe-Ito vermillion
+# Red - white - blue, the same diverging scale as the kernel grids (plotly's RdBu): negative red,
+# positive blue. Red against blue stays distinct for red-green colour blindness.
+_NEG = np.array([0.698, 0.094, 0.169], dtype=np.float32)  # RdBu's dark red
+_POS = np.array([0.129, 0.400, 0.675], dtype=np.float32)  # RdBu's dark blue
 
 
 def to_picture(values: np.ndarray, display: str) -> np.ndarray:

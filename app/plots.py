@@ -24,7 +24,7 @@ def _fmt(v: float) -> str:
     """Short number for a grid cell: integers plainly, others with up to 3 significant digits."""
     if abs(v - round(v)) < 1e-9:
         return str(int(round(v)))
-    return f"{v:.3g}"
+    return f"{v:.4g}"
 
 
 def matrix_heatmap(
@@ -65,8 +65,9 @@ def matrix_heatmap(
                 hoverinfo="skip", showlegend=False,
             )
         )
-    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x", constrain="domain")
-    fig.update_xaxes(showticklabels=False, constrain="domain")
+    hidden = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False}
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", **hidden)
+    fig.update_xaxes(constrain="domain", **hidden)
     side = max(v.shape)
     fig.update_layout(
         title={"text": title, "font": {"size": 14}},

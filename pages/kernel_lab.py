@@ -114,7 +114,7 @@ with st.expander(f"Output size: {h} x {w} in, {out.shape[0]} x {out.shape[1]} ou
             )
 
 st.subheader("4. Input and feature map")
-auto = kl.auto_display(kernel, color)
+auto = kl.auto_display(kernel, color, magnitude=partner is not None)
 display = st.radio(
     "Show output values as",
     list(kl.DISPLAY_CHOICES),
