@@ -131,6 +131,31 @@ def _tap_indices(out_index: int, k: int, s: int, d: int) -> tuple[int, ...]:
     return tuple(out_index * s + t * d for t in range(k))
 
 
+def _channels_first(x: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Check an input / kernel pair and return both as (C, H, W) and (C, kh, kw) float64."""
+    x = np.asarray(x, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    if x.ndim == 2 and kernel.ndim == 2:
+        x3, k3 = x[None], kernel[None]
+    elif x.ndim == 3 and kernel.ndim == 3:
+        if x.shape[0] != kernel.shape[0]:
+            raise ValueError(
+                f"The kernel has {kernel.shape[0]} channels but the input has {x.shape[0]}: "
+                "a kernel needs one slice per input channel."
+            )
+        x3, k3 = x, kernel
+    else:
+        raise ValueError(
+            f"Use an (H, W) input with an (kh, kw) kernel, or (C, H, W) with (C, kh, kw); "
+            f"got input {x.shape} and kernel {kernel.shape}."
+        )
+    if k3.size == 0 or x3.size == 0:
+        raise ValueError("The input and the kernel must each have at least one cell.")
+    if not (np.isfinite(k3).all() and np.isfinite(x3).all()):
+        raise ValueError("The input and the kernel must hold finite numbers (no NaN or infinity).")
+    return x3, k3
+
+
 def conv2d(
     x: np.ndarray,
     kernel: np.ndarray,
@@ -168,26 +193,7 @@ def conv2d(
     array([[45., 54.],
            [81., 90.]])
     """
-    x = np.asarray(x, dtype=np.float64)
-    kernel = np.asarray(kernel, dtype=np.float64)
-    if x.ndim == 2 and kernel.ndim == 2:
-        x3, k3 = x[None], kernel[None]
-    elif x.ndim == 3 and kernel.ndim == 3:
-        if x.shape[0] != kernel.shape[0]:
-            raise ValueError(
-                f"The kernel has {kernel.shape[0]} channels but the input has {x.shape[0]}: "
-                "a kernel needs one slice per input channel."
-            )
-        x3, k3 = x, kernel
-    else:
-        raise ValueError(
-            f"Use an (H, W) input with an (kh, kw) kernel, or (C, H, W) with (C, kh, kw); "
-            f"got input {x.shape} and kernel {kernel.shape}."
-        )
-    if k3.size == 0 or x3.size == 0:
-        raise ValueError("The input and the kernel must each have at least one cell.")
-    if not (np.isfinite(k3).all() and np.isfinite(x3).all()):
-        raise ValueError("The input and the kernel must hold finite numbers (no NaN or infinity).")
+    x3, k3 = _channels_first(x, kernel)
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
     ks = k3.shape[1:]
     pad = resolve_padding_2d(padding, x3.shape[1:], ks, s, d)
@@ -561,21 +567,7 @@ def conv_transpose2d(
     -------
     ndarray (out_h, out_w) with ``out = (n - 1)s - 2p + d(k - 1) + output_padding + 1``.
     """
-    x = np.asarray(x, dtype=np.float64)
-    kernel = np.asarray(kernel, dtype=np.float64)
-    if x.ndim == 2 and kernel.ndim == 2:
-        x3, k3 = x[None], kernel[None]
-    elif x.ndim == 3 and kernel.ndim == 3 and x.shape[0] == kernel.shape[0]:
-        x3, k3 = x, kernel
-    else:
-        raise ValueError(
-            f"Use an (H, W) input with an (kh, kw) kernel, or (C, H, W) with (C, kh, kw); "
-            f"got input {x.shape} and kernel {kernel.shape}."
-        )
-    if x3.size == 0 or k3.size == 0:
-        raise ValueError("The input and the kernel must each have at least one cell.")
-    if not (np.isfinite(x3).all() and np.isfinite(k3).all()):
-        raise ValueError("The input and the kernel must hold finite numbers (no NaN or infinity).")
+    x3, k3 = _channels_first(x, kernel)
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
     p, op = _pair(padding, "padding"), _pair(output_padding, "output padding")
     sizes = tuple(
