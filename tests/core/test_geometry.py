@@ -32,7 +32,7 @@ def test_worked_examples_of_the_notes():
     assert geometry.output_size(13, 6, stride=5, padding=(1, 2)) == 3
 
 
-@pytest.mark.parametrize("n,k,s,d", itertools.product([1, 5, 8, 13, 28], [1, 2, 3, 4, 5], [1, 2, 3], [1, 2]))
+@pytest.mark.parametrize("n,k,s,d", list(itertools.product([1, 5, 8, 13, 28], [1, 2, 3, 4, 5], [1, 2, 3], [1, 2])))
 def test_same_padding_gives_ceil_n_over_s(n, k, s, d):
     before, after = geometry.same_padding(n, k, stride=s, dilation=d)
     assert after - before in (0, 1)
