@@ -31,6 +31,7 @@ class TrainedBundle:
     events: list[Any] = field(default_factory=list)  # cnn_core.training events, in order
     snapshots: list[Any] = field(default_factory=list)  # cnn_core.inspection.Snapshot, one per epoch
     finished: bool = False
+    previous: TrainedBundle | None = None  # the session's model before this run (restored if it blows up)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def model_copy(self) -> torch.nn.Module:

@@ -35,7 +35,10 @@ SOURCES: dict[str, tuple[str, str | None]] = {
     "CIFAR-10 (full 60,000 colour images, from the data folder)": ("full", "cifar10"),
     "My own images (a zip of class folders)": ("zip", None),
 }
-MAX_ZIP_BYTES = int(os.environ.get("CONVLAB_MAX_DATASET_MB", "50")) * 1_000_000
+# The page's own caps (the browser's check can be bypassed), never above what the server accepts.
+_SERVER_CAP = int(st.get_option("server.maxUploadSize")) * 1_000_000
+MAX_ZIP_BYTES = min(int(os.environ.get("CONVLAB_MAX_DATASET_MB", "25")) * 1_000_000, _SERVER_CAP)
+MAX_MODEL_BYTES = min(20_000_000, _SERVER_CAP)
 
 
 # --- the server-wide registry ----------------------------------------------------------------
@@ -218,7 +221,8 @@ def start_run(model_cfg: models.ModelConfig, data: datasets.ImageSet, cfg: train
     cfg = dataclasses.replace(cfg, threads=registry().threads_per_run)
     torch.manual_seed(cfg.seed)
     model = models.build(model_cfg)
-    bundle = TrainedBundle(model=model, model_config=model_cfg, data=data, train_config=cfg)
+    previous = st.session_state.get(state.TR_BUNDLE)
+    bundle = TrainedBundle(model=model, model_config=model_cfg, data=data, train_config=cfg, previous=previous)
     st.session_state[state.TR_BUNDLE] = bundle
     job = registry().submit(session_id(), f"{model_cfg.name} on {data.name}", lambda stop: _run(bundle, stop))
     st.session_state[state.TR_JOB] = job
@@ -239,6 +243,17 @@ def _run(bundle: TrainedBundle, stop: threading.Event) -> Iterator[Any]:
             bundle.add_snapshot(inspection.take_snapshot(snap_model, bundle.data, epoch=epoch, step=step))
         yield event
     bundle.finished = True
+
+
+def keep_earlier_model_after_blow_up(finished: training.RunFinished) -> bool:
+    """A run that diverged hands the session's model back to the one trained before it, if any."""
+    bundle = st.session_state.get(state.TR_BUNDLE)
+    if finished.reason != "diverged" or bundle is None or bundle.previous is None:
+        return False
+    if not any(e is finished for e in bundle.events):  # already handed back on an earlier rerun
+        return False
+    st.session_state[state.TR_BUNDLE] = bundle.previous
+    return True
 
 
 def history_frame(events: list[Any]) -> pd.DataFrame:

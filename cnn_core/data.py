@@ -588,6 +588,7 @@ def load_zip(
         skipped, total_actual, written, all_gray = 0, 0, 0, True
         with tempfile.TemporaryDirectory(prefix="convlab-zip-") as tmp:
             base = Path(tmp).resolve()
+            class_dirs: dict[str, str] = {}  # class name in the zip -> our folder name
             for info, parts in kept:
                 if len(parts) != 2:
                     continue
@@ -600,13 +601,14 @@ def load_zip(
                     skipped += 1
                     continue
                 all_gray = all_gray and pixels.ndim == 2
-                written += 1  # file names are ours: the member's own name never reaches the disk
-                target = (base / parts[0] / f"{written:06d}.png").resolve()
+                written += 1  # folder and file names are ours: no name from the zip reaches the disk
+                folder = class_dirs.setdefault(parts[0], f"{len(class_dirs):04d}")
+                target = (base / folder / f"{written:06d}.png").resolve()
                 if base not in target.parents:  # belt and braces: never write outside tmp
                     raise DatasetUnavailable(f"{info.filename!r} would land outside the folder; refusing it.")
                 target.parent.mkdir(exist_ok=True)
                 Image.fromarray(pixels).save(target, format="PNG", compress_level=1)
-            classes_found = sorted(p.name for p in base.iterdir() if p.is_dir())
+            classes_found = sorted(class_dirs)
             if not classes_found:
                 raise DatasetUnavailable(
                     "No images were found in class folders. The zip should hold one folder per class, "
@@ -618,7 +620,9 @@ def load_zip(
                 )
             gray = all_gray
             size = image_size or (28 if gray else 32)
-            x, y, folder_classes = _read_image_folder(base, size, gray)
+            x, y, folders = _read_image_folder(base, size, gray)
+            names = {folder: name for name, folder in class_dirs.items()}
+            folder_classes = tuple(names[f] for f in folders)
 
     notes = []
     if skipped:

@@ -96,6 +96,8 @@ def live() -> None:
     if finished is not None:
         message = {"completed": st.success, "stopped": st.info, "time_limit": st.info}.get(finished.reason, st.error)
         message(finished.message)
+        if tr.keep_earlier_model_after_blow_up(finished):
+            st.info("Your model from before this run is kept: it is still the one 'Inside the model' shows.")
     if job.error:
         st.error(job.error)
     if st.session_state.get(state.TR_WAS_ACTIVE) and not job.active:
@@ -115,7 +117,10 @@ if bundle is not None and not active:
         "History (CSV)", history.to_csv(index=False), "training_history.csv", "text/csv", icon=":material/table:"
     )
     c2.download_button(
-        "Model (.pt)", lambda: tr.model_file(bundle), "convlab_model.pt", "application/octet-stream",
+        "Model (.pt)",
+        lambda: tr.model_file(bundle),
+        "convlab_model.pt",
+        "application/octet-stream",
         icon=":material/download:",
     )
     c3.page_link("pages/inside.py", label="Look inside the model", icon=":material/visibility:")
@@ -123,6 +128,11 @@ with st.expander("Load a saved model"):
     st.caption("A .pt file saved from this page. It is read as weights only: files carrying code are refused.")
     up = st.file_uploader("Model file", type=["pt"], key="tr_load")
     if up is not None and st.button("Load it", key="tr_load_go"):
+        if up.size > tr.MAX_MODEL_BYTES:
+            st.error(
+                f"{up.name} is {up.size / 1e6:.0f} MB; model files are limited to {tr.MAX_MODEL_BYTES // 1_000_000} MB."
+            )
+            st.stop()
         try:
             st.session_state[state.TR_BUNDLE] = tr.load_model_file(up.getvalue(), data)
             st.success(f"Loaded {up.name}. It is now this session's model.")

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Host ConvLab for a class: one or more `streamlit run` processes with the hosting settings.
+#
+#   scripts/serve_class.sh                 # one process on 0.0.0.0:8501 (students open http://SERVER:8501)
+#   CONVLAB_PROCESSES=2 scripts/serve_class.sh   # two processes on 127.0.0.1:8501-8502, behind nginx
+#   scripts/serve_class.sh --print         # print the commands, start nothing
+#
+# Settings (environment variables; defaults in brackets). See docs/HOSTING.md.
+#   CONVLAB_ADDRESS         address to bind [0.0.0.0 for one process, 127.0.0.1 behind a proxy]
+#   CONVLAB_PORT            first port [8501]; process i listens on CONVLAB_PORT + i
+#   CONVLAB_PROCESSES       how many processes [1]; more than one needs the nginx config of docs/HOSTING.md
+#   CONVLAB_MAX_UPLOAD_MB   Streamlit's cap on one upload, enforced by the server [25]
+#   CONVLAB_TRAINING_SLOTS  trainings at once, per process [cores / 2]
+#   CONVLAB_TORCH_THREADS   torch threads per training [cores / slots]
+#   CONVLAB_MAX_DATASET_MB  cap on a learner's dataset zip [= CONVLAB_MAX_UPLOAD_MB]
+#   CONVLAB_DATA_DIR        folder with full MNIST / Fashion-MNIST / CIFAR-10 [~/.cache/convlab/datasets]
+#   CONVLAB_DOWNLOAD        1 lets the server download full datasets, 0 never [0 here]
+#   CONVLAB_PRESENTATION    1 starts every session in presentation mode (large text) [0]
+#   CONVLAB_SESSION_TTL_S   seconds a closed tab's session is kept for a reconnect [120]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+processes="${CONVLAB_PROCESSES:-1}"
+port="${CONVLAB_PORT:-8501}"
+if [[ "$processes" -gt 1 ]]; then
+  address="${CONVLAB_ADDRESS:-127.0.0.1}"
+else
+  address="${CONVLAB_ADDRESS:-0.0.0.0}"
+fi
+max_upload="${CONVLAB_MAX_UPLOAD_MB:-25}"
+python="${CONVLAB_PYTHON:-.venv/bin/python}"
+
+export CONVLAB_MAX_DATASET_MB="${CONVLAB_MAX_DATASET_MB:-$max_upload}"
+export CONVLAB_DOWNLOAD="${CONVLAB_DOWNLOAD:-0}"
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"  # fewer malloc arenas: memory is given back sooner
+export PYTHONUNBUFFERED=1
+if [[ "$CONVLAB_MAX_DATASET_MB" -gt "$max_upload" ]]; then
+  echo "CONVLAB_MAX_DATASET_MB ($CONVLAB_MAX_DATASET_MB) is above the server's upload cap ($max_upload MB);" \
+       "larger zips would be cut off by the server. Raise CONVLAB_MAX_UPLOAD_MB too." >&2
+  exit 2
+fi
+
+command_for() {  # the hosting flags repeat .streamlit/config.toml so they hold even if it is edited
+  printf '%s\n' "$python" -m streamlit run streamlit_app.py \
+    "--server.address=$address" "--server.port=$1" \
+    --server.headless=true --global.developmentMode=false \
+    --server.fileWatcherType=none --server.runOnSave=false --server.allowRunOnSave=false \
+    --client.showErrorDetails=none --client.toolbarMode=viewer \
+    "--server.maxUploadSize=$max_upload" --server.maxMessageSize=200 \
+    --server.enableXsrfProtection=true --server.enableCORS=true \
+    "--server.disconnectedSessionTTL=${CONVLAB_SESSION_TTL_S:-120}" \
+    --browser.gatherUsageStats=false
+}
+
+if [[ "${1:-}" == "--print" ]]; then
+  for ((i = 0; i < processes; i++)); do
+    command_for $((port + i)) | paste -sd' '
+  done
+  exit 0
+fi
+
+pids=()
+stop() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait
+}
+trap stop INT TERM
+for ((i = 0; i < processes; i++)); do
+  mapfile -t cmd < <(command_for $((port + i)))
+  echo "ConvLab process $((i + 1))/$processes on $address:$((port + i))"
+  "${cmd[@]}" &
+  pids+=("$!")
+done
+wait

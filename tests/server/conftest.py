@@ -1,0 +1,85 @@
+"""Live-server fixtures: ConvLab under a real ``streamlit run`` on 127.0.0.1, driven without a browser.
+
+The server reads the repository's ``.streamlit/config.toml`` (the hosting defaults) and gets two
+training slots of one torch thread each. Sessions speak Streamlit's websocket protocol through
+:mod:`bench.load_protocol`. Ports come from 8651-8659 (else the OS picks one); every server a
+test starts is stopped by the fixture that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.load_protocol import RunResult, Session, StreamlitServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = range(8651, 8660)
+SERVER_ENV = {"CONVLAB_TRAINING_SLOTS": "2", "CONVLAB_TORCH_THREADS": "1", "CONVLAB_DOWNLOAD": "0"}
+LOGS = ROOT / "out" / "server_tests"
+SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
+
+
+def run(coro: Coroutine[Any, Any, Any], timeout: float = 150.0) -> Any:
+    """Run one asyncio scenario with an overall time cap."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def start_server(name: str, port: int | None = None, **kw: Any) -> StreamlitServer:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    env = {**SERVER_ENV, **kw.pop("env", {})}
+    port = port or free_port(PORTS)
+    return StreamlitServer(port, env=env, log_path=LOGS / f"{name}.log", **kw).start()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[StreamlitServer]:
+    """One ConvLab server shared by the tests that do not restart it."""
+    srv = start_server("shared")
+    yield srv
+    srv.stop()
+
+
+def slot_sentence(r: RunResult) -> str:
+    """The Training page's 'This server trains N run(s) at a time; R running, W waiting.'"""
+    return next((t for t in r.texts() if "This server trains" in t), "")
+
+
+async def slots(url: str) -> str:
+    s = Session(url)
+    try:
+        return slot_sentence(await s.open("training"))
+    finally:
+        await s.close()
+
+
+async def wait_for_slots(url: str, wanted: str, timeout: float) -> str:
+    """Poll the slot sentence with fresh sessions until it contains ``wanted``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen = ""
+    while loop.time() < deadline:
+        seen = await slots(url)
+        if wanted in seen:
+            return seen
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"waited {timeout:.0f} s for {wanted!r}; the page says {seen!r}")
+
+
+async def start_training(url: str, *, epochs: int, seed: int = 0, source: str = SHAPES) -> tuple[Session, RunResult]:
+    """A session that opens the Training page, picks data and presses Start training."""
+    s = Session(url)
+    await s.open("training")
+    await s.rerun(tr_source=source)
+    await s.rerun(tr_epochs=float(epochs), tr_seed=float(seed))
+    r = await s.rerun(tr_start=True)
+    return s, r
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
