@@ -32,7 +32,7 @@ a class would see from a server of its own.
 
 Usage::
 
-    .venv/bin/python -m bench.bench_load                    # 1, 10, 30, 100 sessions (~6-8 min)
+    .venv/bin/python -m bench.bench_load                    # 1, 10, 30, 100 sessions (~9 min)
     .venv/bin/python -m bench.bench_load --levels 1,10      # quick look (~1 min)
 
 The last line reads ``p95_s_30=<s> errors_100=<n> mb_per_idle_session=<MB> ...``.
