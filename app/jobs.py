@@ -70,6 +70,9 @@ class JobRegistry:
         torch threads a run should use (the page passes it in the run's config).
     watchdog_interval : float
         Seconds between liveness checks.
+    grace : float
+        Seconds an owner may be gone (a wifi blip, a reload) before its run is stopped;
+        finished jobs of owners gone that long are forgotten, so memory does not grow.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class JobRegistry:
         threads_per_run: int = 1,
         is_alive: Callable[[str], bool] | None = None,
         watchdog_interval: float = 2.0,
+        grace: float = 10.0,
     ) -> None:
         if slots < 1:
             raise ValueError("At least one training slot is needed.")
@@ -91,6 +95,7 @@ class JobRegistry:
         self._jobs: dict[int, Job] = {}
         self._ids = itertools.count(1)
         self._closed = False
+        self._grace = grace
         if is_alive is not None:
             threading.Thread(
                 target=self._watch, args=(watchdog_interval,), name="convlab-watchdog", daemon=True
@@ -203,16 +208,25 @@ class JobRegistry:
                 self._cond.notify_all()
 
     def _watch(self, interval: float) -> None:
+        gone_since: dict[str, float] = {}
         while True:
             time.sleep(interval)
             with self._cond:
                 if self._closed:
                     return
-                owners = {j.owner for j in self._jobs.values() if j.active}
+                owners = {j.owner for j in self._jobs.values()}
+            now = time.time()
             for owner in owners:
                 try:
                     alive = self._is_alive(owner)  # type: ignore[misc]
                 except Exception:
                     alive = True
-                if not alive:
-                    self.stop_owner(owner, "session closed")
+                if alive:
+                    gone_since.pop(owner, None)
+                    continue
+                if now - gone_since.setdefault(owner, now) < self._grace:
+                    continue
+                self.stop_owner(owner, "session closed")
+                for job in self.jobs():
+                    if job.owner == owner and not job.active:
+                        self.forget(job)

@@ -80,17 +80,22 @@ class KernelLabConfig:
 
 
 def seed_widgets_from_url() -> None:
-    """On a session's first visit, preset the widgets from the link it was opened with."""
-    if st.session_state.get(state.KL_SEEDED):
+    """Preset the widgets: from the link on a session's first visit, and from the settings the
+    learner left when coming back from another page (Streamlit forgets an unshown page's widgets)."""
+    if not st.session_state.get(state.KL_SEEDED):
+        st.session_state[state.KL_SEEDED] = True
+        cfg = KernelLabConfig.from_query(dict(st.query_params))
+    elif "kl_preset" not in st.session_state and state.KL_LAST_CONFIG in st.session_state:
+        cfg = st.session_state[state.KL_LAST_CONFIG]
+    else:
         return
-    st.session_state[state.KL_SEEDED] = True
-    cfg = KernelLabConfig.from_query(dict(st.query_params))
     for name, value in asdict(cfg).items():
         st.session_state[f"kl_{name}"] = value
 
 
 def publish_to_url(cfg: KernelLabConfig) -> None:
     """Keep the address bar in step with the settings, so the view can be shared as a link."""
+    st.session_state[state.KL_LAST_CONFIG] = cfg
     wanted = cfg.to_query()
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)

@@ -52,7 +52,7 @@ def training_status() -> None:
     if job is None:
         return
 
-    @st.fragment(run_every=2.0 if job.active else None)
+    @st.fragment(run_every=5.0 if job.active else None)
     def _status() -> None:
         events = job.events()
         last = next((e for e in reversed(events) if type(e).__name__ == "StepEvent"), None)

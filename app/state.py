@@ -11,6 +11,7 @@ from __future__ import annotations
 KL_CUSTOM_KERNEL = "kl_custom_kernel"  # last valid custom kernel, np.ndarray (kh, kw)
 KL_UPLOAD_ERROR = "kl_upload_error"
 KL_SEEDED = "kl_seeded"  # widgets were preset from the URL once this session
+KL_LAST_CONFIG = "kl_last_config"  # the page's last KernelLabConfig, to restore after visiting other pages
 KL_GRID_BASE = "kl_grid_base"  # the kernel the custom grid editor starts from
 KL_GRID_VERSION = "kl_grid_version"  # bumped when the grid is rebuilt (size or starting preset changed)
 KL_LAST_CLICK = "kl_last_click"  # time stamp of the last click on the input photo already followed

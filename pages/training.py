@@ -62,7 +62,7 @@ if b2.button("Stop", disabled=not active, key="tr_stop", icon=":material/stop:")
 b3.caption(f"This server trains {reg.slots} run(s) at a time; {reg.running_count} running, {reg.queued_count} waiting.")
 
 
-@st.fragment(run_every=1.0 if active else None)
+@st.fragment(run_every=2.0 if active else None)  # every 2 s: cheap for a shared server
 def live() -> None:
     job = st.session_state.get(state.TR_JOB)
     if job is None:

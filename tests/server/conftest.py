@@ -26,8 +26,15 @@ SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
 
 
 def run(coro: Coroutine[Any, Any, Any], timeout: float = 150.0) -> Any:
-    """Run one asyncio scenario with an overall time cap."""
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+    """Run one asyncio scenario with an overall time cap, in a thread of its own.
+
+    A thread of its own because Playwright's sync API (tests/e2e) keeps an event loop running in
+    the main thread for the rest of a pytest session, and asyncio.run() refuses to nest in it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, timeout)).result()
 
 
 def start_server(name: str, port: int | None = None, **kw: Any) -> StreamlitServer:
