@@ -17,7 +17,7 @@ import streamlit as st
 from PIL import Image
 
 from app import state
-from cnn_core import filters, geometry, images, kernels, pixel
+from cnn_core import filters, images, kernels, pixel
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
 DISPLAY_SIDE = 440  # screen pixels for the longer side of the input picture (fits a projector's column)
@@ -359,20 +359,14 @@ def mark_window(picture: np.ndarray, rows: tuple[int, ...], cols: tuple[int, ...
 
 
 def follow_click(
-    click: dict | None, shape: tuple[int, int], kernel_shape: tuple[int, int], cfg: KernelLabConfig
+    click: dict | None,
+    shape: tuple[int, int],
+    out_shape: tuple[int, int],
+    kernel_shape: tuple[int, int],
+    cfg: KernelLabConfig,
 ) -> None:
     """Move the inspected output pixel to a new click on the input, and keep it inside the output."""
     h, w = shape
-    sizes = [
-        geometry.output_size(
-            n,
-            k,
-            stride=cfg.stride,
-            dilation=cfg.dilation,
-            padding=geometry.resolve_padding(cfg.padding_spec, n, k, stride=cfg.stride, dilation=cfg.dilation),
-        )
-        for n, k in zip(shape, kernel_shape, strict=True)
-    ]
     if click and st.session_state.get(state.KL_LAST_CLICK) != click.get("unix_time"):
         st.session_state[state.KL_LAST_CLICK] = click.get("unix_time")
         r_in = int(click["y"] * h / max(click.get("height") or h, 1))
@@ -380,5 +374,5 @@ def follow_click(
         st.session_state["kl_row"], st.session_state["kl_col"] = pixel.nearest_output_cell(
             r_in, c_in, shape, kernel_shape, stride=cfg.stride, padding=cfg.padding_spec, dilation=cfg.dilation
         )
-    for key, n in (("kl_row", sizes[0]), ("kl_col", sizes[1])):
+    for key, n in (("kl_row", out_shape[0]), ("kl_col", out_shape[1])):
         st.session_state[key] = min(int(st.session_state.get(key, n // 2)), n - 1)

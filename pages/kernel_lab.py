@@ -127,7 +127,7 @@ st.caption(
     kl.DISPLAY_WHY[shown]
     + (" Signed colours need grayscale, so RGB shows absolute values." if shown == "signed" and color == "rgb" else "")
 )
-kl.follow_click(st.session_state.get("kl_click"), (h, w), kernel.shape, cfg)
+kl.follow_click(st.session_state.get("kl_click"), (h, w), out.shape[:2], kernel.shape, cfg)
 channels = ["R", "G", "B"] if work.ndim == 3 else ["gray"]
 ch = st.session_state.get("kl_channel", channels[0]) if len(channels) > 1 else "gray"
 plane = work[..., channels.index(ch)] if work.ndim == 3 else work
