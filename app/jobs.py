@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -73,6 +74,9 @@ class JobRegistry:
     grace : float
         Seconds an owner may be gone (a wifi blip, a reload) before its run is stopped;
         finished jobs of owners gone that long are forgotten, so memory does not grow.
+    nice : int
+        How far each worker thread lowers its own CPU priority (Linux ``nice``, 0-19), so the
+        operating system serves the students' page reruns first and training takes the rest.
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class JobRegistry:
         is_alive: Callable[[str], bool] | None = None,
         watchdog_interval: float = 2.0,
         grace: float = 10.0,
+        nice: int = 0,
     ) -> None:
         if slots < 1:
             raise ValueError("At least one training slot is needed.")
@@ -96,6 +101,7 @@ class JobRegistry:
         self._ids = itertools.count(1)
         self._closed = False
         self._grace = grace
+        self.nice = nice
         if is_alive is not None:
             threading.Thread(
                 target=self._watch, args=(watchdog_interval,), name="convlab-watchdog", daemon=True
@@ -193,6 +199,7 @@ class JobRegistry:
             job.status = "running"
             job.started_at = time.time()
             self._cond.notify_all()
+        lower_thread_priority(self.nice)
         try:
             for event in run(job.stop_event):
                 job._append(event)
@@ -230,3 +237,20 @@ class JobRegistry:
                 for job in self.jobs():
                     if job.owner == owner and not job.active:
                         self.forget(job)
+
+
+def lower_thread_priority(nice: int) -> int:
+    """Raise the calling thread's nice value by ``nice`` (Linux: per thread); returns the new value.
+
+    Only ever lowers priority, which needs no privileges; elsewhere (or if refused) it does nothing
+    and returns 0.
+    """
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return 0
+    tid = threading.get_native_id()
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        return 0

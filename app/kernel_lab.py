@@ -104,20 +104,39 @@ def publish_to_url(cfg: KernelLabConfig) -> None:
 # --- image sources -------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+def digest(data: bytes) -> str:
+    """The photo's identity in every cache below (hashing the bytes once per run, not per call)."""
+    return hashlib.sha1(data).hexdigest()[:16]
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False  # shared by every session that shows this photo: nobody may edit it
+    return a
+
+
+# The caches below hold one object for the whole server (st.cache_resource): a class of 30 on the
+# same sample photo shares one decoded copy, and a rerun gets it without the pickle round trip
+# st.cache_data makes (which, for a 12-megapixel upload, copied ~150 MB on every rerun).
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _decode(key: str, color: str, _data: bytes) -> images.LoadedImage:
+    loaded = images.load_image(_data, mode="gray" if color == "gray" else "rgb")
+    _frozen(loaded.pixels)
+    return loaded
+
+
 def decode(data: bytes, color: str) -> images.LoadedImage:
     """Decode once per (file, colour mode); raises ImageError with a message to show."""
-    return images.load_image(data, mode="gray" if color == "gray" else "rgb")
+    return _decode(digest(data), color, data)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _working_copy(key: str, color: str, _data: bytes) -> np.ndarray:
+    return _frozen(images.resize_to_fit(decode(_data, color).pixels, WORKING_SIDE))
+
+
 def working_copy(data: bytes, color: str) -> np.ndarray:
-    """The display-sized copy the page filters live."""
-    return images.resize_to_fit(decode(data, color).pixels, WORKING_SIDE)
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha1(data).hexdigest()[:12]
+    """The display-sized copy the page filters live (read-only)."""
+    return _working_copy(digest(data), color, data)
 
 
 # --- kernels -------------------------------------------------------------------------------
@@ -172,7 +191,12 @@ DISPLAY_WHY = {
 # --- filtering -----------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _filtered(key: str, color: str, kernel: tuple, partner: tuple | None, stride: int, padding, padding_mode: str,
+              dilation: int, _data: bytes) -> np.ndarray:  # fmt: skip
+    return _frozen(_apply(working_copy(_data, color), kernel, partner, stride, padding, padding_mode, dilation))
+
+
 def filtered(
     data: bytes,
     color: str,
@@ -183,8 +207,32 @@ def filtered(
     padding_mode: str,
     dilation: int,
 ) -> np.ndarray:
-    """Filter the working copy (cached on the file bytes and every setting)."""
-    return _apply(working_copy(data, color), kernel, partner, stride, padding, padding_mode, dilation)
+    """Filter the working copy (cached on the photo and every setting; read-only)."""
+    return _filtered(digest(data), color, kernel, partner, stride, padding, padding_mode, dilation, data)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _feature_map_png(key: str, color: str, kernel: tuple, partner: tuple | None, stride: int, padding,
+                     padding_mode: str, dilation: int, display: str, _data: bytes) -> bytes:  # fmt: skip
+    out = filtered(_data, color, kernel, partner, stride, padding, padding_mode, dilation)
+    return png_bytes(to_picture(out, display), compress_level=1)  # fast: redrawn on every setting change
+
+
+def feature_map_png(
+    data: bytes,
+    color: str,
+    kernel: tuple,
+    partner: tuple | None,
+    stride: int,
+    padding,
+    padding_mode: str,
+    dilation: int,
+    display: str,
+) -> bytes:
+    """The live feature map as PNG bytes, encoded once per setting (st.image then sends it as is)."""
+    return _feature_map_png(
+        digest(data), color, kernel, partner, stride, padding, padding_mode, dilation, display, data
+    )
 
 
 def full_resolution_png(
@@ -228,9 +276,9 @@ def to_picture(values: np.ndarray, display: str) -> np.ndarray:
     return images.to_uint8(images.display_range(values, "abs" if display == "signed" else display))
 
 
-def png_bytes(picture: np.ndarray) -> bytes:
+def png_bytes(picture: np.ndarray, compress_level: int = 6) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(picture).save(buf, format="PNG")
+    Image.fromarray(picture).save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
 
@@ -356,6 +404,41 @@ def mark_window(picture: np.ndarray, rows: tuple[int, ...], cols: tuple[int, ...
         out[r0 : r1 + 1, max(c0 - t, 0)] = colour
         out[r0 : r1 + 1, min(c1 + t, w - 1)] = colour
     return out
+
+
+class EncodedPicture:
+    """Already-encoded image bytes with the ``save`` method ``streamlit_image_coordinates`` calls.
+
+    The component would otherwise encode the picture on every rerun as an uncompressed PNG
+    (about 1 MB per rerun for a 640-pixel photo, sent down the websocket each time).
+    """
+
+    def __init__(self, data: bytes, fmt: str) -> None:
+        self.data, self.format = data, fmt
+
+    def save(self, fp, format: str | None = None, **_: object) -> None:  # noqa: A002 (PIL's name)
+        fp.write(self.data)
+
+
+EXACT_PIXELS = 200 * 200  # pictures up to this size are sent as PNG (exact pixels); larger as JPEG
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _input_picture(key: str, color: str, box: tuple[int, int, int, int], _data: bytes) -> EncodedPicture:
+    picture = images.to_uint8(working_copy(_data, color))
+    marked = mark_window(picture, (box[0], box[1]), (box[2], box[3]))
+    buf = io.BytesIO()
+    if marked.shape[0] * marked.shape[1] <= EXACT_PIXELS:  # digits, drawings, small crops
+        Image.fromarray(marked).save(buf, format="PNG", compress_level=1)
+        return EncodedPicture(buf.getvalue(), "PNG")
+    # A photo: high-quality JPEG is ~10x smaller than PNG; 4:4:4 keeps the orange box crisp.
+    Image.fromarray(marked).save(buf, format="JPEG", quality=92, subsampling=0)
+    return EncodedPicture(buf.getvalue(), "JPEG")
+
+
+def input_picture(data: bytes, color: str, rows: tuple[int, ...], cols: tuple[int, ...]) -> EncodedPicture:
+    """The working copy with the kernel's window outlined, encoded once per (photo, window)."""
+    return _input_picture(digest(data), color, (min(rows), max(rows), min(cols), max(cols)), data)
 
 
 def follow_click(

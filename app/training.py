@@ -56,13 +56,16 @@ def _session_alive(session_id: str) -> bool:
 def registry() -> JobRegistry:
     """One registry per server: ``CONVLAB_TRAINING_SLOTS`` runs at once (default: cores // 2).
 
-    torch's thread pool is process-wide, so each run gets ``cores // slots`` threads.
+    torch's thread pool is process-wide, so each run gets ``cores // slots`` threads. Training
+    threads run at a lower CPU priority (``CONVLAB_TRAINING_NICE``, default 10), so a class's
+    page clicks are served first and training takes the CPU they leave.
     """
     cores = os.cpu_count() or 1
     slots = int(os.environ.get("CONVLAB_TRAINING_SLOTS", max(1, cores // 2)))
     threads = int(os.environ.get("CONVLAB_TORCH_THREADS", max(1, cores // slots)))
+    nice = int(os.environ.get("CONVLAB_TRAINING_NICE", "10"))
     torch.set_num_threads(threads)
-    return JobRegistry(slots=slots, threads_per_run=threads, is_alive=_session_alive)
+    return JobRegistry(slots=slots, threads_per_run=threads, is_alive=_session_alive, nice=nice)
 
 
 def session_id() -> str:

@@ -144,8 +144,10 @@ scale = min(1.0, kl.DISPLAY_SIDE / max(h, w))  # both pictures drawn at this man
 a, b = st.columns(2)
 with a:
     st.caption(f"Input ({h} x {w} working copy of {label}). Click a pixel: the orange box is the kernel's window.")
+    picture = kl.input_picture(data, color, pw.rows, pw.cols)
     streamlit_image_coordinates(
-        kl.mark_window(images.to_uint8(work), pw.rows, pw.cols),
+        picture,
+        image_format=picture.format,
         width=max(1, round(w * scale)),
         height=max(1, round(h * scale)),
         key="kl_click",
@@ -153,7 +155,10 @@ with a:
     )
 with b:
     st.caption(f"Feature map ({out.shape[0]} x {out.shape[1]}, same scale)")
-    st.image(kl.to_picture(out, shown), width=max(1, round(out.shape[1] * scale)))
+    st.image(
+        kl.feature_map_png(data, color, *key, cfg.stride, cfg.padding_spec, cfg.padding_mode, cfg.dilation, shown),
+        width=max(1, round(out.shape[1] * scale)),
+    )
 
 st.subheader("5. The dot product behind one pixel")
 i1, i2, i3 = st.columns(3)

@@ -49,7 +49,7 @@ command_for() {  # the hosting flags repeat .streamlit/config.toml so they hold 
     "--server.maxUploadSize=$max_upload" --server.maxMessageSize=200 \
     --server.enableXsrfProtection=true --server.enableCORS=true \
     "--server.disconnectedSessionTTL=${CONVLAB_SESSION_TTL_S:-120}" \
-    --browser.gatherUsageStats=false
+    --browser.gatherUsageStats=false --runner.postScriptGC=false
 }
 
 if [[ "${1:-}" == "--print" ]]; then

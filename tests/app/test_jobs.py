@@ -101,3 +101,20 @@ def test_watchdog_stops_runs_of_closed_sessions():
     finally:
         reg.shutdown()
     assert not keep.thread.is_alive()
+
+
+def test_training_threads_run_at_a_lower_cpu_priority():
+    import os
+
+    seen: list[int] = []
+
+    def run(stop: threading.Event):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        yield 0
+
+    reg = JobRegistry(slots=1, nice=7)
+    job = reg.submit("a", "niced", run)
+    wait_until(lambda: not job.active)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen == [min(19, base + 7)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller is untouched

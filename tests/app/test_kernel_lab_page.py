@@ -223,3 +223,48 @@ def test_settings_survive_a_visit_to_another_page():
     assert not app.exception
     assert app.selectbox(key="kl_preset").value == "Emboss"
     assert app.number_input(key="kl_stride").value == 2
+
+
+# --- what a rerun sends: encoded once, small, and shared read-only ------------------------------
+
+
+def _sample(name: str = "Cameraman") -> bytes:
+    from cnn_core import images
+
+    return images.sample_bytes(name)
+
+
+def test_input_picture_is_a_compact_jpeg_for_a_photo_and_exact_png_for_a_small_image():
+    from app import kernel_lab as kl
+
+    photo = kl.input_picture(_sample(), "gray", (10, 11, 12), (20, 21, 22))
+    assert photo.format == "JPEG" and photo.data[:2] == b"\xff\xd8"
+    # The component used to send an uncompressed PNG: 512x512x3 bytes and more on every rerun.
+    assert len(photo.data) < 512 * 512 * 3 / 5
+    small = np.zeros((28, 28), np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(small).save(buf, format="PNG")
+    digit = kl.input_picture(buf.getvalue(), "gray", (0, 1, 2), (0, 1, 2))
+    assert digit.format == "PNG"
+    pixels = np.asarray(Image.open(io.BytesIO(digit.data)))
+    assert pixels.shape == (28, 28, 3)
+    assert tuple(pixels[3, 1]) == (230, 159, 0)  # the orange box just below the window, exact
+    # The object streamlit_image_coordinates is handed writes exactly those bytes.
+    out = io.BytesIO()
+    digit.save(out, format="PNG", compress_level=0)
+    assert out.getvalue() == digit.data
+
+
+def test_cached_pictures_are_shared_read_only_and_match_the_feature_map():
+    from app import kernel_lab as kl
+    from cnn_core import kernels
+
+    data = _sample()
+    k = tuple(map(tuple, kernels.PRESETS["Sobel x"].kernel))
+    out = kl.filtered(data, "gray", k, None, 2, "same", "zeros", 1)
+    assert out is kl.filtered(data, "gray", k, None, 2, "same", "zeros", 1)  # one object, no copy per rerun
+    assert not out.flags.writeable and not kl.working_copy(data, "gray").flags.writeable
+    with pytest.raises(ValueError):
+        out[0, 0] = 1.0
+    png = kl.feature_map_png(data, "gray", k, None, 2, "same", "zeros", 1, "signed")
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), kl.to_picture(out, "signed"))
