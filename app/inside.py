@@ -11,6 +11,7 @@ be saved as PNG from its toolbar (camera icon), which the browser renders.
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from PIL import Image, ImageDraw
 from torch import nn
 
 from app import plots, state
+from app import training as tr
 from app.trained import TrainedBundle
 from cnn_core import data as datasets
 from cnn_core import images, inspection, kernels, models, training
@@ -61,7 +63,9 @@ def train_demo(
     data: datasets.ImageSet | None = None,
     config: training.TrainConfig = DEMO_TRAIN,
 ) -> TrainedBundle:
-    """Train :data:`DEMO_CONFIG` (bundled MNIST unless ``data`` is given) for at most ``config.max_seconds``.
+    """Train :data:`DEMO_CONFIG` here, in this thread (tests and notebooks; the page uses :func:`run_demo`).
+
+    Bundled MNIST unless ``data`` is given, for at most ``config.max_seconds``.
 
     Snapshots are taken before training and at every evaluation, so "Over time" has something to replay.
     """
@@ -95,15 +99,41 @@ def no_model_panel() -> None:
     )
     st.page_link("pages/training.py", label="Go to the Training page", icon=":material/model_training:")
     if st.button(f"Train a quick demo model (up to {DEMO_SECONDS:.0f} s)", key="in_demo", type="primary"):
-        bar = st.progress(0.0, text="Starting ...")
-        bundle = train_demo(lambda f, text: bar.progress(f, text=text), config=DEMO_TRAIN)
-        st.session_state[state.TR_BUNDLE] = bundle
-        fin = bundle.events[-1]
-        st.session_state[state.IN_DEMO_NOTE] = (
-            f"Trained the quick demo CNN (two convolutions with 16 and 32 kernels of 3x3) for {fin.step} steps "
-            f"({fin.epoch_fraction:.1f} epochs, {fin.train_s:.0f} s): {fin.message}"
+        run_demo()
+
+
+def run_demo() -> None:
+    """Train the demo like any run (a server slot, a child process) and wait for it with a progress bar."""
+    try:
+        job = tr.start_run(
+            DEMO_CONFIG, tr.shared_dataset("bundled", "mnist"), DEMO_TRAIN, label="Quick demo", snapshots="eval"
         )
-        st.rerun()
+    except RuntimeError as err:  # this session already has a run going
+        st.error(str(err))
+        return
+    bar = st.progress(0.0, text="Waiting for a free training slot …")
+    limit = DEMO_TRAIN.max_seconds or float("inf")
+    while job.active:
+        time.sleep(0.3)
+        events = job.events()
+        start = next((e for e in events if isinstance(e, training.RunStarted)), None)
+        step = next((e for e in reversed(events) if isinstance(e, training.StepEvent)), None)
+        if job.status == "queued":
+            position = tr.registry().queue_position(job)
+            bar.progress(0.0, text=f"Waiting for a free training slot (number {position or 1} in the queue) …")
+        elif start is not None and step is not None:
+            done = min(max(step.step / start.total_steps, step.train_s / limit), 1.0)
+            bar.progress(done, text=f"Step {step.step}, loss {step.loss:.3f}")
+    bundle = st.session_state[state.TR_BUNDLE]
+    fin = bundle.events[-1] if bundle.events else None
+    if job.status == "failed" or not isinstance(fin, training.RunFinished):
+        st.error(job.error or "The demo training did not finish.", icon=":material/error:")
+        return
+    st.session_state[state.IN_DEMO_NOTE] = (
+        f"Trained the quick demo CNN (two convolutions with 16 and 32 kernels of 3x3) for {fin.step} steps "
+        f"({fin.epoch_fraction:.1f} epochs, {fin.train_s:.0f} s): {fin.message}"
+    )
+    st.rerun()
 
 
 @dataclass(eq=False)

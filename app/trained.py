@@ -1,7 +1,8 @@
 """The session's model: what the Training page hands to "Inside the model".
 
-A :class:`TrainedBundle` lives in ``st.session_state[state.TR_BUNDLE]``. The training worker
-thread trains ``model`` in place and appends to ``events`` and ``snapshots``; pages read them
+A :class:`TrainedBundle` lives in ``st.session_state[state.TR_BUNDLE]``. While a run trains in
+its child process, the job's worker thread mirrors it here: it loads each new set of weights
+into ``model`` (:meth:`set_weights`) and appends to ``events`` and ``snapshots``. Pages read them
 through the methods here, which copy under a lock, so looking inside never disturbs training
 (``model_copy`` gives an eval-mode copy on the CPU).
 """
@@ -18,6 +19,7 @@ import torch
 from cnn_core.data import ImageSet
 from cnn_core.models import ModelConfig
 from cnn_core.training import TrainConfig
+from cnn_core.training_process import apply_weights
 
 
 @dataclass(eq=False)
@@ -39,6 +41,11 @@ class TrainedBundle:
         with self._lock:
             clone = copy.deepcopy(self.model)
         return clone.to("cpu").eval()
+
+    def set_weights(self, weights: Any) -> None:
+        """Load a :class:`cnn_core.training_process.Weights` message into the model."""
+        with self._lock:
+            apply_weights(self.model, weights)
 
     def add_snapshot(self, snapshot: Any) -> None:
         with self._lock:

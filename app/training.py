@@ -22,7 +22,7 @@ from app import state
 from app.jobs import Job, JobRegistry
 from app.trained import TrainedBundle
 from cnn_core import data as datasets
-from cnn_core import inspection, models, training
+from cnn_core import inspection, models, training, training_process
 
 FAST_PRESET = models.FAST_PRESET
 FROM_ARCHITECTURE = "My network from the Architecture page"
@@ -56,15 +56,18 @@ def _session_alive(session_id: str) -> bool:
 def registry() -> JobRegistry:
     """One registry per server: ``CONVLAB_TRAINING_SLOTS`` runs at once (default: cores // 2).
 
-    torch's thread pool is process-wide, so each run gets ``cores // slots`` threads. Training
-    threads run at a lower CPU priority (``CONVLAB_TRAINING_NICE``, default 10), so a class's
-    page clicks are served first and training takes the CPU they leave.
+    Each run trains in its own child process (:mod:`cnn_core.training_process`) with
+    ``cores // slots`` torch threads, at a lower CPU priority (``CONVLAB_TRAINING_NICE``, default
+    10): the server's own interpreter stays free for page reruns, a class's clicks are served
+    first, and training takes the CPU they leave.
     """
     cores = os.cpu_count() or 1
     slots = int(os.environ.get("CONVLAB_TRAINING_SLOTS", max(1, cores // 2)))
     threads = int(os.environ.get("CONVLAB_TORCH_THREADS", max(1, cores // slots)))
     nice = int(os.environ.get("CONVLAB_TRAINING_NICE", "10"))
     torch.set_num_threads(threads)
+    # Runs train in child processes forked from a server that imports torch once: start it now.
+    threading.Thread(target=training_process.warm_up, name="convlab-forkserver", daemon=True).start()
     return JobRegistry(slots=slots, threads_per_run=threads, is_alive=_session_alive, nice=nice)
 
 
@@ -219,32 +222,46 @@ def settings_widget(data: datasets.ImageSet) -> training.TrainConfig:
 # --- running ---------------------------------------------------------------------------------
 
 
-def start_run(model_cfg: models.ModelConfig, data: datasets.ImageSet, cfg: training.TrainConfig) -> Job:
-    """Build a fresh model, make it this session's bundle, and queue its training run."""
+def start_run(
+    model_cfg: models.ModelConfig,
+    data: datasets.ImageSet,
+    cfg: training.TrainConfig,
+    *,
+    label: str | None = None,
+    snapshots: str = "epoch",
+) -> Job:
+    """Build a fresh model, make it this session's bundle, and queue its training run.
+
+    ``snapshots`` is ``"epoch"`` (one per epoch) or ``"eval"`` (one per evaluation, for short runs).
+    Raises RuntimeError when this session already has a run going.
+    """
     cfg = dataclasses.replace(cfg, threads=registry().threads_per_run)
     torch.manual_seed(cfg.seed)
     model = models.build(model_cfg)
     previous = st.session_state.get(state.TR_BUNDLE)
     bundle = TrainedBundle(model=model, model_config=model_cfg, data=data, train_config=cfg, previous=previous)
+    nice = registry().nice
+
+    def run(stop: threading.Event) -> Iterator[Any]:
+        messages = training_process.train_in_child(model, model_cfg, data, cfg, stop, nice=nice, snapshots=snapshots)
+        yield from follow(bundle, messages)
+
+    job = registry().submit(session_id(), label or f"{model_cfg.name} on {data.name}", run)
     st.session_state[state.TR_BUNDLE] = bundle
-    job = registry().submit(session_id(), f"{model_cfg.name} on {data.name}", lambda stop: _run(bundle, stop))
     st.session_state[state.TR_JOB] = job
     return job
 
 
-def _run(bundle: TrainedBundle, stop: threading.Event) -> Iterator[Any]:
-    """The worker's generator: train, record events, snapshot the model before and after every epoch."""
-    bundle.add_snapshot(inspection.take_snapshot(bundle.model_copy(), bundle.data, epoch=0, step=0))
-    for event in training.train(bundle.model, bundle.data, bundle.train_config, stop):
-        bundle.events.append(event)
-        if isinstance(event, training.EpochEnd | training.RunFinished) and not (
-            isinstance(event, training.RunFinished) and event.reason == "diverged"
-        ):
-            snap_model = bundle.model_copy()
-            step = event.step
-            epoch = event.epoch if isinstance(event, training.EpochEnd) else int(np.ceil(event.epoch_fraction))
-            bundle.add_snapshot(inspection.take_snapshot(snap_model, bundle.data, epoch=epoch, step=step))
-        yield event
+def follow(bundle: TrainedBundle, messages: Iterator[Any]) -> Iterator[Any]:
+    """Fill ``bundle`` from a child's messages; yields the training events (and marks the end)."""
+    for message in messages:
+        if isinstance(message, training_process.Weights):
+            bundle.set_weights(message)
+        elif isinstance(message, training_process.SnapshotTaken):
+            bundle.add_snapshot(message.snapshot)
+        else:
+            bundle.events.append(message)
+            yield message
     bundle.finished = True
 
 

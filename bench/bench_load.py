@@ -10,9 +10,8 @@ Starts its own ``streamlit run`` on 127.0.0.1 (port 8641-8649; the repository's
 2. N student sessions join over ``--ramp`` seconds; each opens the Kernel Lab, makes
    ``--reruns`` widget changes (kernel preset, stride, padding, dilation) with a think time of
    ``--think`` seconds between them, every 5th student also uploads a 256x256 PNG, then each
-   goes to the Arithmetic page and clicks **Next** once; then it stays connected, idle. Above
-   N=30 each student makes one change and opens the Arithmetic page (no upload, no Next), so
-   the 100-session level stays inside its time cap on a small machine;
+   goes to the Arithmetic page and clicks **Next** once; then it stays connected, idle. Every
+   level runs this same script, 100 sessions included;
 3. the trainers' tabs close (the watchdog must stop their runs and free the slots), the server's
    memory with N idle sessions is read, the students close, and after the disconnected-session
    TTL the memory is read again.
@@ -25,8 +24,9 @@ the memory after they close and expire shows whether it returns to where it was.
 sends) to receiving ``script_finished``. An error is any run that raised in the script, did not
 finish within ``--op-timeout`` seconds, or a websocket or upload the server refused; a session
 still waiting for the server when the level's ``--level-timeout`` cap comes is counted apart, as
-unfinished. Server CPU
-and memory come from /proc/<pid> (100 % CPU = one core busy). The load client runs on the same
+unfinished. CPU and memory
+come from /proc for the server and every process it started (the fork server and the training
+processes, whose RSS is summed: an upper bound, since they share pages); 100 % CPU = one core busy. The load client runs on the same
 machine as the server, so on a 2-core box the two compete; numbers are an upper bound on what
 a class would see from a server of its own.
 
@@ -125,7 +125,7 @@ async def student(i: int, url: str, level: Level, args: argparse.Namespace, rng:
             step = "Kernel Lab change"
             change = KL_CHANGES[(i + j) % len(KL_CHANGES)]
             record(level, level.kl, await s.rerun(timeout=args.op_timeout, **change), step)
-        if i % 5 == 0 and level.n <= 30:
+        if i % 5 == 0:
             await think()
             step = "upload"
             await s.rerun(timeout=args.op_timeout, kl_source="Upload")
@@ -137,10 +137,9 @@ async def student(i: int, url: str, level: Level, args: argparse.Namespace, rng:
         step = "open Arithmetic"
         s.values.clear()  # the browser forgets the last page's widgets
         record(level, level.ar, await s.rerun(page="arithmetic", timeout=args.op_timeout), step)
-        if level.n <= 30:
-            await think()
-            step = "Arithmetic Next"
-            record(level, level.ar, await s.rerun(ar_next=True, timeout=args.op_timeout), step)
+        await think()
+        step = "Arithmetic Next"
+        record(level, level.ar, await s.rerun(ar_next=True, timeout=args.op_timeout), step)
         return s
     except (ProtocolError, OSError, TimeoutError) as err:
         level.errors[f"{step}: {type(err).__name__}: {str(err)[:70]}"] += 1
@@ -186,7 +185,7 @@ async def run_level(
     server: StreamlitServer, n: int, args: argparse.Namespace, baseline: float, train_url: str
 ) -> Level:
     trainings = args.trainings if n > 1 else 0
-    level = Level(n=n, trainings=trainings, reruns=args.reruns if n <= 30 else 1, rss_before=baseline)
+    level = Level(n=n, trainings=trainings, reruns=args.reruns, rss_before=baseline)
     rng = random.Random(n)
     stats0, t0 = server.stats(), time.perf_counter()
     peak = [stats0.rss_mb]
@@ -289,9 +288,9 @@ def row(level: Level) -> str:
 
 HEADER = (
     "   N train | first load s | Kernel Lab rerun s  | upl s  Arithmetic s  | errs unfin |  CPU  | "
-    "RSS MB: before  peak  idle  closed | slots  wall\n"
+    "RSS MB (server + training): before  peak  idle  closed | slots  wall\n"
     "          |  p50    p95  |  p50    p95    runs |  p50    p50    p95  |    (at cap) |       |"
-    "        (idle = N sessions open, no training)  |  freed"
+    "                            (idle = N sessions open, no training)  |  freed"
 )
 
 
@@ -312,7 +311,7 @@ async def main_async(args: argparse.Namespace) -> int:
     print(
         f"server 127.0.0.1:{port}, training slots {env['CONVLAB_TRAINING_SLOTS']}, 1 torch thread per run, session TTL {TTL_S} s; "
         f"each student: open Kernel Lab, {args.reruns} changes, think {args.think[0]:g}-{args.think[1]:g} s, "
-        "every 5th uploads a PNG, then Arithmetic + Next (above N=30: 1 change, then Arithmetic); "
+        "every 5th uploads a PNG, then Arithmetic + Next; "
         "the load client shares the machine"
         + ("; trainer tabs do NOT rerun their fragments" if args.no_fragments else "")
     )
@@ -388,7 +387,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--levels", default="1,10,30,100", help="session counts, comma-separated")
-    p.add_argument("--reruns", type=int, default=3, help="Kernel Lab widget changes per student (1 above N=30)")
+    p.add_argument("--reruns", type=int, default=3, help="Kernel Lab widget changes per student")
     p.add_argument("--think", default="1,3", help="think time between actions, min,max seconds")
     p.add_argument("--ramp", type=float, default=5.0, help="students join over this many seconds")
     p.add_argument("--trainings", type=int, default=2, help="training runs during each level (N > 1)")

@@ -504,26 +504,69 @@ def free_port(candidates: range, exclude: set[int] | frozenset[int] = frozenset(
 
 @dataclass
 class ProcStats:
-    """CPU seconds (user + system) and memory of a process, read from /proc (no psutil)."""
+    """CPU seconds (user + system) and memory of a process and its descendants, from /proc (no psutil).
+
+    ``cpu_s`` and ``rss_mb`` cover the whole tree: the server, the fork server it starts for
+    training and the training processes (their RSS counts pages they share with the fork server
+    in each process, so the sum is an upper bound); ``server_rss_mb`` is the server alone.
+    ``cpu_s`` includes children that have already exited and been waited for.
+    """
 
     cpu_s: float
     rss_mb: float
     peak_rss_mb: float
     threads: int
+    server_rss_mb: float = 0.0
+    processes: int = 1
 
 
-def proc_stats(pid: int) -> ProcStats:
+def _stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds of the process and of its waited-for children)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
+    # fields 14-17 of stat: utime, stime, cutime, cstime
+    return int(fields[1]), sum(int(x) for x in fields[11:15]) / ticks
+
+
+def _status(pid: int) -> dict[str, str]:
     status = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             key, _, value = line.partition(":")
             status[key] = value.strip()
-    kb = lambda k: int(status.get(k, "0 kB").split()[0])  # noqa: E731
-    return ProcStats(cpu, kb("VmRSS") / 1024, kb("VmHWM") / 1024, int(status.get("Threads", "0")))
+    return status
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents.setdefault(_stat(int(entry))[0], []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
+def proc_stats(pid: int) -> ProcStats:
+    kb = lambda st, k: int(st.get(k, "0 kB").split()[0]) / 1024  # noqa: E731
+    own = _status(pid)
+    cpu, rss = _stat(pid)[1], kb(own, "VmRSS")
+    alive = 1
+    for child in _descendants(pid):
+        try:
+            cpu += _stat(child)[1]
+            rss += kb(_status(child), "VmRSS")
+            alive += 1
+        except (OSError, IndexError, ValueError):
+            continue
+    return ProcStats(cpu, rss, kb(own, "VmHWM"), int(own.get("Threads", "0")), kb(own, "VmRSS"), alive)
 
 
 class StreamlitServer:
