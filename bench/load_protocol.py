@@ -538,7 +538,8 @@ def _status(pid: int) -> dict[str, str]:
     return status
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children, ...), from /proc."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -559,7 +560,7 @@ def proc_stats(pid: int) -> ProcStats:
     own = _status(pid)
     cpu, rss = _stat(pid)[1], kb(own, "VmRSS")
     alive = 1
-    for child in _descendants(pid):
+    for child in descendants(pid):
         try:
             cpu += _stat(child)[1]
             rss += kb(_status(child), "VmRSS")

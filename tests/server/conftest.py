@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bench.load_protocol import RunResult, Session, StreamlitServer, free_port
+from bench.load_protocol import RunResult, Session, StreamlitServer, descendants, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(8651, 8660)
@@ -50,6 +50,11 @@ def server() -> Iterator[StreamlitServer]:
     srv = start_server("shared")
     yield srv
     srv.stop()
+
+
+def training_processes(server_pid: int) -> list[int]:
+    """The server's training runs: children of the fork server (a child of the server)."""
+    return sorted({pid for child in descendants(server_pid) for pid in descendants(child)})
 
 
 def slot_sentence(r: RunResult) -> str:

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 
 import pytest
 import torch
 
 from bench.load_protocol import Session, http_request
-from tests.server.conftest import SHAPES, run, slot_sentence, start_server, start_training, wait_for_slots
+from tests.server.conftest import (
+    SHAPES,
+    run,
+    slot_sentence,
+    start_server,
+    start_training,
+    training_processes,
+    wait_for_slots,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -27,11 +36,13 @@ def test_closing_the_tab_mid_training_stops_the_run_and_frees_the_slot(server):
         tab, r = await start_training(server.url, epochs=30)
         assert "1 running" in slot_sentence(r), slot_sentence(r)
         await asyncio.sleep(1.5)  # it is really training now
+        assert len(training_processes(server.pid)) == 1  # the run trains in its own process
         await tab.close()  # the laptop lid closes
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         await wait_for_slots(server.url, "0 running, 0 waiting", 20)  # the watchdog checks every 2 s
         assert loop.time() - t0 < 20
+        assert training_processes(server.pid) == []  # and that process is gone, not orphaned
 
     run(scenario())
 
@@ -117,10 +128,18 @@ def test_a_server_restart_comes_back_clean(tmp_path):
             t, r = await start_training(srv.url, epochs=30)
             assert "1 running" in slot_sentence(r)
             old = s.session_id
+            await asyncio.sleep(1.5)
+            trainers = training_processes(srv.pid)
+            assert len(trainers) == 1
             # the server goes down while one session trains and another sits on the Kernel Lab
             down_s = await asyncio.to_thread(srv.stop)
             assert down_s < 15, f"the server took {down_s:.0f} s to stop"
             assert await s.wait_closed(10) is not None and await t.wait_closed(10) is not None
+            for _ in range(40):  # the training process notices its server is gone and ends
+                if not any(os.path.exists(f"/proc/{pid}") for pid in trainers):
+                    break
+                await asyncio.sleep(0.25)
+            assert not any(os.path.exists(f"/proc/{pid}") for pid in trainers), "a training process outlived the server"
             return old
 
         old_session = run(before())
