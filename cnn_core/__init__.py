@@ -9,5 +9,8 @@ Import it in a notebook to get the same results as the pages:
 Modules: ``geometry`` (shape, padding, parameter and FLOP formulas), ``ops`` (reference
 convolution and pooling with step-by-step traces), ``kernels`` (preset kernels), ``filters``
 (fast filtering of whole photos), ``pixel`` (the dot product behind one output pixel),
-``images`` (safe decoding of uploads). No module here imports streamlit or plotly.
+``images`` (safe decoding of uploads), ``data`` (datasets), ``models`` (typed network configs),
+``summary`` (shapes and parameter counts), ``training`` (training as a generator of events),
+``training_process`` (the same run in a child process, for servers) and ``inspection`` (looking
+inside a trained model). No module here imports streamlit or plotly.
 """
