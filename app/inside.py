@@ -111,7 +111,7 @@ def run_demo() -> None:
     except RuntimeError as err:  # this session already has a run going
         st.error(str(err))
         return
-    bar = st.progress(0.0, text="Waiting for a free training slot …")
+    bar = st.progress(0.0, text="Starting the training …")
     limit = DEMO_TRAIN.max_seconds or float("inf")
     while job.active:
         time.sleep(0.3)
@@ -121,7 +121,9 @@ def run_demo() -> None:
         if job.status == "queued":
             position = tr.registry().queue_position(job)
             bar.progress(0.0, text=f"Waiting for a free training slot (number {position or 1} in the queue) …")
-        elif start is not None and step is not None:
+        elif step is None:
+            bar.progress(0.0, text="Starting the training process …")
+        elif start is not None:
             done = min(max(step.step / start.total_steps, step.train_s / limit), 1.0)
             bar.progress(done, text=f"Step {step.step}, loss {step.loss:.3f}")
     bundle = st.session_state[state.TR_BUNDLE]

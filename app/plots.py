@@ -33,11 +33,14 @@ def matrix_heatmap(
     title: str = "",
     hatched: np.ndarray | None = None,
     diverging: bool = True,
+    pixels: bool = False,
     cell_px: int = 44,
 ) -> go.Figure:
     """A small matrix drawn as a grid with every value written in its cell.
 
     ``hatched`` marks cells (e.g. padding) with a dotted pattern so they differ without colour.
+    ``pixels`` draws 0-255 pixel values as the grey they are (black 0, white 255), so a patch
+    of 22s and 24s looks as flat as it is in the photo.
     """
     v = np.asarray(values, dtype=float)
     text = [[_fmt(x) for x in row] for row in v]
@@ -48,9 +51,9 @@ def matrix_heatmap(
             text=text,
             texttemplate="%{text}",
             textfont={"size": 14 if max(v.shape) <= 7 else 11},
-            colorscale=DIVERGING if diverging else SEQUENTIAL,
-            zmin=-top if diverging else None,
-            zmax=top if diverging else None,
+            colorscale=[[0, "black"], [1, "white"]] if pixels else DIVERGING if diverging else SEQUENTIAL,
+            zmin=0 if pixels else -top if diverging else None,
+            zmax=255 if pixels else top if diverging else None,
             showscale=False,
             xgap=2,
             ygap=2,

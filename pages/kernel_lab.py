@@ -169,7 +169,7 @@ if len(channels) > 1:
 row, col = pw.out_index
 cols3 = st.columns([3, 3, 3])
 cols3[0].plotly_chart(
-    plots.matrix_heatmap(pw.window, title="Neighbourhood (0–255)", hatched=pw.is_padding, diverging=False),
+    plots.matrix_heatmap(pw.window, title="Neighbourhood (0–255)", hatched=pw.is_padding, pixels=True),
     config={"displayModeBar": False},
     key="kl_win",
 )

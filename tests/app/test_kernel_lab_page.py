@@ -268,3 +268,16 @@ def test_cached_pictures_are_shared_read_only_and_match_the_feature_map():
         out[0, 0] = 1.0
     png = kl.feature_map_png(data, "gray", k, None, 2, "same", "zeros", 1, "signed")
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), kl.to_picture(out, "signed"))
+
+
+def test_the_neighbourhood_grid_shows_pixels_as_their_grey(at):
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (hood,) = [s for s in specs if "Neighbourhood" in s["layout"]["title"]["text"]]
+    heat = hood["data"][0]
+    # 0 is black and 255 white whatever the window holds, so a flat patch looks flat.
+    assert (heat["zmin"], heat["zmax"]) == (0, 255)
+    assert heat["colorscale"][0][1] == "black" and heat["colorscale"][-1][1] == "white"
+    kernel = [s for s in specs if "Kernel" in s["layout"]["title"]["text"]][0]["data"][0]
+    assert kernel["zmin"] == -kernel["zmax"]  # kernels keep the signed red-white-blue scale
