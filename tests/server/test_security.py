@@ -91,6 +91,34 @@ def test_uploads_over_the_server_cap_or_into_another_session_are_refused(server)
     run(scenario())
 
 
+def test_a_file_of_a_refused_type_harms_only_the_session_that_sent_it(server):
+    """A browser only offers the listed types; a crafted client sends an .exe anyway.
+
+    Streamlit refuses it while restoring that session's widgets, before any app code runs (so
+    the app cannot catch it): that one session shows Streamlit's generic error (no path, no
+    traceback) until it reloads; every other session goes on as before.
+    """
+
+    async def scenario() -> None:
+        other = Session(server.url)
+        await other.open("kernel_lab")
+        s = Session(server.url)
+        await s.open("kernel_lab")
+        await s.rerun(kl_source="Upload")
+        r = await s.upload("kl_upload", "evil.exe", b"MZ" + bytes(100), "application/octet-stream")
+        assert r.exceptions and all(".exe" not in e.message and "/" not in e.message for e in r.exceptions)
+        r = await other.rerun(kl_stride=2.0)
+        assert not r.exceptions and r.contains("512 x 512 in, 256 x 256 out")
+        await s.close()
+        again = Session(server.url)  # the crafted tab reloads: a fresh, working session
+        r = await again.open("kernel_lab")
+        assert not r.exceptions and r.contains("512 x 512 in, 512 x 512 out")
+        await again.close()
+        await other.close()
+
+    run(scenario())
+
+
 def test_widget_values_no_browser_would_send_are_reset_not_obeyed(server):
     """Out-of-range numbers, unknown options and paths in place of a sample name."""
 
