@@ -38,7 +38,8 @@ from cnn_core.data import ImageSet
 
 __all__ = ["SnapshotTaken", "TrainingProcessError", "Weights", "apply_weights", "train_in_child"]
 
-PRELOAD = ["torch", "cnn_core.training", "cnn_core.inspection", "cnn_core.models", "cnn_core.data"]
+# torch._dynamo is imported by the first optimizer a process makes (about 2 s): do it once, in the server.
+PRELOAD = ["torch", "torch._dynamo", "torch.optim", "cnn_core.training", "cnn_core.inspection", "cnn_core.models", "cnn_core.data"]
 _CTX_LOCK = threading.Lock()
 _CTX: Any = None
 
