@@ -13,8 +13,10 @@ what the caller needs to keep a live copy of the model:
   every epoch, or every evaluation with ``snapshots="eval"`` (and at the end, unless the run
   diverged).
 
-Children are forked from a ``forkserver`` that has imported torch once, so a run starts in
-milliseconds and never inherits the server's threads. The child stops when the caller's stop
+Children are forked from a ``forkserver`` that has imported torch once, so a run reaches its
+first step in about a second (not the ~4 s a fresh interpreter needs) and never inherits the
+server's threads. As with any multiprocessing code, a script that calls :func:`train_in_child`
+must do so under ``if __name__ == "__main__":`` (a child re-imports the main script). The child stops when the caller's stop
 flag is set, when the caller stops reading (its pipe closes), or when it finishes. A child that
 dies without finishing raises :class:`TrainingProcessError` in the caller with a sentence.
 """
