@@ -21,6 +21,7 @@ from cnn_core import filters, images, kernels, pixel
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
 DISPLAY_SIDE = 440  # screen pixels for the longer side of the input picture (fits a projector's column)
+CACHE_TTL = "20m"  # shared pictures of photos nobody has looked at for this long are dropped (memory after a lesson)
 PADDING_CHOICES = ("same", "valid", "custom")
 PADDING_MODES = ("zeros", "reflect", "replicate")
 DISPLAY_CHOICES: dict[str, str] = {
@@ -117,7 +118,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 # The caches below hold one object for the whole server (st.cache_resource): a class of 30 on the
 # same sample photo shares one decoded copy, and a rerun gets it without the pickle round trip
 # st.cache_data makes (which, for a 12-megapixel upload, copied ~150 MB on every rerun).
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def _decode(key: str, color: str, _data: bytes) -> images.LoadedImage:
     loaded = images.load_image(_data, mode="gray" if color == "gray" else "rgb")
     _frozen(loaded.pixels)
@@ -129,7 +130,7 @@ def decode(data: bytes, color: str) -> images.LoadedImage:
     return _decode(digest(data), color, data)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def _working_copy(key: str, color: str, _data: bytes) -> np.ndarray:
     return _frozen(images.resize_to_fit(decode(_data, color).pixels, WORKING_SIDE))
 
@@ -191,7 +192,7 @@ DISPLAY_WHY = {
 # --- filtering -----------------------------------------------------------------------------
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def _filtered(key: str, color: str, kernel: tuple, partner: tuple | None, stride: int, padding, padding_mode: str,
               dilation: int, _data: bytes) -> np.ndarray:  # fmt: skip
     return _frozen(_apply(working_copy(_data, color), kernel, partner, stride, padding, padding_mode, dilation))
@@ -211,7 +212,7 @@ def filtered(
     return _filtered(digest(data), color, kernel, partner, stride, padding, padding_mode, dilation, data)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def _feature_map_png(key: str, color: str, kernel: tuple, partner: tuple | None, stride: int, padding,
                      padding_mode: str, dilation: int, display: str, _data: bytes) -> bytes:  # fmt: skip
     out = filtered(_data, color, kernel, partner, stride, padding, padding_mode, dilation)
@@ -423,7 +424,7 @@ class EncodedPicture:
 EXACT_PIXELS = 200 * 200  # pictures up to this size are sent as PNG (exact pixels); larger as JPEG
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@st.cache_resource(max_entries=128, ttl=CACHE_TTL, show_spinner=False)
 def _input_picture(key: str, color: str, box: tuple[int, int, int, int], _data: bytes) -> EncodedPicture:
     picture = images.to_uint8(working_copy(_data, color))
     marked = mark_window(picture, (box[0], box[1]), (box[2], box[3]))
