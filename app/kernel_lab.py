@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from app import state
+from app import plots, state
 from cnn_core import filters, images, kernels, pixel
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
@@ -143,6 +143,20 @@ def working_copy(data: bytes, color: str) -> np.ndarray:
 # --- kernels -------------------------------------------------------------------------------
 
 
+def as_key(kernel: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    """A kernel as nested tuples of floats: hashable, so it can key the caches."""
+    return tuple(tuple(float(v) for v in row) for row in np.asarray(kernel))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def kernel_figure(kernel: tuple, title: str = ""):
+    """A kernel's grid (``plots.matrix_heatmap``), built once per kernel and title and shared.
+
+    ``st.plotly_chart`` only reads a figure, so every session can be handed the same object.
+    """
+    return plots.matrix_heatmap(np.array(kernel, dtype=float), title=title)
+
+
 def kernel_grid_frame(kernel: np.ndarray) -> pd.DataFrame:
     """A kernel as a table of text cells for ``st.data_editor`` (text, so fractions can be typed)."""
     return pd.DataFrame(
@@ -214,9 +228,14 @@ def filtered(
 
 @st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def _feature_map_png(key: str, color: str, kernel: tuple, partner: tuple | None, stride: int, padding,
-                     padding_mode: str, dilation: int, display: str, _data: bytes) -> bytes:  # fmt: skip
+                     padding_mode: str, dilation: int, display: str, width: int, _data: bytes) -> bytes:  # fmt: skip
     out = filtered(_data, color, kernel, partner, stride, padding, padding_mode, dilation)
-    return png_bytes(to_picture(out, display), compress_level=1)  # fast: redrawn on every setting change
+    picture = Image.fromarray(to_picture(out, display))
+    if picture.width > width:  # shrink it here, once, as st.image would on every rerun (same filter)
+        picture = picture.resize((width, max(1, round(picture.height * width / picture.width))), Image.BILINEAR)
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG", compress_level=1)  # fast: redrawn on every setting change
+    return buf.getvalue()
 
 
 def feature_map_png(
@@ -229,10 +248,15 @@ def feature_map_png(
     padding_mode: str,
     dilation: int,
     display: str,
+    width: int,
 ) -> bytes:
-    """The live feature map as PNG bytes, encoded once per setting (st.image then sends it as is)."""
+    """The live feature map as PNG bytes at most ``width`` pixels wide, encoded once per setting.
+
+    ``st.image`` sends bytes of the width it is given as they are, instead of decoding, resizing
+    and re-encoding the picture on every rerun.
+    """
     return _feature_map_png(
-        digest(data), color, kernel, partner, stride, padding, padding_mode, dilation, display, data
+        digest(data), color, kernel, partner, stride, padding, padding_mode, dilation, display, width, data
     )
 
 

@@ -45,11 +45,11 @@ with right:
         kernel, partner = preset.kernel, preset.partner
         st.write(preset.description)
         if partner is None:
-            st.plotly_chart(plots.matrix_heatmap(kernel), key="kl_kernel_fig", config={"displayModeBar": False})
+            st.plotly_chart(kl.kernel_figure(kl.as_key(kernel)), key="kl_kernel_fig", config={"displayModeBar": False})
         else:
             a, b = st.columns(2)
-            a.plotly_chart(plots.matrix_heatmap(kernel, title="Sobel x"), config={"displayModeBar": False})
-            b.plotly_chart(plots.matrix_heatmap(partner, title="Sobel y"), config={"displayModeBar": False})
+            a.plotly_chart(kl.kernel_figure(kl.as_key(kernel), "Sobel x"), config={"displayModeBar": False})
+            b.plotly_chart(kl.kernel_figure(kl.as_key(partner), "Sobel y"), config={"displayModeBar": False})
 
 st.subheader("3. Stride, padding and dilation")
 c = st.columns(5)
@@ -98,7 +98,7 @@ try:
         )
         for n, k in zip((h, w), kernel.shape, strict=True)
     ]
-    key = tuple(map(tuple, kernel)), (tuple(map(tuple, partner)) if partner is not None else None)
+    key = kl.as_key(kernel), (kl.as_key(partner) if partner is not None else None)
     out = kl.filtered(data, color, *key, cfg.stride, cfg.padding_spec, cfg.padding_mode, cfg.dilation)
 except ValueError as err:
     st.error(str(err), icon=":material/block:")
@@ -155,9 +155,12 @@ with a:
     )
 with b:
     st.caption(f"Feature map ({out.shape[0]} x {out.shape[1]}, same scale)")
+    shown_width = max(1, round(out.shape[1] * scale))
     st.image(
-        kl.feature_map_png(data, color, *key, cfg.stride, cfg.padding_spec, cfg.padding_mode, cfg.dilation, shown),
-        width=max(1, round(out.shape[1] * scale)),
+        kl.feature_map_png(
+            data, color, *key, cfg.stride, cfg.padding_spec, cfg.padding_mode, cfg.dilation, shown, shown_width
+        ),
+        width=shown_width,
     )
 
 st.subheader("5. The dot product behind one pixel")
@@ -173,7 +176,7 @@ cols3[0].plotly_chart(
     config={"displayModeBar": False},
     key="kl_win",
 )
-cols3[1].plotly_chart(plots.matrix_heatmap(kernel, title="× Kernel"), config={"displayModeBar": False}, key="kl_k2")
+cols3[1].plotly_chart(kl.kernel_figure(kl.as_key(kernel), "× Kernel"), config={"displayModeBar": False}, key="kl_k2")
 cols3[2].plotly_chart(
     plots.matrix_heatmap(pw.products, title="= Products", hatched=pw.is_padding),
     config={"displayModeBar": False},

@@ -266,8 +266,13 @@ def test_cached_pictures_are_shared_read_only_and_match_the_feature_map():
     assert not out.flags.writeable and not kl.working_copy(data, "gray").flags.writeable
     with pytest.raises(ValueError):
         out[0, 0] = 1.0
-    png = kl.feature_map_png(data, "gray", k, None, 2, "same", "zeros", 1, "signed")
+    png = kl.feature_map_png(data, "gray", k, None, 2, "same", "zeros", 1, "signed", 256)
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), kl.to_picture(out, "signed"))
+    # Shown narrower than it is: shrunk once here, so st.image has nothing left to resize.
+    small = Image.open(io.BytesIO(kl.feature_map_png(data, "gray", k, None, 2, "same", "zeros", 1, "signed", 100)))
+    assert small.size == (100, 100)
+    # The page's kernel grids are built once and shared (plotly_chart only reads them).
+    assert kl.kernel_figure(k, "× Kernel") is kl.kernel_figure(k, "× Kernel")
 
 
 def test_the_neighbourhood_grid_shows_pixels_as_their_grey(at):
