@@ -206,31 +206,42 @@ DISPLAY_WHY = {
 # --- filtering -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FilterSpec:
+    """What the filter does to a photo; hashable, so it keys the shared caches below."""
+
+    kernel: tuple[tuple[float, ...], ...]
+    partner: tuple[tuple[float, ...], ...] | None  # Sobel y, combined with the kernel as sqrt(x² + y²)
+    stride: int
+    padding: str | int  # "same", "valid" or cells per side
+    padding_mode: str
+    dilation: int
+
+    @classmethod
+    def of(cls, kernel: np.ndarray, partner: np.ndarray | None, cfg: KernelLabConfig) -> FilterSpec:
+        return cls(
+            as_key(kernel),
+            None if partner is None else as_key(partner),
+            cfg.stride,
+            cfg.padding_spec,
+            cfg.padding_mode,
+            cfg.dilation,
+        )
+
+
 @st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def _filtered(key: str, color: str, kernel: tuple, partner: tuple | None, stride: int, padding, padding_mode: str,
-              dilation: int, _data: bytes) -> np.ndarray:  # fmt: skip
-    return _frozen(_apply(working_copy(_data, color), kernel, partner, stride, padding, padding_mode, dilation))
+def _filtered(key: str, color: str, spec: FilterSpec, _data: bytes) -> np.ndarray:
+    return _frozen(_apply(working_copy(_data, color), spec))
 
 
-def filtered(
-    data: bytes,
-    color: str,
-    kernel: tuple,
-    partner: tuple | None,
-    stride: int,
-    padding,
-    padding_mode: str,
-    dilation: int,
-) -> np.ndarray:
-    """Filter the working copy (cached on the photo and every setting; read-only)."""
-    return _filtered(digest(data), color, kernel, partner, stride, padding, padding_mode, dilation, data)
+def filtered(data: bytes, color: str, spec: FilterSpec) -> np.ndarray:
+    """Filter the working copy (cached on the photo and the spec; read-only)."""
+    return _filtered(digest(data), color, spec, data)
 
 
 @st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def _feature_map_png(key: str, color: str, kernel: tuple, partner: tuple | None, stride: int, padding,
-                     padding_mode: str, dilation: int, display: str, width: int, _data: bytes) -> bytes:  # fmt: skip
-    out = filtered(_data, color, kernel, partner, stride, padding, padding_mode, dilation)
-    picture = Image.fromarray(to_picture(out, display))
+def _feature_map_png(key: str, color: str, spec: FilterSpec, display: str, width: int, _data: bytes) -> bytes:
+    picture = Image.fromarray(to_picture(filtered(_data, color, spec), display))
     if picture.width > width:  # shrink it here, once, as st.image would on every rerun (same filter)
         picture = picture.resize((width, max(1, round(picture.height * width / picture.width))), Image.BILINEAR)
     buf = io.BytesIO()
@@ -238,50 +249,25 @@ def _feature_map_png(key: str, color: str, kernel: tuple, partner: tuple | None,
     return buf.getvalue()
 
 
-def feature_map_png(
-    data: bytes,
-    color: str,
-    kernel: tuple,
-    partner: tuple | None,
-    stride: int,
-    padding,
-    padding_mode: str,
-    dilation: int,
-    display: str,
-    width: int,
-) -> bytes:
+def feature_map_png(data: bytes, color: str, spec: FilterSpec, display: str, width: int) -> bytes:
     """The live feature map as PNG bytes at most ``width`` pixels wide, encoded once per setting.
 
     ``st.image`` sends bytes of the width it is given as they are, instead of decoding, resizing
     and re-encoding the picture on every rerun.
     """
-    return _feature_map_png(
-        digest(data), color, kernel, partner, stride, padding, padding_mode, dilation, display, width, data
-    )
+    return _feature_map_png(digest(data), color, spec, display, width, data)
 
 
-def full_resolution_png(
-    data: bytes,
-    color: str,
-    kernel: tuple,
-    partner: tuple | None,
-    stride: int,
-    padding,
-    padding_mode: str,
-    dilation: int,
-    display: str,
-) -> bytes:
+def full_resolution_png(data: bytes, color: str, spec: FilterSpec, display: str) -> bytes:
     """The result on the full-resolution photo, as PNG bytes (made only when downloaded)."""
-    out = _apply(decode(data, color).pixels, kernel, partner, stride, padding, padding_mode, dilation)
-    return png_bytes(to_picture(out, display))
+    return png_bytes(to_picture(_apply(decode(data, color).pixels, spec), display))
 
 
-def _apply(pixels, kernel, partner, stride, padding, padding_mode, dilation) -> np.ndarray:
-    k = np.array(kernel, dtype=np.float64)
-    kw = dict(stride=stride, padding=padding, padding_mode=padding_mode, dilation=dilation)
-    out = filters.apply_kernel(pixels, k, **kw)
-    if partner is not None:
-        out = np.hypot(out, filters.apply_kernel(pixels, np.array(partner, dtype=np.float64), **kw))
+def _apply(pixels: np.ndarray, spec: FilterSpec) -> np.ndarray:
+    kw = dict(stride=spec.stride, padding=spec.padding, padding_mode=spec.padding_mode, dilation=spec.dilation)
+    out = filters.apply_kernel(pixels, np.array(spec.kernel, dtype=np.float64), **kw)
+    if spec.partner is not None:
+        out = np.hypot(out, filters.apply_kernel(pixels, np.array(spec.partner, dtype=np.float64), **kw))
     return out
 
 

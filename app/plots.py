@@ -194,6 +194,20 @@ def _corner_hatch(cells: list[tuple[int, int]], direction: int) -> tuple[list, l
     return xs, ys
 
 
+def _grid_axis(n: int, labels: list[str] | None, **extra: object) -> dict:
+    """One axis of an arithmetic grid: a tick per cell, labelled 1..n unless ``labels`` are given."""
+    return {
+        "tickmode": "array",
+        "tickvals": list(range(n)),
+        "ticktext": labels or [str(i + 1) for i in range(n)],
+        "showgrid": False,
+        "zeroline": False,
+        "fixedrange": True,
+        "constrain": "domain",
+        **extra,
+    }
+
+
 def arithmetic_grid(
     values: np.ndarray,
     *,
@@ -335,28 +349,8 @@ def arithmetic_grid(
     return go.Figure(
         traces,
         layout={
-            "xaxis": {
-                "range": [-0.5, w - 0.5],
-                "side": "top",
-                "tickmode": "array",
-                "tickvals": list(range(w)),
-                "ticktext": col_labels or [str(c + 1) for c in range(w)],
-                "showgrid": False,
-                "zeroline": False,
-                "fixedrange": True,
-                "constrain": "domain",
-            },
-            "yaxis": {
-                "range": [h - 0.5, -0.5],
-                "tickmode": "array",
-                "tickvals": list(range(h)),
-                "ticktext": row_labels or [str(r + 1) for r in range(h)],
-                "showgrid": False,
-                "zeroline": False,
-                "fixedrange": True,
-                "scaleanchor": "x",
-                "constrain": "domain",
-            },
+            "xaxis": _grid_axis(w, col_labels, range=[-0.5, w - 0.5], side="top"),
+            "yaxis": _grid_axis(h, row_labels, range=[h - 0.5, -0.5], scaleanchor="x"),
             "shapes": shapes,
             "title": {"text": title, "font": {"size": 14}, "y": 0.99, "yanchor": "top"},
             "width": cell * w + 50,

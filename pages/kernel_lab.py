@@ -98,8 +98,8 @@ try:
         )
         for n, k in zip((h, w), kernel.shape, strict=True)
     ]
-    key = kl.as_key(kernel), (kl.as_key(partner) if partner is not None else None)
-    out = kl.filtered(data, color, *key, cfg.stride, cfg.padding_spec, cfg.padding_mode, cfg.dilation)
+    spec = kl.FilterSpec.of(kernel, partner, cfg)
+    out = kl.filtered(data, color, spec)
 except ValueError as err:
     st.error(str(err), icon=":material/block:")
     st.stop()
@@ -157,9 +157,7 @@ with b:
     st.caption(f"Feature map ({out.shape[0]} x {out.shape[1]}, same scale)")
     shown_width = max(1, round(out.shape[1] * scale))
     st.image(
-        kl.feature_map_png(
-            data, color, *key, cfg.stride, cfg.padding_spec, cfg.padding_mode, cfg.dilation, shown, shown_width
-        ),
+        kl.feature_map_png(data, color, spec, shown, shown_width),
         width=shown_width,
     )
 
@@ -194,10 +192,9 @@ elif out.ndim == 2 or len(channels) > 1:
     shown_value = float((out[..., channels.index(ch)] if out.ndim == 3 else out)[int(row), int(col)]) * 255
     st.caption(f"Feature map value at ({int(row)}, {int(col)}): {shown_value:.4g} on the 0–255 scale.")
 
-full_args = (data, color, *key, cfg.stride, cfg.padding_spec, cfg.padding_mode, cfg.dilation, shown)
 st.download_button(
     "Download the full-resolution feature map (PNG)",
-    lambda: kl.full_resolution_png(*full_args),
+    lambda: kl.full_resolution_png(data, color, spec, shown),
     file_name="feature_map.png",
     mime="image/png",
     icon=":material/download:",

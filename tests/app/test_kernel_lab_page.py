@@ -261,15 +261,16 @@ def test_cached_pictures_are_shared_read_only_and_match_the_feature_map():
 
     data = _sample()
     k = tuple(map(tuple, kernels.PRESETS["Sobel x"].kernel))
-    out = kl.filtered(data, "gray", k, None, 2, "same", "zeros", 1)
-    assert out is kl.filtered(data, "gray", k, None, 2, "same", "zeros", 1)  # one object, no copy per rerun
+    spec = kl.FilterSpec(k, None, 2, "same", "zeros", 1)
+    out = kl.filtered(data, "gray", spec)
+    assert out is kl.filtered(data, "gray", kl.FilterSpec(k, None, 2, "same", "zeros", 1))  # one object, no copy
     assert not out.flags.writeable and not kl.working_copy(data, "gray").flags.writeable
     with pytest.raises(ValueError):
         out[0, 0] = 1.0
-    png = kl.feature_map_png(data, "gray", k, None, 2, "same", "zeros", 1, "signed", 256)
+    png = kl.feature_map_png(data, "gray", spec, "signed", 256)
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), kl.to_picture(out, "signed"))
     # Shown narrower than it is: shrunk once here, so st.image has nothing left to resize.
-    small = Image.open(io.BytesIO(kl.feature_map_png(data, "gray", k, None, 2, "same", "zeros", 1, "signed", 100)))
+    small = Image.open(io.BytesIO(kl.feature_map_png(data, "gray", spec, "signed", 100)))
     assert small.size == (100, 100)
     # The page's kernel grids are built once and shared (plotly_chart only reads them).
     assert kl.kernel_figure(k, "× Kernel") is kl.kernel_figure(k, "× Kernel")
