@@ -75,6 +75,8 @@ def live() -> None:
     finished = next((e for e in events if isinstance(e, training.RunFinished)), None)
     if job.status == "queued":
         st.info(f"Waiting for a free training slot: you are number {reg.queue_position(job) or 1} in the queue.")
+    elif job.active and started is None:
+        st.progress(0.0, text="Starting the training process …")
     if started is not None:
         done = steps[-1] if steps else None
         frac = (done.step / started.total_steps) if done else 0.0

@@ -57,6 +57,16 @@ def training_processes(server_pid: int) -> list[int]:
     return sorted({pid for child in descendants(server_pid) for pid in descendants(child)})
 
 
+async def wait_for_training_processes(server_pid: int, count: int, timeout: float = 30.0) -> list[int]:
+    """Poll until the server has ``count`` training processes (the first start also starts the
+    fork server, which imports torch: seconds on a cold machine); returns their pids."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while len(training_processes(server_pid)) != count and loop.time() < deadline:
+        await asyncio.sleep(0.25)
+    return training_processes(server_pid)
+
+
 def slot_sentence(r: RunResult) -> str:
     """The Training page's 'This server trains N run(s) at a time; R running, W waiting.'"""
     return next((t for t in r.texts() if "This server trains" in t), "")

@@ -25,6 +25,7 @@ from tests.server.conftest import (
     start_training,
     training_processes,
     wait_for_slots,
+    wait_for_training_processes,
 )
 
 pytestmark = pytest.mark.slow
@@ -35,8 +36,8 @@ def test_closing_the_tab_mid_training_stops_the_run_and_frees_the_slot(server):
         await wait_for_slots(server.url, "0 running, 0 waiting", 60)
         tab, r = await start_training(server.url, epochs=30)
         assert "1 running" in slot_sentence(r), slot_sentence(r)
+        assert len(await wait_for_training_processes(server.pid, 1)) == 1  # the run trains in its own process
         await asyncio.sleep(1.5)  # it is really training now
-        assert len(training_processes(server.pid)) == 1  # the run trains in its own process
         await tab.close()  # the laptop lid closes
         loop = asyncio.get_running_loop()
         t0 = loop.time()
@@ -128,8 +129,7 @@ def test_a_server_restart_comes_back_clean(tmp_path):
             t, r = await start_training(srv.url, epochs=30)
             assert "1 running" in slot_sentence(r)
             old = s.session_id
-            await asyncio.sleep(1.5)
-            trainers = training_processes(srv.pid)
+            trainers = await wait_for_training_processes(srv.pid, 1)
             assert len(trainers) == 1
             # the server goes down while one session trains and another sits on the Kernel Lab
             down_s = await asyncio.to_thread(srv.stop)
