@@ -58,13 +58,13 @@ def registry() -> JobRegistry:
 
     Each run trains in its own child process (:mod:`cnn_core.training_process`) with
     ``cores // slots`` torch threads, at a lower CPU priority (``CONVLAB_TRAINING_NICE``, default
-    10): the server's own interpreter stays free for page reruns, a class's clicks are served
+    19, the lowest): the server's own interpreter stays free for page reruns, a class's clicks are served
     first, and training takes the CPU they leave.
     """
     cores = os.cpu_count() or 1
     slots = int(os.environ.get("CONVLAB_TRAINING_SLOTS", max(1, cores // 2)))
     threads = int(os.environ.get("CONVLAB_TORCH_THREADS", max(1, cores // slots)))
-    nice = int(os.environ.get("CONVLAB_TRAINING_NICE", "10"))
+    nice = int(os.environ.get("CONVLAB_TRAINING_NICE", "19"))
     torch.set_num_threads(threads)
     # Runs train in child processes forked from a server that imports torch once: start it now.
     threading.Thread(target=training_process.warm_up, name="convlab-forkserver", daemon=True).start()

@@ -12,7 +12,9 @@ Starts its own ``streamlit run`` on 127.0.0.1 (port 8641-8649; the repository's
    ``--think`` seconds between them, every 5th student also uploads a 256x256 PNG, then each
    goes to the Arithmetic page and clicks **Next** once; then it stays connected, idle. Every
    level runs this same script, 100 sessions included;
-3. the trainers' tabs close (the watchdog must stop their runs and free the slots), the server's
+3. each trainer's page is read for how far its run got (printed under the level: training runs
+   at a lower priority, and this shows it was not starved); the trainers' tabs close (the
+   watchdog must stop their runs and free the slots), the server's
    memory with N idle sessions is read, the students close, and after the disconnected-session
    TTL the memory is read again.
 
@@ -88,6 +90,7 @@ class Level:
     rss_after_close: float = 0.0
     slot_freed_s: float | None = None
     training_state: str = "-"  # the Training page's slot sentence just before the trainers close
+    training_progress: list[str] = field(default_factory=list)  # each trainer's progress line then
     timed_out: bool = False
 
 
@@ -216,6 +219,10 @@ async def run_level(
     # The trainers' tabs close: the watchdog must stop their runs and free the slots.
     if trainers:
         level.training_state = (await slots_state(train_url, 60)).replace("This server trains ", "")
+        for s in trainers:  # how far each run got while the students clicked (its page's progress line)
+            r = await s.rerun(timeout=60)
+            line = next((t for t in r.texts() if "images/s" in t or "Ended after" in t), "no progress shown")
+            level.training_progress.append(line)
     for s in trainers:
         await s.close()
     if trainers:
@@ -353,6 +360,8 @@ async def main_async(args: argparse.Namespace) -> int:
             print(row(level), flush=True)
             if level.trainings:
                 print(f"      trainings at the end of the level: {level.training_state}")
+                for line in level.training_progress:
+                    print(f"        {line}")
             for what, count in level.errors.most_common(5):
                 print(f"      error x{count}: {what}")
         final = server.stats()

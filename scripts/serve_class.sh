@@ -12,7 +12,7 @@
 #   CONVLAB_MAX_UPLOAD_MB   Streamlit's cap on one upload, enforced by the server [25]
 #   CONVLAB_TRAINING_SLOTS  trainings at once, per process [cores / 2]
 #   CONVLAB_TORCH_THREADS   torch threads per training [cores / slots]
-#   CONVLAB_TRAINING_NICE   how much lower the training processes' CPU priority is [10]
+#   CONVLAB_TRAINING_NICE   how much lower the training processes' CPU priority is, 0-19 [19]
 #   CONVLAB_MAX_DATASET_MB  cap on a learner's dataset zip [= CONVLAB_MAX_UPLOAD_MB]
 #   CONVLAB_DATA_DIR        folder with full MNIST / Fashion-MNIST / CIFAR-10 [~/.cache/convlab/datasets]
 #   CONVLAB_DOWNLOAD        1 lets the server download full datasets, 0 never [0 here]
