@@ -153,6 +153,15 @@ def _child(conn: multiprocessing.connection.Connection, stop: Any, job: _Job) ->
         conn.close()
 
 
+def _reap(proc: Any, child_stop: Any) -> None:
+    """Tell the child to stop and wait for it: 10 s to finish, then it is killed."""
+    child_stop.set()
+    proc.join(10)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(5)
+
+
 def train_in_child(
     model: nn.Module,
     model_config: models.ModelConfig,
@@ -193,17 +202,17 @@ def train_in_child(
                 break
             if isinstance(message, TrainingProcessError):
                 raise message
-            yield message
             if isinstance(message, training.RunFinished):
+                # The child has nothing left to do: reap it first, so that whoever sees the end
+                # sees it with the process gone (a busy machine can take a moment to run its exit).
                 finished = True
+                _reap(proc, child_stop)
+                yield message
                 break
+            yield message
     finally:
-        child_stop.set()
         receive.close()
-        proc.join(10)
-        if proc.is_alive():
-            proc.kill()
-            proc.join(5)
+        _reap(proc, child_stop)
     if not finished:
         raise TrainingProcessError(
             f"The training process ended unexpectedly (exit code {proc.exitcode}); the server may be short of memory."

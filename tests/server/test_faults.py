@@ -58,7 +58,8 @@ def test_two_sessions_train_at_once_and_keep_their_own_results(server):
         for name, s in (("a", a), ("b", b)):
             for _ in range(240):
                 r = await s.rerun()
-                if any("Training finished" in t for t in r.texts()):
+                done = any("Training finished" in t for t in r.texts())
+                if done and any(e.kind == "download_button" for e in r.elements):  # the page has caught up
                     results[name] = (s, r)
                     break
                 await asyncio.sleep(0.5)
