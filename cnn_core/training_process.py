@@ -14,7 +14,7 @@ what the caller needs to keep a live copy of the model:
   diverged).
 
 Children are forked from a ``forkserver`` that has imported torch once, so a run reaches its
-first step in about a second (not the ~4 s a fresh interpreter needs) and never inherits the
+first step in 1-2 seconds (not the ~4 s a fresh interpreter needs) and never inherits the
 server's threads. As with any multiprocessing code, a script that calls :func:`train_in_child`
 must do so under ``if __name__ == "__main__":`` (a child re-imports the main script). The child stops when the caller's stop
 flag is set, when the caller stops reading (its pipe closes), or when it finishes. A child that
