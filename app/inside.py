@@ -27,7 +27,7 @@ from app import plots, state
 from app import training as tr
 from app.trained import TrainedBundle
 from cnn_core import data as datasets
-from cnn_core import images, inspection, kernels, models, training
+from cnn_core import images, inspection, kernels, models, training, training_process
 
 DEMO_CONFIG = models.ModelConfig(
     "Quick demo CNN",
@@ -57,36 +57,18 @@ CHART = {"displaylogo": False}  # keep plotly's toolbar: its camera icon saves t
 # --------------------------------------------------------------------------------------------
 
 
-def train_demo(
-    progress: Callable[[float, str], None] | None = None,
-    *,
-    data: datasets.ImageSet | None = None,
-    config: training.TrainConfig = DEMO_TRAIN,
-) -> TrainedBundle:
+def train_demo(*, data: datasets.ImageSet | None = None, config: training.TrainConfig = DEMO_TRAIN) -> TrainedBundle:
     """Train :data:`DEMO_CONFIG` here, in this thread (tests and notebooks; the page uses :func:`run_demo`).
 
-    Bundled MNIST unless ``data`` is given, for at most ``config.max_seconds``.
-
-    Snapshots are taken before training and at every evaluation, so "Over time" has something to replay.
+    Bundled MNIST unless ``data`` is given, for at most ``config.max_seconds``. Snapshots are taken
+    before training and at every evaluation, so "Over time" has something to replay.
     """
     data = data if data is not None else datasets.load_bundled("mnist")
     torch.manual_seed(config.seed)
     model = models.build(DEMO_CONFIG)
     bundle = TrainedBundle(model=model, model_config=DEMO_CONFIG, data=data, train_config=config)
-    bundle.add_snapshot(inspection.take_snapshot(model, data, epoch=0, step=0))
-    total, limit = 1, config.max_seconds or float("inf")
-    for ev in training.train(model, data, config):
-        bundle.events.append(ev)
-        if isinstance(ev, training.RunStarted):
-            total = ev.total_steps
-        elif isinstance(ev, training.StepEvent) and progress is not None:
-            progress(min(max(ev.step / total, ev.train_s / limit), 1.0), f"Step {ev.step}, loss {ev.loss:.3f}")
-        elif isinstance(ev, training.EvalEvent):
-            bundle.add_snapshot(inspection.take_snapshot(model, data, epoch=ev.epoch, step=ev.step))
-        elif isinstance(ev, training.RunFinished) and bundle.snapshots_now()[-1].step != ev.step:
-            epoch = max(1, int(np.ceil(ev.epoch_fraction)))
-            bundle.add_snapshot(inspection.take_snapshot(model, data, epoch=epoch, step=ev.step))
-    bundle.finished = True
+    for _ in tr.follow(bundle, training_process.watch(model, data, config, snapshots="eval", weights=False)):
+        pass
     return bundle
 
 

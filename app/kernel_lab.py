@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
@@ -105,9 +106,21 @@ def publish_to_url(cfg: KernelLabConfig) -> None:
 # --- image sources -------------------------------------------------------------------------
 
 
+_last_digest = threading.local()  # per script thread: the photo bytes last hashed, and their digest
+
+
 def digest(data: bytes) -> str:
-    """The photo's identity in every cache below (hashing the bytes once per run, not per call)."""
-    return hashlib.sha1(data).hexdigest()[:16]
+    """The photo's identity in every cache below.
+
+    A rerun hands the same bytes object to every helper here, so it is hashed once per rerun
+    (a 20 MB upload takes tens of milliseconds to hash), not once per call.
+    """
+    last = getattr(_last_digest, "pair", None)
+    if last is not None and last[0] is data:
+        return last[1]
+    key = hashlib.sha1(data).hexdigest()[:16]
+    _last_digest.pair = (data, key)
+    return key
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -244,9 +257,7 @@ def _feature_map_png(key: str, color: str, spec: FilterSpec, display: str, width
     picture = Image.fromarray(to_picture(filtered(_data, color, spec), display))
     if picture.width > width:  # shrink it here, once, as st.image would on every rerun (same filter)
         picture = picture.resize((width, max(1, round(picture.height * width / picture.width))), Image.BILINEAR)
-    buf = io.BytesIO()
-    picture.save(buf, format="PNG", compress_level=1)  # fast: redrawn on every setting change
-    return buf.getvalue()
+    return png_bytes(picture, compress_level=1)  # fast: redrawn on every setting change
 
 
 def feature_map_png(data: bytes, color: str, spec: FilterSpec, display: str, width: int) -> bytes:
@@ -287,9 +298,10 @@ def to_picture(values: np.ndarray, display: str) -> np.ndarray:
     return images.to_uint8(images.display_range(values, "abs" if display == "signed" else display))
 
 
-def png_bytes(picture: np.ndarray, compress_level: int = 6) -> bytes:
+def png_bytes(picture: np.ndarray | Image.Image, compress_level: int = 6) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(picture).save(buf, format="PNG", compress_level=compress_level)
+    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+    image.save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
 
@@ -438,11 +450,10 @@ EXACT_PIXELS = 200 * 200  # pictures up to this size are sent as PNG (exact pixe
 def _input_picture(key: str, color: str, box: tuple[int, int, int, int], _data: bytes) -> EncodedPicture:
     picture = images.to_uint8(working_copy(_data, color))
     marked = mark_window(picture, (box[0], box[1]), (box[2], box[3]))
-    buf = io.BytesIO()
     if marked.shape[0] * marked.shape[1] <= EXACT_PIXELS:  # digits, drawings, small crops
-        Image.fromarray(marked).save(buf, format="PNG", compress_level=1)
-        return EncodedPicture(buf.getvalue(), "PNG")
+        return EncodedPicture(png_bytes(marked, compress_level=1), "PNG")
     # A photo: high-quality JPEG is ~10x smaller than PNG; 4:4:4 keeps the orange box crisp.
+    buf = io.BytesIO()
     Image.fromarray(marked).save(buf, format="JPEG", quality=92, subsampling=0)
     return EncodedPicture(buf.getvalue(), "JPEG")
 

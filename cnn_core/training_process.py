@@ -38,7 +38,7 @@ from torch import nn
 from cnn_core import inspection, models, training
 from cnn_core.data import ImageSet
 
-__all__ = ["SnapshotTaken", "TrainingProcessError", "Weights", "apply_weights", "train_in_child"]
+__all__ = ["SnapshotTaken", "TrainingProcessError", "Weights", "apply_weights", "train_in_child", "watch"]
 
 # torch._dynamo is imported by the first optimizer a process makes (about 2 s): do it once, in the server.
 PRELOAD = ["torch", "torch._dynamo", "torch.optim", "cnn_core.training", "cnn_core.inspection", "cnn_core.models", "cnn_core.data"]
@@ -117,31 +117,52 @@ def _unpack(packed: dict[str, Any]) -> ImageSet:
     return ImageSet(**{k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in packed.items()})
 
 
+def _check_snapshots(snapshots: str) -> None:
+    if snapshots not in ("epoch", "eval"):
+        raise ValueError(f"snapshots must be 'epoch' or 'eval', not {snapshots!r}")
+
+
+def watch(
+    model: nn.Module,
+    data: ImageSet,
+    config: training.TrainConfig,
+    stop: training.StopFlag = None,
+    *,
+    snapshots: str = "epoch",
+    weights: bool = True,
+) -> Iterator[Any]:
+    """:func:`~cnn_core.training.train` in this process, with :class:`Weights` and
+    :class:`SnapshotTaken` messages woven in: exactly what a child sends to :func:`train_in_child`.
+
+    ``weights=False`` leaves out the Weights (a caller training in place already has them).
+    """
+    _check_snapshots(snapshots)
+    yield SnapshotTaken(inspection.take_snapshot(model, data, epoch=0, step=0))
+    every = training.EvalEvent if snapshots == "eval" else training.EpochEnd
+    last_snap = 0
+    for event in training.train(model, data, config, stop):
+        if weights and isinstance(event, training.EvalEvent | training.EpochEnd | training.RunFinished):
+            yield Weights(event.step, _state(model))
+        snap = isinstance(event, every) or (isinstance(event, training.RunFinished) and event.reason != "diverged")
+        if snap and event.step != last_snap:
+            if isinstance(event, training.RunFinished):
+                epoch = max(1, int(np.ceil(event.epoch_fraction)))
+            else:
+                epoch = event.epoch
+            yield SnapshotTaken(inspection.take_snapshot(model, data, epoch=epoch, step=event.step))
+            last_snap = event.step
+        yield event
+
+
 def _child(conn: multiprocessing.connection.Connection, stop: Any, job: _Job) -> None:
-    """The child's whole life: train, sending every event; any failure becomes one message."""
+    """The child's whole life: train, sending every message; any failure becomes one message."""
     try:
         if job.nice > 0:
             os.nice(job.nice)
         model = models.build(job.model_config)
         model.load_state_dict({k: torch.from_numpy(v) for k, v in job.initial.items()})
-        data = _unpack(job.data)
-        conn.send(SnapshotTaken(inspection.take_snapshot(model, data, epoch=0, step=0)))
-        every = training.EvalEvent if job.snapshots == "eval" else training.EpochEnd
-        last_snap = 0
-        for event in training.train(model, data, job.train_config, stop.is_set):
-            if isinstance(event, training.EvalEvent | training.EpochEnd | training.RunFinished):
-                conn.send(Weights(event.step, _state(model)))
-            snap = isinstance(event, every) or (
-                isinstance(event, training.RunFinished) and event.reason != "diverged"
-            )
-            if snap and event.step != last_snap:
-                if isinstance(event, training.RunFinished):
-                    epoch = max(1, int(np.ceil(event.epoch_fraction)))
-                else:
-                    epoch = event.epoch
-                conn.send(SnapshotTaken(inspection.take_snapshot(model, data, epoch=epoch, step=event.step)))
-                last_snap = event.step
-            conn.send(event)
+        for message in watch(model, _unpack(job.data), job.train_config, stop.is_set, snapshots=job.snapshots):
+            conn.send(message)
     except (BrokenPipeError, EOFError):  # the caller went away: nobody to train for
         return
     except Exception as err:  # the caller turns this into the learner's sentence
@@ -183,8 +204,7 @@ def train_in_child(
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     child_stop = ctx.Event()
-    if snapshots not in ("epoch", "eval"):
-        raise ValueError(f"snapshots must be 'epoch' or 'eval', not {snapshots!r}")
+    _check_snapshots(snapshots)
     job = _Job(model_config, _state(model), _pack(data), config, max(0, min(19, nice)), snapshots)
     proc = ctx.Process(target=_child, args=(send, child_stop, job), name="convlab-training", daemon=True)
     proc.start()

@@ -12,10 +12,8 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 import struct
 import sys
-import zipfile
 import zlib
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from app.trained import TrainedBundle
 from cnn_core import data as D
 from cnn_core import images
 from cnn_core import training as T
+from tests.helpers import make_zip, wait_until_finished
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -293,19 +292,6 @@ def training_page(bundle: TrainedBundle) -> AppTest:
     return at
 
 
-def wait_until_finished(at: AppTest, timeout: float = 120) -> None:
-    import time
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        time.sleep(0.5)
-        at.run()
-        if not at.session_state[state.TR_JOB].active:
-            at.run()
-            return
-    raise AssertionError("the run did not finish in time")
-
-
 def blow_up(at: AppTest) -> None:
     at.selectbox(key="tr_source").set_value(SHAPES).run()
     at.selectbox(key="tr_opt").set_value("sgd")
@@ -332,18 +318,6 @@ def test_a_learning_rate_that_blows_up_keeps_the_earlier_trained_model(bundle, w
     at = training_page(bundle)
     blow_up(at)
     assert_kept(at, bundle, weights)
-
-
-def make_zip(files: dict[str, bytes], symlinks: tuple[str, ...] = ()) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-        for name in symlinks:
-            info = zipfile.ZipInfo(name)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            zf.writestr(info, "/etc/passwd")
-    return buf.getvalue()
 
 
 def gray_png(value: int) -> bytes:

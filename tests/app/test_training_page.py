@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import state
 from app import training as tr
+from tests.helpers import wait_until_finished
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
@@ -26,17 +27,6 @@ def open_page() -> AppTest:
     assert not at.exception, at.exception
     return at
 
-
-def wait_until_finished(at: AppTest, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        time.sleep(0.5)
-        at.run()
-        job = at.session_state[state.TR_JOB]
-        if not job.active:
-            at.run()
-            return
-    raise AssertionError("the run did not finish in time")
 
 
 def texts(elements) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import stat
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ import torch
 from PIL import Image
 
 from cnn_core import data as D
+from tests.helpers import make_zip
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 needs_shared = pytest.mark.skipif(not (SHARED / "MNIST" / "raw").exists(), reason="../shared/datasets is absent")
@@ -21,18 +20,6 @@ needs_shared = pytest.mark.skipif(not (SHARED / "MNIST" / "raw").exists(), reaso
 def png(arr: np.ndarray, mode: str | None = None, fmt: str = "PNG") -> bytes:
     buf = io.BytesIO()
     Image.fromarray(arr, mode=mode).save(buf, format=fmt)
-    return buf.getvalue()
-
-
-def make_zip(entries: dict[str, bytes], symlinks: tuple[str, ...] = ()) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, blob in entries.items():
-            zf.writestr(name, blob)
-        for name in symlinks:
-            info = zipfile.ZipInfo(name)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            zf.writestr(info, "/etc/passwd")
     return buf.getvalue()
 
 

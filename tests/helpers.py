@@ -1,0 +1,37 @@
+"""Helpers more than one test module needs: building zips and waiting for a page's training run."""
+
+from __future__ import annotations
+
+import io
+import stat
+import time
+import zipfile
+
+from streamlit.testing.v1 import AppTest
+
+
+def make_zip(entries: dict[str, bytes], symlinks: tuple[str, ...] = ()) -> bytes:
+    """A zip of ``entries`` (name -> bytes), plus ``symlinks`` pointing at /etc/passwd."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, blob in entries.items():
+            zf.writestr(name, blob)
+        for name in symlinks:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, "/etc/passwd")
+    return buf.getvalue()
+
+
+def wait_until_finished(at: AppTest, timeout: float = 120) -> None:
+    """Rerun the page until its session's training job is over, then once more to show the end."""
+    from app import state  # here, so core tests can use make_zip without importing the app
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(0.5)
+        at.run()
+        if not at.session_state[state.TR_JOB].active:
+            at.run()
+            return
+    raise AssertionError("the run did not finish in time")
