@@ -142,9 +142,9 @@ def current_view(bundle: TrainedBundle) -> View:
     version = (bundle.finished, st.session_state.get(state.IN_REFRESH, 0))
     view = st.session_state.get(state.IN_CACHE)
     if not isinstance(view, View) or view.bundle is not bundle or view.version != version:
-        model = bundle.model_copy()
+        model, step = bundle.model_copy_and_step()
         preds = inspection.predict_test_set(model, bundle.data, n=MAX_TEST)
-        view = View(bundle, model, preds, _last_step(bundle), version)
+        view = View(bundle, model, preds, _last_step(bundle) if step is None else step, version)
         st.session_state[state.IN_CACHE] = view
     return view
 

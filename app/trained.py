@@ -34,6 +34,9 @@ class TrainedBundle:
     snapshots: list[Any] = field(default_factory=list)  # cnn_core.inspection.Snapshot, one per epoch
     finished: bool = False
     previous: TrainedBundle | None = None  # the session's model before this run (restored if it blows up)
+    # Training step of the weights in ``model`` when a child process trains it (0: not trained yet);
+    # None when ``model`` is trained in place or loaded, so it is as far as ``events`` say.
+    weights_step: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def model_copy(self) -> torch.nn.Module:
@@ -42,10 +45,17 @@ class TrainedBundle:
             clone = copy.deepcopy(self.model)
         return clone.to("cpu").eval()
 
+    def model_copy_and_step(self) -> tuple[torch.nn.Module, int | None]:
+        """:meth:`model_copy` and the training step its weights are from (None: as far as the events say)."""
+        with self._lock:
+            clone, step = copy.deepcopy(self.model), self.weights_step
+        return clone.to("cpu").eval(), step
+
     def set_weights(self, weights: Any) -> None:
         """Load a :class:`cnn_core.training_process.Weights` message into the model."""
         with self._lock:
             apply_weights(self.model, weights)
+            self.weights_step = weights.step
 
     def add_snapshot(self, snapshot: Any) -> None:
         with self._lock:

@@ -239,7 +239,9 @@ def start_run(
     torch.manual_seed(cfg.seed)
     model = models.build(model_cfg)
     previous = st.session_state.get(state.TR_BUNDLE)
-    bundle = TrainedBundle(model=model, model_config=model_cfg, data=data, train_config=cfg, previous=previous)
+    bundle = TrainedBundle(
+        model=model, model_config=model_cfg, data=data, train_config=cfg, previous=previous, weights_step=0
+    )
     nice = registry().nice
 
     def run(stop: threading.Event) -> Iterator[Any]:

@@ -6,9 +6,10 @@ Python parts of a training step hold the interpreter lock that the server needs 
 a lower CPU priority, and yields its events in the calling process as they arrive, together with
 what the caller needs to keep a live copy of the model:
 
-* :class:`Weights`: the model's state dict (numpy arrays), after every evaluation and before
-  every :class:`~cnn_core.training.EpochEnd` / :class:`~cnn_core.training.RunFinished`, so the
-  caller's copy of the model is current when it sees the event;
+* :class:`Weights`: the model's state dict (numpy arrays), about every second, after every
+  evaluation and before every :class:`~cnn_core.training.EpochEnd` /
+  :class:`~cnn_core.training.RunFinished`, so the caller's copy of the model is current when it
+  sees the event;
 * :class:`SnapshotTaken`: a :class:`~cnn_core.inspection.Snapshot` before training and after
   every epoch, or every evaluation with ``snapshots="eval"`` (and at the end, unless the run
   diverged).
@@ -27,6 +28,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
@@ -42,6 +44,7 @@ __all__ = ["SnapshotTaken", "TrainingProcessError", "Weights", "apply_weights", 
 
 # torch._dynamo is imported by the first optimizer a process makes (about 2 s): do it once, in the server.
 PRELOAD = ["torch", "torch._dynamo", "torch.optim", "cnn_core.training", "cnn_core.inspection", "cnn_core.models", "cnn_core.data"]
+WEIGHTS_EVERY_S = 1.0  # a live copy of the model is at most about this old (plus one logging interval)
 _CTX_LOCK = threading.Lock()
 _CTX: Any = None
 
@@ -139,10 +142,12 @@ def watch(
     _check_snapshots(snapshots)
     yield SnapshotTaken(inspection.take_snapshot(model, data, epoch=0, step=0))
     every = training.EvalEvent if snapshots == "eval" else training.EpochEnd
-    last_snap = 0
+    last_snap, last_weights = 0, time.monotonic()
     for event in training.train(model, data, config, stop):
-        if weights and isinstance(event, training.EvalEvent | training.EpochEnd | training.RunFinished):
+        due = isinstance(event, training.StepEvent) and time.monotonic() - last_weights >= WEIGHTS_EVERY_S
+        if weights and (due or isinstance(event, training.EvalEvent | training.EpochEnd | training.RunFinished)):
             yield Weights(event.step, _state(model))
+            last_weights = time.monotonic()
         snap = isinstance(event, every) or (isinstance(event, training.RunFinished) and event.reason != "diverged")
         if snap and event.step != last_snap:
             if isinstance(event, training.RunFinished):

@@ -53,10 +53,11 @@ active = job is not None and job.active
 b1, b2, b3 = st.columns([1, 1, 3])
 if b1.button("Start training", type="primary", disabled=active, key="tr_start", icon=":material/play_arrow:"):
     try:
-        job = tr.start_run(model_cfg, data, cfg)
+        tr.start_run(model_cfg, data, cfg)
     except RuntimeError as err:
         st.error(str(err))
-    active = job is not None and job.active
+    else:
+        st.rerun()  # redraw with Start disabled and Stop enabled
 if b2.button("Stop", disabled=not active, key="tr_stop", icon=":material/stop:"):
     reg.stop(job)
 b3.caption(f"This server trains {reg.slots} run(s) at a time; {reg.running_count} running, {reg.queued_count} waiting.")

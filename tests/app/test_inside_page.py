@@ -348,3 +348,20 @@ def test_png_exports_render_the_arrays_shown():
     assert fig.data[0].zmin == -1 and fig.data[0].zmax == 1
     over = inside.overlay(np.zeros((4, 4), np.float32), np.eye(4, dtype=np.float32))
     assert over.shape == (4, 4, 3) and over[0, 0].sum() > over[0, 1].sum()  # heat shows where it is high
+
+
+def test_a_live_copy_is_labelled_with_the_step_its_weights_are_from(bundle):
+    from cnn_core.training_process import Weights
+
+    # A run in a child process: events have reached the last step, but no weights have come back yet.
+    live = TrainedBundle(
+        bundle.model, bundle.model_config, bundle.data, bundle.train_config, list(bundle.events), weights_step=0
+    )
+    at = page(live)
+    last = max(e.step for e in bundle.events if hasattr(e, "step"))
+    assert f"still training (step {last} now); you are looking at a copy taken at step 0." in text(at)
+    live.set_weights(Weights(7, {k: v.numpy().copy() for k, v in bundle.model.state_dict().items()}))
+    at.button(key="in_refresh_btn").click()
+    at.run()
+    assert not at.exception
+    assert "you are looking at a copy taken at step 7." in text(at)
