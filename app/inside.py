@@ -1,6 +1,6 @@
 """Glue for "Inside the model": which model and image are looked at, and the widgets of each section.
 
-``pages/inside.py`` stays thin: it asks this module for the session's model (or offers a quick
+``app_pages/inside.py`` stays thin: it asks this module for the session's model (or offers a quick
 demo training when there is none), for the image being looked at, and then draws one section
 per tab. Every number comes from :mod:`cnn_core.inspection`, every chart from :mod:`app.plots`.
 Pictures offered for download (feature maps, kernels, saliency, the confusion matrix) are PNGs
@@ -10,7 +10,6 @@ be saved as PNG from its toolbar (camera icon), which the browser renders.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from torch import nn
 
 from app import plots, state
 from app import training as tr
+from app.pictures import png_bytes
 from app.trained import TrainedBundle
 from cnn_core import data as datasets
 from cnn_core import images, inspection, kernels, models, training, training_process
@@ -79,7 +79,7 @@ def no_model_panel() -> None:
         f"network here on the bundled MNIST digits (at most {DEMO_SECONDS:.0f} seconds).",
         icon=":material/model_training:",
     )
-    st.page_link("pages/training.py", label="Go to the Training page", icon=":material/model_training:")
+    st.page_link("app_pages/training.py", label="Go to the Training page", icon=":material/model_training:")
     if st.button(f"Train a quick demo model (up to {DEMO_SECONDS:.0f} s)", key="in_demo", type="primary"):
         run_demo()
 
@@ -217,12 +217,6 @@ def overlay(picture: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.nda
     return picture_u8((1 - a) * (0.3 + 0.7 * base) + a * colour)
 
 
-def png(img: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def confusion_png(counts: np.ndarray, classes: tuple[str, ...]) -> bytes:
     """The confusion matrix as a PNG table: counts in cells shaded by row share, class names on the edges."""
     k, cell, margin = len(classes), 44, 110
@@ -241,7 +235,7 @@ def confusion_png(counts: np.ndarray, classes: tuple[str, ...]) -> bytes:
             d.rectangle([x0, y0, x0 + cell - 2, y0 + cell - 2], fill=rgb)
             ink = "black" if share[t, p] > 0.5 else "white"
             d.text((x0 + 6, y0 + 16), str(int(counts[t, p])), fill=ink)
-    return png(np.asarray(img))
+    return png_bytes(np.asarray(img))
 
 
 def _test_picture(data: datasets.ImageSet, i: int) -> np.ndarray:
@@ -413,7 +407,7 @@ def _maps_figure(
         t.values, raw, t.index, diverging=div, zrange=zr, colourbar=label, names=names, max_cell_px=cell_px
     )
     scale = max(1, 56 // max(t.tile_shape))
-    return fig, lambda: png(
+    return fig, lambda: png_bytes(
         np.kron(colourise(t.values, diverging=div, zrange=zr), np.ones((scale, scale, 1), np.uint8))
     )
 
@@ -482,7 +476,7 @@ def kernels_section(view: View) -> None:
         img = np.stack([np.nan_to_num(t.values, nan=1.0) for t in tiles], axis=-1)
         pic = picture_u8(np.kron(img, np.ones((12, 12, 1))))
         st.image(pic, caption="Colour kernels: each stretched to its own range; red, green and blue weights as colour.")
-        download_png("PNG of the kernels", lambda: png(pic), "first_layer_kernels.png", key="in_k_png")
+        download_png("PNG of the kernels", lambda: png_bytes(pic), "first_layer_kernels.png", key="in_k_png")
     else:
         fig, make = _maps_figure(w[:, 0], False, [f"kernel {j + 1}" for j in range(o)], cols=8, cell_px=36)
         st.plotly_chart(fig, key="in_k_fig", config=CHART, width="content")
@@ -742,9 +736,9 @@ def saliency_section(view: View, chosen: Chosen) -> None:
         st.caption("Grad-CAM is zero everywhere here: no region of this layer pushed this class's score up.")
     c1, c2 = st.columns(2)
     with c1:
-        download_png("Saliency PNG", lambda: png(np.hstack([sal_img, sal_over])), "saliency.png", "in_sal_png")
+        download_png("Saliency PNG", lambda: png_bytes(np.hstack([sal_img, sal_over])), "saliency.png", "in_sal_png")
     with c2:
-        download_png("Grad-CAM PNG", lambda: png(np.hstack([gc_img, gc_over])), "grad_cam.png", "in_gc_png")
+        download_png("Grad-CAM PNG", lambda: png_bytes(np.hstack([gc_img, gc_over])), "grad_cam.png", "in_gc_png")
 
 
 def predict_section(view: View, chosen: Chosen) -> None:
@@ -775,4 +769,4 @@ def predict_section(view: View, chosen: Chosen) -> None:
     with a:
         download_csv("Probabilities CSV", frame, "prediction.csv", key="in_pred_csv")
     with b:
-        download_png("Model input PNG", lambda: png(picture_u8(chosen.picture)), "model_input.png", "in_pred_png")
+        download_png("Model input PNG", lambda: png_bytes(picture_u8(chosen.picture)), "model_input.png", "in_pred_png")

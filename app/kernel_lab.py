@@ -1,6 +1,6 @@
 """Kernel Lab glue: its typed settings, the widgets that build them, and cached filtering.
 
-The page (``pages/kernel_lab.py``) stays a thin script over these pieces; every number comes
+The page (``app_pages/kernel_lab.py``) stays a thin script over these pieces; every number comes
 from :mod:`cnn_core`.
 """
 
@@ -18,6 +18,7 @@ import streamlit as st
 from PIL import Image
 
 from app import plots, state
+from app.pictures import png_bytes
 from cnn_core import filters, images, kernels, pixel
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
@@ -296,13 +297,6 @@ def to_picture(values: np.ndarray, display: str) -> np.ndarray:
         rgb = np.where(t < 0, white + (-t) * (_NEG - white), white + t * (_POS - white))
         return images.to_uint8(rgb)
     return images.to_uint8(images.display_range(values, "abs" if display == "signed" else display))
-
-
-def png_bytes(picture: np.ndarray | Image.Image, compress_level: int = 6) -> bytes:
-    buf = io.BytesIO()
-    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
-    image.save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
 
 
 # --- widgets ---------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ import streamlit as st
 from app import state
 
 PATH = [
-    ("Kernel Lab", "pages/kernel_lab.py", "Pixels and kernels: what one convolution does to a photo."),
-    ("Arithmetic", "pages/arithmetic.py", "Convolution and pooling, cell by cell, with the output-size formula."),
-    ("Architecture", "pages/architecture.py", "Stack layers; read shapes, parameters and receptive fields."),
-    ("Training", "pages/training.py", "Train a small CNN live and watch it learn."),
-    ("Inside the model", "pages/inside.py", "Feature maps, learned kernels, mistakes and saliency."),
+    ("Kernel Lab", "app_pages/kernel_lab.py", "Pixels and kernels: what one convolution does to a photo."),
+    ("Arithmetic", "app_pages/arithmetic.py", "Convolution and pooling, cell by cell, with the output-size formula."),
+    ("Architecture", "app_pages/architecture.py", "Stack layers; read shapes, parameters and receptive fields."),
+    ("Training", "app_pages/training.py", "Train a small CNN live and watch it learn."),
+    ("Inside the model", "app_pages/inside.py", "Feature maps, learned kernels, mistakes and saliency."),
 ]
 
 # Larger type for a projector: body text, widgets, tables and code all grow together.

@@ -35,6 +35,7 @@ export CONVLAB_MAX_DATASET_MB="${CONVLAB_MAX_DATASET_MB:-$max_upload}"
 export CONVLAB_DOWNLOAD="${CONVLAB_DOWNLOAD:-0}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"  # fewer malloc arenas: memory is given back sooner
 export PYTHONUNBUFFERED=1
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"  # idle torch threads sleep, not spin
 if [[ "$CONVLAB_MAX_DATASET_MB" -gt "$max_upload" ]]; then
   echo "CONVLAB_MAX_DATASET_MB ($CONVLAB_MAX_DATASET_MB) is above the server's upload cap ($max_upload MB);" \
        "larger zips would be cut off by the server. Raise CONVLAB_MAX_UPLOAD_MB too." >&2

@@ -17,7 +17,7 @@ def open_page(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90)
     for k, v in (query or {}).items():
         at.query_params[k] = v
-    at.switch_page("pages/architecture.py")
+    at.switch_page("app_pages/architecture.py")
     at.run()
     assert not at.exception, at.exception
     return at
@@ -184,8 +184,8 @@ def test_network_survives_a_visit_to_another_page() -> None:
     widgets(at, "_Conv2d_filters")[0].set_value(8).run()
     expected = metric(at, "Parameters")
     assert expected != "61,706"
-    at.switch_page("pages/home.py").run()
-    at.switch_page("pages/architecture.py").run()
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/architecture.py").run()
     assert not at.exception
     assert metric(at, "Parameters") == expected
     assert at.number_input(key="an_in_h").value == 32

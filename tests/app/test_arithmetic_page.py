@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "arithmetic.py")
+PAGE = str(ROOT / "app_pages" / "arithmetic.py")
 
 
 def _app(**params: str) -> AppTest:

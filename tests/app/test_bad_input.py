@@ -57,7 +57,7 @@ def session_with_work(bundle: TrainedBundle) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.session_state[state.TR_BUNDLE] = bundle
-    at.switch_page("pages/kernel_lab.py").run()
+    at.switch_page("app_pages/kernel_lab.py").run()
     at.selectbox(key="kl_preset").set_value("Custom…").run()
     at.text_area(key="kl_paste").set_value("0 1 0\n1 -4 1\n0 1 0")
     at.button(key="kl_paste_apply").click().run()
@@ -245,7 +245,7 @@ def test_bad_kernel_cells_in_the_kernel_lab_keep_the_last_good_kernel(bundle, we
 )
 def test_bad_kernel_cells_on_the_arithmetic_page(bundle, weights, text, words):
     at = session_with_work(bundle)
-    at.switch_page("pages/arithmetic.py").run()
+    at.switch_page("app_pages/arithmetic.py").run()
     at.text_area(key="ar_w_k0").input(text).run()
     assert says(at, words, "error", "warning"), messages(at, "error", "warning")
     assert_kept(at, bundle, weights)
@@ -264,7 +264,7 @@ def test_stride_0_is_explained_on_the_arithmetic_page_and_never_reaches_the_kern
     at = session_with_work(bundle)
     at.number_input(key="kl_stride").set_value(0).run()  # a crafted value: the browser's minimum is 1
     assert "/ 1) + 1" in "\n".join(c.value for c in at.code)  # the Kernel Lab kept stride 1
-    at.switch_page("pages/arithmetic.py").run()
+    at.switch_page("app_pages/arithmetic.py").run()
     at.number_input(key="ar_w_sh").set_value(0).run()
     assert says(at, r"stride must be at least 1.*never move the kernel", "error", "warning")
     assert_kept(at, bundle, weights)
@@ -275,7 +275,7 @@ def test_negative_padding_is_explained_on_the_arithmetic_page_and_never_reaches_
     at.selectbox(key="kl_padding").set_value("custom").run()
     at.number_input(key="kl_custom_padding").set_value(-2).run()  # crafted: the browser's minimum is 0
     assert "2*0 -" in "\n".join(c.value for c in at.code)
-    at.switch_page("pages/arithmetic.py").run()
+    at.switch_page("app_pages/arithmetic.py").run()
     at.selectbox(key="ar_w_pad").select("custom").run()
     at.number_input(key="ar_w_pleft").set_value(-1).run()
     assert says(at, r"Padding cannot be negative", "error", "warning")
@@ -287,7 +287,7 @@ def test_negative_padding_is_explained_on_the_arithmetic_page_and_never_reaches_
 
 def training_page(bundle: TrainedBundle) -> AppTest:
     at = session_with_work(bundle)
-    at.switch_page("pages/training.py").run()
+    at.switch_page("app_pages/training.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -404,7 +404,7 @@ def test_no_name_from_an_upload_reaches_the_file_system(bundle, weights):
     try:
         at.file_uploader(key="tr_zip").set_value((f"{marker}.zip", make_zip(files), "application/zip")).run()
         model_upload(at, f"../../{marker}.pt", b"not a model")
-        at.switch_page("pages/kernel_lab.py").run()
+        at.switch_page("app_pages/kernel_lab.py").run()
         upload_image(at, encode(Image.fromarray(noisy(8, 8))), f"/etc/{marker}.png")
         events = _FS_EVENTS
     finally:
@@ -465,7 +465,7 @@ def test_bad_images_to_predict_on_keep_the_model(bundle, weights, name):
     data, words = REFUSED_IMAGES[name]
     at = session_with_work(bundle)
     at.session_state["in_tab"] = "Predict"
-    at.switch_page("pages/inside.py").run()
+    at.switch_page("app_pages/inside.py").run()
     at.radio(key="in_source").set_value("Upload").run()
     at.file_uploader(key="in_upload").set_value((f"{name}.png", data, "image/png")).run()
     assert says(at, words, "error"), messages(at, "error")

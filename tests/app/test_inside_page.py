@@ -41,7 +41,7 @@ def expected(bundle):
 
 def page(bundle: TrainedBundle | None, tab: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("pages/inside.py")
+    at.switch_page("app_pages/inside.py")
     if bundle is not None:
         at.session_state[state.TR_BUNDLE] = bundle
     if tab is not None:

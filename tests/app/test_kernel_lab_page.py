@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from app import state
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "kernel_lab.py")
+PAGE = str(ROOT / "app_pages" / "kernel_lab.py")
 
 
 @pytest.fixture
@@ -215,11 +215,11 @@ def png(arr: np.ndarray) -> bytes:
 
 def test_settings_survive_a_visit_to_another_page():
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    app.switch_page("pages/kernel_lab.py").run()
+    app.switch_page("app_pages/kernel_lab.py").run()
     app.selectbox(key="kl_preset").set_value("Emboss").run()
     app.number_input(key="kl_stride").set_value(2).run()
-    app.switch_page("pages/home.py").run()
-    app.switch_page("pages/kernel_lab.py").run()
+    app.switch_page("app_pages/home.py").run()
+    app.switch_page("app_pages/kernel_lab.py").run()
     assert not app.exception
     assert app.selectbox(key="kl_preset").value == "Emboss"
     assert app.number_input(key="kl_stride").value == 2

@@ -22,7 +22,7 @@ SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
 
 def open_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.switch_page("pages/training.py")
+    at.switch_page("app_pages/training.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -137,4 +137,4 @@ if error is None:
             "The last Dense layer has an activation. For classification it should be *none*: it gives raw "
             "scores (logits) and the loss applies softmax."
         )
-    st.page_link("pages/training.py", label="Train this network on the Training page", icon=":material/school:")
+    st.page_link("app_pages/training.py", label="Train this network on the Training page", icon=":material/school:")

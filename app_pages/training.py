@@ -126,7 +126,7 @@ if bundle is not None and not active:
         "application/octet-stream",
         icon=":material/download:",
     )
-    c3.page_link("pages/inside.py", label="Look inside the model", icon=":material/visibility:")
+    c3.page_link("app_pages/inside.py", label="Look inside the model", icon=":material/visibility:")
 with st.expander("Load a saved model"):
     st.caption("A .pt file saved from this page. It is read as weights only: files carrying code are refused.")
     up = st.file_uploader("Model file", type=["pt"], key="tr_load")
