@@ -17,6 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnn_core import geometry
+from cnn_core.numbers import format_number
 
 PoolMode = Literal["max", "avg", "min", "sum"]
 PaddingSpec = geometry.PaddingMode | int | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]]
@@ -300,23 +301,6 @@ def pool2d(
 # --------------------------------------------------------------------------------------------
 
 Activation = Literal["none", "relu"]
-
-
-def format_number(value: float, digits: int = 4) -> str:
-    """Write a number the way a student would: ``3`` not ``3.0``, ``-0.25``, ``-∞`` for padding.
-
-    >>> format_number(3.0), format_number(0.1 + 0.2), format_number(-np.inf)
-    ('3', '0.3', '-∞')
-    """
-    value = float(value)
-    if np.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    if np.isnan(value):
-        return "?"
-    rounded = round(value, digits)
-    if rounded == int(rounded):
-        return str(int(rounded))
-    return f"{rounded:.{digits}f}".rstrip("0").rstrip(".")
 
 
 def _paren(value: float) -> str:

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 from cnn_core import geometry, ops
+from cnn_core.numbers import parse_number
 
 __all__ = ["Exercise", "Mark", "make_exercise", "mark_grid", "mark_value", "parse_answer"]
 
@@ -105,26 +106,8 @@ def make_exercise(seed: int, kind: ExerciseKind | None = None) -> Exercise:
             return ex
 
 
-def parse_answer(text: str) -> float:
-    """Read a typed answer: ``"-3"``, ``"2.5"``, ``"17/4"`` or ``"−1"`` (Unicode minus).
-
-    Raises
-    ------
-    ValueError
-        With a sentence saying the answer is not a number.
-    """
-    cleaned = str(text).strip().replace("−", "-").replace(" ", "")
-    try:
-        if "/" in cleaned:
-            num, den = cleaned.split("/", 1)
-            value = float(num) / float(den)
-        else:
-            value = float(cleaned)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{text!r} is not a number: type something like 7, -2.5 or 17/4.") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number.")
-    return value
+parse_answer = parse_number
+"""Read a typed answer (``"-3"``, ``"2.5"``, ``"17/4"``): :func:`cnn_core.numbers.parse_number`."""
 
 
 @dataclass(frozen=True)
