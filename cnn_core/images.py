@@ -5,6 +5,10 @@ sentence a student can read, anything that is not a readable image, and it refus
 files and decompression bombs *before* decoding pixels. What it accepts comes out as float32 in
 [0, 1], (H, W, 3) RGB or (H, W) grayscale, upright (EXIF rotation applied), with transparency
 composited on white and 16-bit or float data rescaled rather than clipped.
+
+The way back to a picture lives here too: :func:`resize_to_fit` and :func:`fit_scale` (working and
+display sizes), :func:`display_range` and :func:`to_picture` (filter output -> the uint8 picture
+each display mode draws, signed colours included).
 """
 
 from __future__ import annotations
@@ -24,9 +28,13 @@ __all__ = [
     "ImageError",
     "LoadedImage",
     "display_range",
+    "fit_scale",
+    "fit_width",
     "load_image",
     "resize_to_fit",
     "sample_bytes",
+    "scaled_shape",
+    "to_picture",
     "to_uint8",
 ]
 
@@ -205,13 +213,30 @@ def _rescale_high_depth(raw: np.ndarray, mode: str, notes: list[str]) -> np.ndar
     return ((arr - lo) / (hi - lo if hi > lo else 1.0)).astype(np.float32)
 
 
+def fit_scale(shape: tuple[int, ...], max_side: int) -> float:
+    """The factor that shrinks a picture of ``shape`` (H, W, ...) so its longer side is at most
+    ``max_side``; 1.0 when it already fits (pictures are never enlarged)."""
+    return min(1.0, max_side / max(shape[0], shape[1]))
+
+
+def scaled_shape(shape: tuple[int, ...], scale: float) -> tuple[int, int]:
+    """(H, W) of a picture of ``shape`` drawn at ``scale``, at least one pixel each way."""
+    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
+
+
+def fit_width(shape: tuple[int, ...], width: int) -> tuple[int, int]:
+    """(H, W) of a picture of ``shape`` shrunk, keeping its proportions, to at most ``width`` wide."""
+    h, w = shape[0], shape[1]
+    return (h, w) if w <= width else (max(1, round(h * width / w)), width)
+
+
 def resize_to_fit(pixels: np.ndarray, max_side: int) -> np.ndarray:
     """A display-sized working copy: shrink so the longer side is at most ``max_side`` (never enlarge)."""
-    h, w = pixels.shape[:2]
-    scale = max_side / max(h, w)
+    scale = fit_scale(pixels.shape, max_side)
     if scale >= 1:
         return pixels
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    rows, cols = scaled_shape(pixels.shape, scale)
+    size = (cols, rows)
     if pixels.ndim == 2:
         out = np.asarray(Image.fromarray(pixels.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
     else:
@@ -259,6 +284,28 @@ def display_range(values: np.ndarray, how: DisplayMode) -> np.ndarray:
         top = _robust_top(np.abs(v))
         return np.clip(0.5 + 0.5 * v / top, 0.0, 1.0) if top > 0 else np.full_like(v, 0.5)
     raise ValueError(f"Unknown display mode {how!r}: use 'clip', 'abs', 'stretch' or 'signed'.")
+
+
+# Red - white - blue, the diverging scale of the kernel grids (plotly's RdBu): negative red,
+# positive blue. Red against blue stays distinct for red-green colour blindness.
+SIGNED_NEGATIVE = (0.698, 0.094, 0.169)  # RdBu's dark red, RGB in [0, 1]
+SIGNED_POSITIVE = (0.129, 0.400, 0.675)  # RdBu's dark blue
+
+
+def to_picture(values: np.ndarray, display: DisplayMode) -> np.ndarray:
+    """Filter output -> uint8 picture (H, W) or (H, W, 3) as ``display`` draws it.
+
+    ``signed`` on a single channel is drawn in colour: zero white, negatives towards
+    :data:`SIGNED_NEGATIVE`, positives towards :data:`SIGNED_POSITIVE`. It needs one channel, so an
+    (H, W, 3) output shows as ``abs``.
+    """
+    if display == "signed" and values.ndim == 2:
+        t = (display_range(values, "signed") * 2 - 1)[..., None]  # (H, W, 1) in -1 .. 1
+        white = np.ones(3, dtype=np.float32)
+        neg, pos = np.array(SIGNED_NEGATIVE, np.float32), np.array(SIGNED_POSITIVE, np.float32)
+        rgb = np.where(t < 0, white + (-t) * (neg - white), white + t * (pos - white))  # (H, W, 3)
+        return to_uint8(rgb)
+    return to_uint8(display_range(values, "abs" if display == "signed" else display))
 
 
 def _robust_top(magnitudes: np.ndarray) -> float:

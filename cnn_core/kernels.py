@@ -1,18 +1,34 @@
-"""The preset kernel registry: hand-made kernels with a name and one sentence on what each does.
+"""Kernels: the preset registry, reading a kernel a person typed, and the numbers that rescale one.
 
 Kernels are applied as cross-correlation (not flipped), like every deep-learning library, so
 "Sobel x" below responds positively where brightness *increases* from left to right.
 A preset with a ``partner`` is a pair whose two responses are combined as a gradient
 magnitude ``sqrt(a**2 + b**2)`` (Sobel magnitude).
+
+Besides the presets: :func:`parse_kernel` (a grid of typed cells, each read by
+:func:`cnn_core.numbers.parse_number`), :func:`normalise`, :func:`resize_kernel` and
+:func:`auto_display` (how a filtered photo is best shown, from what the kernel does to brightness).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
-__all__ = ["PRESETS", "Preset", "parse_kernel", "normalise"]
+from cnn_core.numbers import parse_number
+
+__all__ = [
+    "MAX_KERNEL_SIDE",
+    "PRESETS",
+    "Preset",
+    "auto_display",
+    "normalise",
+    "parse_kernel",
+    "resize_kernel",
+    "sums_to_zero",
+]
 
 
 @dataclass(frozen=True)
@@ -166,17 +182,11 @@ def _parse_cell(cell: object, row: int, col: int) -> float:
     if isinstance(cell, bool):
         raise ValueError(f"The kernel cell at {where} is not a number.")
     try:
-        if isinstance(cell, str):
-            text = cell.strip().replace("−", "-")
-            if "/" in text:
-                num, den = text.split("/", 1)
-                value = float(num) / float(den)
-            else:
-                value = float(text)
-        else:
-            value = float(cell)  # type: ignore[arg-type]
-    except (TypeError, ValueError, ZeroDivisionError):
-        raise ValueError(f"The kernel cell at {where} holds {cell!r}, which is not a number.") from None
+        value = float(cell) if isinstance(cell, int | float | np.number) else parse_number(str(cell))
+    except ValueError:
+        value = _non_finite(str(cell))  # parse_number refuses NaN and infinity; say which it was
+        if value is None:
+            raise ValueError(f"The kernel cell at {where} holds {cell!r}, which is not a number.") from None
     if np.isnan(value):
         raise ValueError(f"The kernel cell at {where} is NaN (not a number): type a real number.")
     if np.isinf(value):
@@ -184,9 +194,48 @@ def _parse_cell(cell: object, row: int, col: int) -> float:
     return value
 
 
+def _non_finite(text: str) -> float | None:
+    """NaN or an infinity when ``text`` spells one (``"nan"``, ``"inf"``, ``"1e999"``), else None."""
+    try:
+        value = float(text.strip().replace("−", "-"))
+    except ValueError:
+        return None
+    return None if np.isfinite(value) else value
+
+
+def sums_to_zero(kernel: np.ndarray) -> bool:
+    """Whether the weights sum to 0 (edge detectors): such a kernel cannot be normalised."""
+    return abs(float(np.sum(kernel))) < 1e-12
+
+
 def normalise(kernel: np.ndarray) -> np.ndarray:
     """Scale a kernel so its cells sum to 1 (keeps average brightness); unchanged if they sum to 0."""
-    total = float(np.sum(kernel))
-    if abs(total) < 1e-12:
+    if sums_to_zero(kernel):
         return np.asarray(kernel, dtype=np.float64).copy()
-    return np.asarray(kernel, dtype=np.float64) / total
+    return np.asarray(kernel, dtype=np.float64) / float(np.sum(kernel))
+
+
+def resize_kernel(kernel: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Grow with zeros or crop around the centre, keeping the kernel's middle in the middle."""
+    kernel = np.asarray(kernel, dtype=np.float64)
+    out = np.zeros((rows, cols))
+    kh, kw = kernel.shape
+    src_r0, dst_r0 = max(0, (kh - rows) // 2), max(0, (rows - kh) // 2)
+    src_c0, dst_c0 = max(0, (kw - cols) // 2), max(0, (cols - kw) // 2)
+    h, w = min(kh, rows), min(kw, cols)
+    out[dst_r0 : dst_r0 + h, dst_c0 : dst_c0 + w] = kernel[src_r0 : src_r0 + h, src_c0 : src_c0 + w]
+    return out
+
+
+def auto_display(kernel: np.ndarray, color: str, *, magnitude: bool = False) -> Literal["clip", "abs", "signed"]:
+    """How to show a photo filtered by ``kernel`` (a :func:`cnn_core.images.display_range` mode).
+
+    Kernels whose weights sum to about 1 keep brightness (clip); others respond with signs, shown
+    as signed colours on grayscale and as absolute values on RGB. A gradient magnitude (a preset
+    with a partner) is never negative, so it shows as strength.
+    """
+    if magnitude:
+        return "abs"
+    if abs(float(np.sum(kernel)) - 1.0) < 0.05:
+        return "clip"
+    return "signed" if color == "gray" else "abs"

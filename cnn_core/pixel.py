@@ -3,7 +3,8 @@
 Given a channel of a photo and the filter settings, :func:`explain_pixel` returns the
 neighbourhood the kernel saw (with padding filled in as the chosen padding mode fills it),
 the element-wise products and their sum, i.e. exactly the number
-:func:`cnn_core.filters.apply_kernel` puts in that output pixel.
+:func:`cnn_core.filters.apply_kernel` puts in that output pixel. :func:`clicked_pixel` and
+:func:`nearest_output_cell` turn a click on the drawn photo into the output pixel to explain.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from cnn_core import geometry
 from cnn_core.ops import resolve_padding_2d
 
-__all__ = ["PixelWorking", "explain_pixel", "nearest_output_cell"]
+__all__ = ["PixelWorking", "clicked_pixel", "explain_pixel", "nearest_output_cell"]
 
 _NP_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge"}
 
@@ -31,6 +32,13 @@ class PixelWorking:
     is_padding: np.ndarray  # (kh, kw) bool, True where the value came from padding
     products: np.ndarray  # (kh, kw) window * kernel
     total: float  # the output pixel
+
+
+def clicked_pixel(x: float, y: float, shown: tuple[int | None, int | None], shape: tuple[int, int]) -> tuple[int, int]:
+    """The (row, col) of the pixel under a click at screen point ``(x, y)`` on a picture of
+    ``shape`` (H, W) drawn ``shown`` = (height, width) screen pixels large (None: at its own size)."""
+    (h, w), (shown_h, shown_w) = shape, shown
+    return int(y * h / max(shown_h or h, 1)), int(x * w / max(shown_w or w, 1))
 
 
 def nearest_output_cell(

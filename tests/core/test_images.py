@@ -160,3 +160,27 @@ def test_working_copy_and_display_helpers():
     signed = images.display_range(edges, "signed")
     assert signed[0] == pytest.approx(0.0) and signed[-2] == 0.5 and signed[999] == pytest.approx(1.0)
     np.testing.assert_allclose(images.display_range(np.array([0.2, 0.5]), "abs"), [0.2, 0.5])
+
+
+def test_display_sizes():
+    assert images.fit_scale((512, 512), 440) == pytest.approx(440 / 512)
+    assert images.fit_scale((28, 28), 440) == 1.0  # never enlarged
+    assert images.scaled_shape((480, 640), 0.5) == (240, 320)
+    assert images.scaled_shape((1, 600), 0.01) == (1, 6)  # at least one pixel
+    assert images.fit_width((512, 512), 100) == (100, 100)
+    assert images.fit_width((100, 300), 200) == (67, 200)
+    assert images.fit_width((100, 300), 400) == (100, 300)
+
+
+def test_to_picture_draws_each_display_mode():
+    v = np.array([[-1.0, 0.0, 1.0, 0.5]])
+    signed = images.to_picture(v, "signed")
+    assert signed.shape == (1, 4, 3) and signed.dtype == np.uint8
+    assert tuple(signed[0, 1]) == (255, 255, 255)  # zero is white
+    assert tuple(signed[0, 0]) == tuple(images.to_uint8(np.array(images.SIGNED_NEGATIVE)))  # most negative: red
+    assert tuple(signed[0, 2]) == tuple(images.to_uint8(np.array(images.SIGNED_POSITIVE)))  # most positive: blue
+    halfway = 1 + 0.5 * (np.array(images.SIGNED_POSITIVE) - 1)  # half the largest: half-way to blue
+    np.testing.assert_array_equal(signed[0, 3], images.to_uint8(halfway))
+    np.testing.assert_array_equal(images.to_picture(v, "clip"), [[0, 0, 255, 128]])
+    rgb = np.stack([v, -v, v], axis=-1)  # (1, 4, 3): signed colours need one channel, so abs
+    np.testing.assert_array_equal(images.to_picture(rgb, "signed"), images.to_picture(rgb, "abs"))

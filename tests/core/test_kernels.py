@@ -86,3 +86,34 @@ def test_normalise():
     np.testing.assert_allclose(kernels.normalise(np.ones((3, 3))).sum(), 1.0)
     zero_sum = kernels.PRESETS["Sobel x"].kernel
     np.testing.assert_array_equal(kernels.normalise(zero_sum), zero_sum)
+
+
+def test_grid_cells_read_numbers_with_the_one_number_grammar():
+    from cnn_core.numbers import parse_number
+
+    for text in ("1/9", "-3/4", "1e-3", "−0.5", " 2 "):
+        assert kernels.parse_kernel([[text]])[0, 0] == parse_number(text)
+
+
+def test_sums_to_zero_decides_what_normalise_can_do():
+    assert kernels.sums_to_zero(kernels.PRESETS["Laplacian (8-neighbour)"].kernel)
+    assert not kernels.sums_to_zero(kernels.PRESETS["Emboss"].kernel)
+    np.testing.assert_allclose(kernels.normalise(np.array([[1.0, 3.0]])), [[0.25, 0.75]])
+
+
+def test_resize_kernel_keeps_the_middle_in_the_middle():
+    sharpen = kernels.PRESETS["Sharpen"].kernel
+    grown = kernels.resize_kernel(sharpen, 5, 5)
+    assert grown.shape == (5, 5) and grown[2, 2] == 5 and grown.sum() == sharpen.sum()
+    np.testing.assert_array_equal(grown[1:4, 1:4], sharpen)
+    np.testing.assert_array_equal(kernels.resize_kernel(grown, 3, 3), sharpen)
+    np.testing.assert_array_equal(kernels.resize_kernel(sharpen, 3, 5)[:, 1:4], sharpen)
+    np.testing.assert_array_equal(kernels.resize_kernel(sharpen, 1, 1), [[5]])
+
+
+def test_auto_display_follows_what_the_kernel_does_to_brightness():
+    assert kernels.auto_display(kernels.PRESETS["Box blur"].kernel, "gray") == "clip"
+    assert kernels.auto_display(kernels.PRESETS["Sharpen"].kernel, "rgb") == "clip"
+    assert kernels.auto_display(kernels.PRESETS["Sobel x"].kernel, "gray") == "signed"
+    assert kernels.auto_display(kernels.PRESETS["Sobel x"].kernel, "rgb") == "abs"
+    assert kernels.auto_display(kernels.PRESETS["Sobel x"].kernel, "gray", magnitude=True) == "abs"

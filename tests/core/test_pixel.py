@@ -50,3 +50,10 @@ def test_nearest_output_cell_follows_stride_and_padding():
 def test_outside_the_output_is_an_error():
     with pytest.raises(ValueError, match="outside"):
         pixel.explain_pixel(np.ones((4, 4)), np.ones((3, 3)), (2, 0), padding="valid")
+
+
+def test_a_click_on_a_shrunk_picture_lands_on_the_pixel_under_it():
+    # A 640 x 480 photo drawn 320 x 240: screen point (100, 50) is pixel (row 100, col 200).
+    assert pixel.clicked_pixel(100, 50, (240, 320), (480, 640)) == (100, 200)
+    assert pixel.clicked_pixel(319.9, 239.9, (240, 320), (480, 640)) == (479, 639)
+    assert pixel.clicked_pixel(7, 3, (None, None), (10, 10)) == (3, 7)  # drawn at its own size
