@@ -1,0 +1,63 @@
+"""Links, dicts and PyTorch code of every preset stay what they were before the layer registry.
+
+The links below and ``snapshots/models_presets.json`` were written by the code as it was before the
+layer specs got one home each (commit 04e0ecb): a link a learner saved then must open the same
+network now, and a model saved with its config must load to the same network.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cnn_core import models
+from cnn_core.models import PRESETS
+
+SNAPSHOT = json.loads((Path(__file__).parent / "snapshots" / "models_presets.json").read_text(encoding="utf-8"))
+
+# (preset, "in", "net") exactly as the Architecture page put them in the address bar.
+LINKS = [
+    ("ConvLab fast (recommended for training)", "1x28x28",
+     "conv32-k3-same_maxpool2_bn_act-relu_conv64-k3-same_maxpool2_bn_act-relu_conv128-k3-same_maxpool2_bn_act-relu"
+     "_flatten_dense10"),
+    ("Course MNIST CNN (Keras notes)", "1x28x28",
+     "conv32-k3-relu_maxpool2_conv64-k3-relu_maxpool2_conv64-k3-relu_flatten_dense64-relu_dense10"),
+    ("Course MNIST CNN, two 32-filter convolutions", "1x28x28",
+     "conv32-k3-relu_conv32-k3-relu_maxpool2_flatten_dense64-relu_dense10"),
+    ("Course CIFAR-10 CNN", "3x32x32",
+     "conv32-k3-relu_maxpool2_conv64-k3-relu_maxpool2_flatten_dense128-relu_dense10"),
+    ("Course CIFAR-10 CNN with batch norm", "3x32x32",
+     "conv32-k3-same_bn_act-elu_conv32-k3-same_bn_act-elu_maxpool2_dropout0.2_conv64-k3-same_bn_act-elu"
+     "_conv64-k3-same_bn_act-elu_maxpool2_dropout0.2_conv128-k3_bn_act-elu_conv128-k3_bn_act-elu_maxpool2"
+     "_dropout0.5_flatten_dense10"),
+    ("LeNet-5", "1x32x32",
+     "conv6-k5-tanh_avgpool2_conv16-k5-tanh_avgpool2_conv120-k5-tanh_flatten_dense84-tanh_dense10"),
+    ("AlexNet", "3x227x227",
+     "conv96-k11-s4-relu_maxpool3-s2_conv256-k5-same-relu_maxpool3-s2_conv384-k3-same-relu_conv384-k3-same-relu"
+     "_conv256-k3-same-relu_maxpool3-s2_flatten_dropout0.5_dense4096-relu_dropout0.5_dense4096-relu_dense1000"),
+    ("TinyVGG (CNN Explainer)", "3x64x64",
+     "conv10-k3-relu_conv10-k3-relu_maxpool2_conv10-k3-relu_conv10-k3-relu_maxpool2_flatten_dense10"),
+]  # fmt: skip
+
+
+def test_every_preset_has_a_saved_link_and_snapshot() -> None:
+    assert [name for name, _, _ in LINKS] == list(PRESETS) == list(SNAPSHOT)
+
+
+@pytest.mark.parametrize(("name", "shape", "net"), LINKS, ids=[n for n, _, _ in LINKS])
+def test_saved_link_opens_the_same_preset_and_is_written_the_same(name: str, shape: str, net: str) -> None:
+    assert models.from_query({"in": shape, "net": net}) == PRESETS[name]
+    assert models.to_query(PRESETS[name]) == {"in": shape, "net": net}
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_saved_dict_loads_the_same_preset_and_is_written_the_same(name: str) -> None:
+    assert models.from_dict(SNAPSHOT[name]["dict"]) == PRESETS[name]
+    assert models.to_dict(PRESETS[name]) == SNAPSHOT[name]["dict"]
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_pytorch_code_is_unchanged(name: str) -> None:
+    assert models.to_pytorch_code(PRESETS[name]).splitlines() == SNAPSHOT[name]["code"]
