@@ -8,8 +8,38 @@ and must not lose to one bad input (a custom kernel, a trained model) are named 
 from __future__ import annotations
 
 # --- Kernel Lab ---
+# The settings widgets, one per KernelLabConfig field (seeded from the link, read back by code).
+KL_SAMPLE = "kl_sample"
+KL_PRESET = "kl_preset"
+KL_COLOR = "kl_color"
+KL_STRIDE = "kl_stride"
+KL_PADDING = "kl_padding"
+KL_CUSTOM_PADDING = "kl_custom_padding"
+KL_PADDING_MODE = "kl_padding_mode"
+KL_DILATION = "kl_dilation"
+KL_DISPLAY = "kl_display"
+KL_SETTINGS: dict[str, str] = {  # KernelLabConfig field -> its widget's key
+    "sample": KL_SAMPLE,
+    "preset": KL_PRESET,
+    "color": KL_COLOR,
+    "stride": KL_STRIDE,
+    "padding": KL_PADDING,
+    "custom_padding": KL_CUSTOM_PADDING,
+    "padding_mode": KL_PADDING_MODE,
+    "dilation": KL_DILATION,
+    "display": KL_DISPLAY,
+}
+# Other widgets whose values code reads or sets.
+KL_START_FROM = "kl_start_from"  # custom kernel: the preset the grid starts from
+KL_ROWS = "kl_rows"  # custom kernel: rows of the grid
+KL_COLS = "kl_cols"  # custom kernel: columns of the grid
+KL_PASTE = "kl_paste"  # custom kernel: the pasted text
+KL_ROW = "kl_row"  # inspected output pixel: row
+KL_COL = "kl_col"  # inspected output pixel: column
+KL_CHANNEL = "kl_channel"  # inspected channel (R, G or B) of an RGB photo
+KL_CLICK = "kl_click"  # the last click on the input photo ({x, y, width, height, unix_time})
+# State no widget holds.
 KL_CUSTOM_KERNEL = "kl_custom_kernel"  # last valid custom kernel, np.ndarray (kh, kw)
-KL_UPLOAD_ERROR = "kl_upload_error"
 KL_SEEDED = "kl_seeded"  # widgets were preset from the URL once this session
 KL_LAST_CONFIG = "kl_last_config"  # the page's last KernelLabConfig, to restore after visiting other pages
 KL_GRID_BASE = "kl_grid_base"  # the kernel the custom grid editor starts from
