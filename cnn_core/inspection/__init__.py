@@ -16,7 +16,7 @@ done (or while it runs, on a copy), one module per idea:
   :func:`saliency` and :func:`grad_cam`: which pixels / regions mattered for a class, by autograd;
 * ``preprocess`` - :func:`preprocess`: a person's photo or drawing turned into exactly what the
   model was trained on (grayscale, invert, crop and centre like MNIST, resize, normalise), with
-  every stage kept; :func:`drawing_pixels` and :func:`test_picture`;
+  every stage kept; :func:`drawing_pixels` and :func:`picture_of`;
 * ``layout`` - :func:`tile`, :func:`per_map_scale`, :func:`stretch_each` and :func:`scale_to_max`:
   laying many small maps out as one picture and scaling them for colour.
 
@@ -54,7 +54,7 @@ from cnn_core.inspection.layers import (
     spatial_layers,
 )
 from cnn_core.inspection.layout import Tiled, per_map_scale, scale_to_max, stretch_each, tile
-from cnn_core.inspection.preprocess import Preprocessed, Stage, drawing_pixels, preprocess, test_picture
+from cnn_core.inspection.preprocess import Preprocessed, Stage, drawing_pixels, picture_of, preprocess
 
 __all__ = [
     "FLAT_SHARE",
@@ -95,7 +95,7 @@ __all__ = [
     "spatial_layers",
     "stretch_each",
     "take_snapshot",
-    "test_picture",
+    "picture_of",
     "tile",
     "top_classes",
 ]

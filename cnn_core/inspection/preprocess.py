@@ -15,7 +15,7 @@ from PIL import Image
 from cnn_core.data import ImageSet
 
 
-def test_picture(data: ImageSet, i: int) -> np.ndarray:
+def picture_of(data: ImageSet, i: int) -> np.ndarray:
     """Test image ``i`` as a float picture in [0, 1]: ``(H, W)`` gray or ``(H, W, 3)`` colour (before normalising)."""
     x = data.x_test[i].numpy()  # (C, H, W) uint8
     return (x[0] if x.shape[0] == 1 else x.transpose(1, 2, 0)).astype(np.float32) / 255.0
