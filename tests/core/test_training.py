@@ -13,6 +13,7 @@ from torch import nn
 
 from cnn_core import data as D
 from cnn_core import training as T
+from cnn_core.training.recipe import augment
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,7 @@ def test_event_sequence_and_learning(shapes):
     events = run(tiny_model(), shapes, cfg)
     assert isinstance(events[0], T.RunStarted) and isinstance(events[-1], T.RunFinished)
     assert sum(isinstance(e, T.RunFinished) for e in events) == 1
+    assert all(isinstance(e, T.Event) for e in events)  # the union names every kind the generator yields
     start, fin = events[0], events[-1]
     assert start.steps_per_epoch == 224 // 16 and start.total_steps == 6 * 14
     steps = [e.step for e in events if isinstance(e, T.StepEvent)]
@@ -127,13 +129,13 @@ def test_augment_shift_and_flip_move_pixels():
     x = torch.zeros(64, 1, 9, 9)
     x[:, 0, 4, 4] = 1.0  # one bright pixel in the centre
     gen = torch.Generator().manual_seed(0)
-    out = T._augment(x, T.TrainConfig(augment_shift=2), gen)
+    out = augment(x, T.TrainConfig(augment_shift=2), gen)
     assert out.shape == x.shape and torch.allclose(out.sum((1, 2, 3)), torch.ones(64))
     pos = out[:, 0].flatten(1).argmax(1)
     rows, cols = pos // 9, pos % 9
     assert (rows - 4).abs().max() <= 2 and (cols - 4).abs().max() <= 2 and len(set(pos.tolist())) > 5
     x2 = torch.arange(16.0).view(1, 1, 4, 4).repeat(32, 1, 1, 1)
-    flipped = T._augment(x2, T.TrainConfig(augment_flip=True), gen)
+    flipped = augment(x2, T.TrainConfig(augment_flip=True), gen)
     same = (flipped == x2).flatten(1).all(1)
     mirrored = (flipped == x2.flip(3)).flatten(1).all(1)
     assert (same | mirrored).all() and same.any() and mirrored.any()

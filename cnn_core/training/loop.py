@@ -1,0 +1,286 @@
+"""The training loop: :func:`train`, a generator of events, and :func:`evaluate`.
+
+:func:`train` never plots, never sleeps and never touches a UI: it yields the events of
+:mod:`cnn_core.training.events`, the last one a :class:`RunFinished` whose ``reason`` says why
+it ended: ``"completed"``, ``"stopped"`` (the caller set its stop flag), ``"diverged"`` (the loss
+became NaN or infinite; the message names the learning rate) or ``"time_limit"``. The model is
+trained in place, so whatever happens it is kept and usable.
+
+Speed comes from keeping the whole dataset in memory as uint8 tensors: a batch is an index
+slice, normalised and augmented on the fly as a tensor (no per-sample PIL work), optionally in
+channels-last layout and bfloat16 autocast on CPUs that have it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnn_core.data import ImageSet
+from cnn_core.training.config import Device, StopFlag, TrainConfig
+from cnn_core.training.events import EpochEnd, EvalEvent, EvalResult, Event, RunFinished, RunStarted, StepEvent
+from cnn_core.training.recipe import (
+    Normalizer,
+    augment,
+    make_optimizer,
+    make_schedule,
+    resolve_device,
+    seed_everything,
+    use_bf16,
+)
+
+__all__ = ["evaluate", "train"]
+
+
+def _is_stopped(stop: StopFlag) -> bool:
+    if stop is None:
+        return False
+    if isinstance(stop, threading.Event):
+        return stop.is_set()
+    return bool(stop())
+
+
+@torch.no_grad()
+def _check_model_fits(model: nn.Module, data: ImageSet, xb: torch.Tensor) -> None:
+    """Raise a readable ValueError when the model cannot take these images or has the wrong outputs."""
+    model.eval()
+    c, h, w = data.input_shape
+    try:
+        out = model(xb)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"The model cannot take this dataset's images ({c} x {h} x {w}): {str(exc).splitlines()[0]}"
+        ) from None
+    if out.ndim != 2 or out.shape[1] != data.num_classes:
+        raise ValueError(
+            f"The model outputs {tuple(out.shape[1:])} values per image but the dataset has "
+            f"{data.num_classes} classes; its last layer must have {data.num_classes} outputs."
+        )
+
+
+@torch.no_grad()
+def _evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    norm: Normalizer,
+    dev: torch.device,
+    bf16: bool,
+    batch_size: int = 1000,
+) -> EvalResult:
+    was_training = model.training
+    model.eval()
+    total_loss, correct, n = 0.0, 0, int(x.shape[0])
+    try:
+        for i in range(0, n, batch_size):
+            xb = norm(x[i : i + batch_size].to(dev, non_blocking=True))
+            yb = y[i : i + batch_size].to(dev, non_blocking=True)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = model(xb)
+            logits = logits.float()
+            total_loss += float(F.cross_entropy(logits, yb, reduction="sum"))
+            correct += int((logits.argmax(1) == yb).sum())
+    finally:
+        model.train(was_training)
+    return EvalResult(loss=total_loss / max(n, 1), acc=correct / max(n, 1), n=n)
+
+
+def evaluate(
+    model: nn.Module,
+    data: ImageSet,
+    split: Literal["train", "test"] = "test",
+    max_samples: int | None = None,
+    batch_size: int = 1000,
+    device: Device = "auto",
+) -> EvalResult:
+    """Mean cross-entropy loss and accuracy of ``model`` on a split of ``data``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps normalised ``(B, C, H, W)`` images to ``(B, num_classes)`` logits; moved to ``device``.
+    data : ImageSet
+    split : {"train", "test"}
+    max_samples : int, optional
+        Use only the first N images of the split.
+    batch_size : int
+    device : {"auto", "cpu", "cuda"}
+
+    Returns
+    -------
+    EvalResult
+        ``loss``, ``acc`` (0..1) and ``n`` images used.
+    """
+    dev = resolve_device(device)
+    model.to(dev)
+    x, y = (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
+    return _evaluate(model, x[:max_samples], y[:max_samples], Normalizer(data, dev, False), dev, False, batch_size)
+
+
+# --------------------------------------------------------------------------------------------
+# The training loop
+# --------------------------------------------------------------------------------------------
+
+
+def train(
+    model: nn.Module, data: ImageSet, config: TrainConfig | None = None, stop: StopFlag = None
+) -> Iterator[Event]:
+    """Train ``model`` in place on ``data``, yielding events as it goes.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Takes normalised ``(B, C, H, W)`` float images (``data.normalize``) and returns logits.
+    data : ImageSet
+        Training images are sampled from ``x_train``; validation uses the start of ``x_test``
+        (``config.eval_samples``) and the final test accuracy all of it.
+    config : TrainConfig, optional
+    stop : threading.Event or callable, optional
+        Checked before every step; when set (or returning True) the run ends with
+        ``reason="stopped"`` after a final test evaluation.
+
+    Yields
+    ------
+    RunStarted, StepEvent, EvalEvent, EpochEnd, RunFinished
+        Exactly one ``RunStarted`` first and one ``RunFinished`` last.
+    """
+    cfg = config or TrainConfig()
+    dev = resolve_device(cfg.device)
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
+    bf16 = use_bf16(cfg.precision, dev)
+    seed_everything(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)  # data order and augmentation
+
+    n = int(data.x_train.shape[0])
+    if n == 0:
+        raise ValueError("The training split is empty.")
+    bs = min(cfg.batch_size, n)
+    per_epoch = n // bs  # drop the ragged last batch (keeps BatchNorm happy and steps equal)
+    total = per_epoch * cfg.epochs
+    log_every = cfg.log_every_steps or max(1, per_epoch // 50)
+    eval_at = {round(per_epoch * (k + 1) / cfg.evals_per_epoch) for k in range(cfg.evals_per_epoch)}
+
+    x_train, y_train = data.x_train.to(dev), data.y_train.to(dev)  # uint8 stays compact
+    x_val, y_val = data.x_test[: cfg.eval_samples].to(dev), data.y_test[: cfg.eval_samples].to(dev)
+    norm = Normalizer(data, dev, cfg.channels_last)
+    model.to(dev)
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)
+    _check_model_fits(model, data, norm(x_train[:2]))
+    model.train()
+    opt = make_optimizer(model, cfg)
+    sched = make_schedule(opt, cfg, total, per_epoch)
+
+    yield RunStarted(
+        total, per_epoch, cfg.epochs, bs, n, int(x_val.shape[0]), str(dev), "bf16" if bf16 else "fp32",
+        torch.get_num_threads(),
+    )  # fmt: skip
+
+    t0 = time.perf_counter()
+    eval_total = 0.0
+    step = 0
+    win_loss = torch.zeros((), device=dev)  # summed loss since the last StepEvent
+    win_steps, win_t = 0, t0
+    ev_loss = torch.zeros((), device=dev)  # since the last evaluation
+    ev_correct = torch.zeros((), device=dev, dtype=torch.long)
+    ev_n = 0
+    ep_loss_sum, ep_correct, ep_n = 0.0, 0, 0
+    reason, message = "completed", "Training finished."
+    last_eval_cost = 0.0
+
+    def now_train() -> float:
+        return time.perf_counter() - t0 - eval_total
+
+    for epoch in range(1, cfg.epochs + 1):
+        perm = torch.randperm(n, generator=gen).to(dev)
+        for i in range(per_epoch):
+            if _is_stopped(stop):
+                reason, message = "stopped", f"Stopped at step {step} of {total}; the model so far is kept."
+                break
+            if cfg.max_seconds is not None and now_train() >= cfg.max_seconds:
+                reason, message = "time_limit", f"Reached the time limit of {cfg.max_seconds:g} s at step {step}."
+                break
+            idx = perm[i * bs : (i + 1) * bs]
+            xb = norm(x_train[idx])  # (B, C, H, W) float
+            yb = y_train[idx]
+            if cfg.augment_flip or cfg.augment_shift or cfg.augment_rotate:
+                xb = augment(xb, cfg, gen)
+            lr = opt.param_groups[0]["lr"]
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = model(xb)
+            logits = logits.float()
+            loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            step += 1
+            d_loss = loss.detach()
+            win_loss += d_loss
+            win_steps += 1
+            ev_loss += d_loss * bs
+            ev_correct += (logits.detach().argmax(1) == yb).sum()
+            ev_n += bs
+
+            if step % log_every == 0 or i + 1 == per_epoch:
+                mean_loss = float(win_loss) / win_steps
+                if not math.isfinite(mean_loss):
+                    reason = "diverged"
+                    message = (
+                        f"The loss became {mean_loss} at step {step}: the learning rate {cfg.lr:g} is too high for "
+                        f"this model. Try {cfg.lr / 10:g} (or a smaller batch / stronger schedule warm-up)."
+                    )
+                    break
+                t = time.perf_counter()
+                tr = now_train()
+                left = total - step
+                evals_left = (cfg.epochs - epoch) * cfg.evals_per_epoch + sum(1 for e in eval_at if e > i + 1)
+                yield StepEvent(
+                    step, epoch, step / per_epoch, mean_loss, lr, win_steps * bs / max(t - win_t, 1e-9),
+                    t - t0, tr, left * tr / step + evals_left * last_eval_cost,
+                )  # fmt: skip
+                win_loss.zero_()
+                win_steps, win_t = 0, time.perf_counter()
+
+            if i + 1 in eval_at:
+                te = time.perf_counter()
+                res = _evaluate(model, x_val, y_val, norm, dev, bf16)
+                last_eval_cost = time.perf_counter() - te
+                eval_total += last_eval_cost
+                tr_loss, tr_correct = float(ev_loss), int(ev_correct)
+                ep_loss_sum, ep_correct, ep_n = ep_loss_sum + tr_loss, ep_correct + tr_correct, ep_n + ev_n
+                yield EvalEvent(
+                    step, epoch, step / per_epoch, tr_loss / ev_n, tr_correct / ev_n, res.loss, res.acc,
+                    time.perf_counter() - t0, now_train(), last_eval_cost,
+                )  # fmt: skip
+                ev_loss.zero_()
+                ev_correct.zero_()
+                ev_n = 0
+                win_t = time.perf_counter()  # do not charge evaluation to throughput
+                if i + 1 == per_epoch:
+                    yield EpochEnd(
+                        epoch, step, ep_loss_sum / ep_n, ep_correct / ep_n, res.loss, res.acc,
+                        time.perf_counter() - t0,
+                    )  # fmt: skip
+                    ep_loss_sum, ep_correct, ep_n = 0.0, 0, 0
+        if reason != "completed":
+            break
+
+    train_s = now_train()
+    model.eval()
+    if reason == "diverged":
+        yield RunFinished(reason, message, step, step / per_epoch, None, None, time.perf_counter() - t0, train_s)
+        return
+    res = _evaluate(model, data.x_test.to(dev), data.y_test.to(dev), norm, dev, bf16)
+    if reason == "completed":
+        message = f"Training finished: test accuracy {res.acc:.2%} on {res.n} images."
+    yield RunFinished(reason, message, step, step / per_epoch, res.loss, res.acc, time.perf_counter() - t0, train_s)
