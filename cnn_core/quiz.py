@@ -2,7 +2,9 @@
 
 Like the "practice example" exercises of the course notes: a small integer input, a kernel or a
 pooling window, a stride and maybe padding; the learner works out the output cells (or the
-output size) by hand and :func:`mark_value` / :func:`mark_grid` say which answers are right.
+output size) by hand and :func:`mark_value` / :func:`mark_grid` say which answers are right;
+:func:`hide_cell` gives the working of a cell with the answer (and every number on the way to it)
+hidden, as structured data.
 Exercises come from a seed, so the same seed always gives the same exercise (and a shared link
 reproduces it).
 """
@@ -17,7 +19,7 @@ import numpy as np
 from cnn_core import geometry, ops
 from cnn_core.numbers import parse_number
 
-__all__ = ["Exercise", "Mark", "make_exercise", "mark_grid", "mark_value", "parse_answer"]
+__all__ = ["Exercise", "HiddenCell", "Mark", "hide_cell", "make_exercise", "mark_grid", "mark_value", "parse_answer"]
 
 ExerciseKind = Literal["conv", "pool"]
 Status = Literal["right", "wrong", "blank", "unreadable"]
@@ -148,3 +150,28 @@ def mark_grid(expected: np.ndarray, typed: list[list[str | None]]) -> list[list[
         row = typed[r] if r < len(typed) else []
         marks.append([mark_value(expected[r, c], row[c] if c < len(row) else None) for c in range(expected.shape[1])])
     return marks
+
+
+@dataclass(frozen=True)
+class HiddenCell:
+    """An output cell as quiz mode poses it: which cell, its working with the numbers to be worked
+    out hidden (``None``, written ``?``), and the answer as a number."""
+
+    cell: tuple[int, int, int]  # (feature map, row, col), counted from 0
+    answer: float  # what the learner should find: the output value after bias and activation
+    working: tuple[ops.WorkingLine, ...]  # results and intermediate sums are None
+
+    def text(self) -> list[str]:
+        """The working as the page writes it, e.g. ``1×1 + 2×0 = ?``."""
+        return [line.text() for line in self.working]
+
+    @property
+    def hidden_terms(self) -> list[tuple[int, int]]:
+        """(line, input) of every hidden input term, e.g. the channel sums before the bias."""
+        return [(i, j) for i, line in enumerate(self.working) for j, v in enumerate(line.inputs) if v is None]
+
+
+def hide_cell(cell: tuple[int, int, int], working: tuple[ops.WorkingLine, ...], answer: float) -> HiddenCell:
+    """Hide what the learner should work out in one cell's working: each line's result, and the
+    sums that later lines add up (the input values, kernel weights and bias stay shown)."""
+    return HiddenCell(tuple(int(v) for v in cell), float(answer), tuple(line.hidden() for line in working))  # type: ignore[arg-type]

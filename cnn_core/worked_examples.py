@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from cnn_core import ops
+from cnn_core.numbers import format_number
 
 __all__ = ["EXAMPLES", "Discrepancy", "WorkedExample", "compute", "discrepancies"]
 
@@ -67,8 +68,8 @@ class Discrepancy:
     def sentence(self) -> str:
         where = ", ".join(str(i + 1) for i in self.cell[-2:])
         return (
-            f"The notes print {ops.format_number(self.printed)} at output cell (row, column) = ({where}); "
-            f"the correct value is {ops.format_number(self.correct)}."
+            f"The notes print {format_number(self.printed)} at output cell (row, column) = ({where}); "
+            f"the correct value is {format_number(self.correct)}."
         )
 
 

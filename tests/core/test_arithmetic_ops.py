@@ -99,17 +99,32 @@ def test_conv_transpose2d_matches_torch(seed):
     )[0, 0]
     assert list(ours.shape) == sizes
     np.testing.assert_allclose(ours, ref.numpy(), atol=1e-10)
-    # scatter view: the stamps x[c, i, j] * kernel[c], added up, give the same output
-    acc = np.full(ours.shape, b)
-    for st in tr.scatter:
-        for a, r in enumerate(st.rows):
-            for bb, col in enumerate(st.cols):
-                if 0 <= r < ours.shape[0] and 0 <= col < ours.shape[1]:
-                    acc[r, col] += st.contribution[a, bb]
-    np.testing.assert_allclose(acc, ours, atol=1e-10)
+    # scatter view: the stamps x[c, i, j] * kernel[c] on the output, added up, give the same output
+    stamps = [tr.stamp(i) for i in range(len(tr.scatter))]
+    assert len(stamps) == c * h * w
+    np.testing.assert_allclose(b + sum(st.values for st in stamps), ours, atol=1e-10)
+    for st in stamps:
+        assert st.values.shape == st.reached.shape == ours.shape
+        assert not st.values[~st.reached].any()
+        assert st.reached.sum() == len(st.rows) * len(st.cols)
+        assert all(0 <= r < ours.shape[0] for r in st.rows) and all(0 <= col < ours.shape[1] for col in st.cols)
     # gather view: input values sit every `stride` cells of the spread-out grid
     assert tr.is_input.sum() <= c * h * w
     np.testing.assert_array_equal(tr.flipped_kernel, k[:, ::-1, ::-1])
+
+
+def test_transposed_stamp_places_value_times_kernel_and_crops_by_the_padding():
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    k = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+    out, tr = ops.conv_transpose2d(x, k, stride=2, padding=1, trace=True)  # 3x3 output
+    assert out.shape == (3, 3)
+    st = tr.stamp(3)  # the value 4 at input (1, 1): its taps land on rows/cols 1, 2, 3; 3 is cropped
+    assert st.step.in_index == (0, 1, 1) and st.step.value == 4.0
+    assert st.rows == (1, 2) and st.cols == (1, 2)
+    np.testing.assert_array_equal(st.values, [[0, 0, 0], [0, 4, 0], [0, 8, 4]])  # 4 * k[:2, :2]
+    np.testing.assert_array_equal(st.reached, [[False] * 3, [False, True, True], [False, True, True]])
+    first = tr.stamp(0)  # the value 1 at (0, 0): only the taps k[1:, 1:] survive the crop
+    np.testing.assert_array_equal(first.values, [[1, 0, 0], [1, 1, 0], [0, 0, 0]])
 
 
 def test_transposed_is_the_backward_pass_of_a_convolution():
@@ -197,6 +212,31 @@ def test_explain_pool_step():
     assert ops.explain_pool_step(tr.steps[0], "avg") == "(2 + 2 + 9 + 4) / 4 = 4.25"
     _, tr = ops.pool2d(x, 2, mode="max", padding=((0, 1), (0, 1)), stride=3, trace=True)
     assert ops.explain_pool_step(tr.steps[-1], "max") == "max(6, -∞, -∞, -∞) = 6"
+
+
+def test_working_lines_are_structured_and_write_the_text():
+    x = np.ones((2, 2, 2))
+    k = np.stack([np.ones((2, 2)), 2 * np.ones((2, 2))])
+    _, tr = ops.conv2d(x, k, bias=-1, trace=True)
+    lines = ops.conv_working(tr.steps[0], k, activation="relu")
+    assert [line.kind for line in lines] == ["products", "products", "channels", "relu"]
+    assert [line.result for line in lines] == [4.0, 8.0, 11.0, 11.0]
+    assert lines[2].inputs == (4.0, 8.0) and lines[2].bias == -1
+    assert lines[0].pairs == ((1.0, 1.0),) * 4 and lines[1].channel == 2
+    assert [line.text() for line in lines] == ops.explain_conv_step(tr.steps[0], k, activation="relu")
+    assert lines[2].text() == "sum over channels: 4 + 8 + bias (-1) = 11"
+    pool = ops.pool_working(ops.pool2d(np.arange(4.0).reshape(2, 2), 2, mode="min", trace=True)[1].steps[0], "min")
+    assert (pool.kind, pool.inputs, pool.result, pool.text()) == (
+        "pool",
+        (0.0, 1.0, 2.0, 3.0),
+        0.0,
+        "min(0, 1, 2, 3) = 0",
+    )
+
+
+def test_trace_centre_is_in_input_coordinates():
+    _, tr = ops.conv1d(np.arange(5.0), np.ones(3), padding=1, trace=True)
+    assert [tr.centre(s) for s in tr.steps] == [(0.0, float(t)) for t in range(5)]
 
 
 def test_format_number():

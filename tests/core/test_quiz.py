@@ -55,3 +55,45 @@ def test_mark_value_and_grid():
     assert quiz.mark_value(11, "eleven").status == "unreadable"
     marks = quiz.mark_grid(np.array([[1, 2], [3, 4]]), [["1", "5"], ["3"]])
     assert [[m.status for m in row] for row in marks] == [["right", "wrong"], ["right", "blank"]]
+
+
+def _hidden(x, k, *, bias=0.0, activation="none"):
+    _, tr = ops.conv2d(x, k, bias=bias, trace=True)
+    step = tr.steps[0]
+    return quiz.hide_cell((0, 0, 0), ops.conv_working(step, k, activation=activation), max(step.value, 0.0))
+
+
+def test_hide_cell_one_channel_hides_the_results_and_keeps_the_numbers_given():
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    k = np.array([[1.0, -1.0], [0.0, 2.0]])
+    cell = _hidden(x, k)
+    assert cell.text() == ["1×1 + 2×(-1) + 3×0 + 4×2 = ?"]
+    assert cell.answer == 7.0 and cell.cell == (0, 0, 0)
+    assert cell.working[0].pairs == ((1.0, 1.0), (2.0, -1.0), (3.0, 0.0), (4.0, 2.0))
+    assert cell.hidden_terms == []
+
+
+def test_hide_cell_hides_the_sum_before_the_bias_and_relu():
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    k = np.array([[1.0, -1.0], [0.0, 2.0]])
+    cell = _hidden(x, k, bias=-10.0, activation="relu")
+    assert cell.text() == ["1×1 + 2×(-1) + 3×0 + 4×2 = ?", "? + bias -10 = ?", "ReLU(?) = max(0, ?) = ?"]
+    assert cell.answer == 0.0
+    assert cell.hidden_terms == [(1, 0), (2, 0)]
+    assert all(line.result is None for line in cell.working)
+
+
+def test_hide_cell_several_channels_hides_the_channel_sums():
+    x = np.ones((2, 2, 2))
+    k = np.stack([np.ones((2, 2)), 2 * np.ones((2, 2))])
+    cell = _hidden(x, k, bias=1.0)
+    assert cell.text()[0] == "channel 1: 1×1 + 1×1 + 1×1 + 1×1 = ?"
+    assert cell.text()[-1] == "sum over channels + bias 1 = ?"
+    assert cell.answer == 13.0 and cell.hidden_terms == [(2, 0), (2, 1)]
+
+
+def test_hide_cell_pooling_keeps_the_window_values():
+    _, tr = ops.pool2d(np.array([[2.0, 2.0], [9.0, 4.0]]), 2, mode="avg", trace=True)
+    cell = quiz.hide_cell((0, 0, 0), (ops.pool_working(tr.steps[0], "avg"),), tr.steps[0].value)
+    assert cell.text() == ["(2 + 2 + 9 + 4) / 4 = ?"]
+    assert cell.answer == 4.25 and cell.working[0].inputs == (2.0, 2.0, 9.0, 4.0)
