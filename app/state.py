@@ -62,9 +62,12 @@ AR_SEEDED = "ar_seeded"  # the config was read from the URL once this session
 AR_PLAY = "ar_play"  # play/pause toggle
 AR_SPEED = "ar_speed"  # seconds per step while playing
 AR_STEP_SLIDER = "ar_step_slider"
-AR_ANSWERS = "ar_answers"  # quiz: the learner's typed grid, list[list[str]] per feature map
+AR_STOP_PLAY = "ar_stop_play"  # playing reached the last step: the next full run switches Play off
+AR_LAST_TICK = "ar_last_tick"  # time.time() of the last step taken while playing
 AR_CHECKED = "ar_checked"  # quiz: answers have been checked
 AR_REVEAL = "ar_reveal"  # quiz: working revealed
+AR_SETTINGS_PREFIX = "ar_w_"  # the settings widgets; dropped (and re-seeded from AR_CFG) when a config loads
+AR_ANSWER_PREFIX = "ar_q_"  # the quiz answer boxes: ar_q_{map}_{row}_{col}, ar_q_h and ar_q_w
 
 # --- Training / Inside the model ---
 TR_BUNDLE = "tr_bundle"  # app.trained.TrainedBundle: this session's model, data and history
