@@ -1,0 +1,113 @@
+"""Lines over time: a 1-D convolution's input and output, and a training run's loss and accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.pictures import OKABE_ITO
+
+
+def series_plot(x: np.ndarray, y: np.ndarray, *, x_start: np.ndarray | None = None, title: str = "") -> go.Figure:
+    """A 1-D input series and the convolution output as two lines with distinct markers and dashes.
+
+    ``x_start`` gives, for each output value, the time step its window starts at (so outputs
+    sit under the inputs they came from).
+    """
+    t_out = np.arange(len(y)) if x_start is None else np.asarray(x_start)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=np.arange(len(x)) + 1,
+            y=x,
+            name="input x",
+            mode="lines+markers",
+            line={"color": OKABE_ITO[4]},
+            marker={"symbol": "circle", "size": 8},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=t_out + 1,
+            y=y,
+            name="output y",
+            mode="lines+markers",
+            line={"color": OKABE_ITO[5], "dash": "dash"},
+            marker={"symbol": "diamond", "size": 9},
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=260,
+        margin=dict(l=10, r=10, t=40, b=30),
+        xaxis_title="time step",
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
+def training_curves(steps: list, evals: list, *, total_epochs: float | None = None) -> go.Figure:
+    """Loss (left) and accuracy (right) against epochs, for training and validation.
+
+    ``steps`` are ``cnn_core.training.StepEvent``; ``evals`` are ``EvalEvent``. Training loss is
+    drawn from every logged step, the rest at each evaluation; lines differ by dash as well as colour.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
+    train_c, val_c = OKABE_ITO[4], OKABE_ITO[5]
+    fig.add_trace(
+        go.Scatter(
+            x=[s.epoch_fraction for s in steps],
+            y=[s.loss for s in steps],
+            name="training loss",
+            line={"color": train_c},
+            legendgroup="train",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[e.epoch_fraction for e in evals],
+            y=[e.val_loss for e in evals],
+            name="validation loss",
+            mode="lines+markers",
+            line={"color": val_c, "dash": "dash"},
+            marker={"symbol": "square"},
+            legendgroup="val",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[e.epoch_fraction for e in evals],
+            y=[100 * e.train_acc for e in evals],
+            name="training accuracy",
+            mode="lines+markers",
+            line={"color": train_c},
+            marker={"symbol": "circle"},
+            legendgroup="train",
+        ),
+        row=1,
+        col=2,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[e.epoch_fraction for e in evals],
+            y=[100 * e.val_acc for e in evals],
+            name="validation accuracy",
+            mode="lines+markers",
+            line={"color": val_c, "dash": "dash"},
+            marker={"symbol": "square"},
+            legendgroup="val",
+        ),
+        row=1,
+        col=2,
+    )
+    xr = [0, total_epochs] if total_epochs else None
+    fig.update_xaxes(title_text="epochs", range=xr)
+    fig.update_yaxes(title_text="cross-entropy", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="% correct", range=[0, 100.5], row=1, col=2)
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), legend={"orientation": "h", "y": -0.25})
+    return fig

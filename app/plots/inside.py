@@ -1,0 +1,176 @@
+"""Figures of "Inside the model": tiled feature maps and kernels, the confusion matrix, class
+probabilities and accuracy over a run's snapshots."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.pictures import DIVERGING, OKABE_ITO, SEQUENTIAL
+
+
+def tiled_maps(
+    values: np.ndarray,
+    raw: np.ndarray,
+    index: np.ndarray,
+    *,
+    diverging: bool,
+    zrange: tuple[float, float],
+    colourbar: str = "value",
+    names: list[str] | None = None,
+    max_width_px: int = 1100,
+    max_cell_px: float = 16,
+) -> go.Figure:
+    """Many small maps tiled in one heatmap (NaN gaps between them); hover names the map and its raw value.
+
+    ``values`` is what is coloured (possibly scaled per map), ``raw`` the true numbers shown on hover,
+    ``index`` which map each cell belongs to (-1 in the gaps), ``names`` what to call each map on
+    hover (default "map 1", "map 2", ...).
+    """
+    h, w = values.shape
+    n = int(index.max()) + 1 if index.size else 0
+    labels = np.array([*(names or [f"map {i + 1}" for i in range(n)]), ""], dtype=object)
+    custom = np.empty((h, w, 2), dtype=object)  # (h, w, 2): map name, raw value
+    custom[..., 0] = labels[index]  # index -1 picks the trailing "" for the gaps
+    custom[..., 1] = np.round(np.nan_to_num(raw), 4)
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            customdata=custom,
+            colorscale=DIVERGING if diverging else SEQUENTIAL,
+            zmin=zrange[0],
+            zmax=zrange[1],
+            hovertemplate="%{customdata[0]}<br>value %{customdata[1]:.3g}<extra></extra>",
+            hoverongaps=False,
+            colorbar={"title": {"text": colourbar, "side": "right"}, "thickness": 12},
+        )
+    )
+    px = float(np.clip(max_width_px / max(w, 1), 1.5, max_cell_px))
+    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x", constrain="domain", showgrid=False)
+    fig.update_xaxes(showticklabels=False, constrain="domain", showgrid=False)
+    fig.update_layout(
+        margin=dict(l=4, r=4, t=4, b=4),
+        height=int(min(max(h * px, 120), 900)) + 8,  # at least tall enough for a readable colour bar
+        width=int(min(w * px, max_width_px)) + 90,
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def confusion_heatmap(
+    values: np.ndarray,
+    counts: np.ndarray,
+    classes: tuple[str, ...] | list[str],
+    *,
+    normalised: bool,
+    selected: tuple[int, int] | None = None,
+) -> go.Figure:
+    """Confusion matrix: rows = true class, columns = predicted class, every cell written out.
+
+    An invisible marker sits on every cell so that a click on it can be reported (heatmaps alone
+    do not report selections); the selected cell gets a thick outline, not only a colour.
+    """
+    k = len(classes)
+    names = [str(c) for c in classes]
+    zmax = 1.0 if normalised else float(max(1, int(counts.max())))
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=names,
+            y=names,
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=zmax,
+            showscale=True,
+            colorbar={"title": {"text": "share of row" if normalised else "images"}, "thickness": 12},
+            xgap=1,
+            ygap=1,
+            hoverinfo="skip",
+        )
+    )
+    tt, pp = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    row_tot = np.maximum(counts.sum(axis=1), 1)
+    hover = [
+        f"true {names[t]}, predicted {names[p]}: {int(counts[t, p])} images ({100 * counts[t, p] / row_tot[t]:.1f}% of {names[t]})"
+        for t, p in zip(tt.ravel(), pp.ravel(), strict=True)
+    ]
+    flat_v, flat_c = values[tt, pp].ravel(), counts[tt, pp].ravel()
+    # Cell text as a scatter trace so each number can be black on light cells and white on dark ones.
+    text = [
+        ("" if c == 0 else f"{100 * v:.0f}%") if normalised else str(int(c))
+        for v, c in zip(flat_v, flat_c, strict=True)
+    ]
+    ink = ["black" if v / zmax > 0.55 else "white" for v in flat_v]
+    fig.add_trace(
+        go.Scatter(
+            x=[names[p] for p in pp.ravel()],
+            y=[names[t] for t in tt.ravel()],
+            mode="markers+text",
+            text=text,
+            textfont={"size": 12 if k <= 10 else 9, "color": ink},
+            marker={"size": 28 if k <= 10 else 16, "opacity": 0, "symbol": "square"},
+            hovertext=hover,
+            hoverinfo="text",
+            customdata=np.stack([tt.ravel(), pp.ravel()], axis=1),
+            showlegend=False,
+        )
+    )
+    if selected is not None:
+        t, p = selected
+        for colour, width in (("black", 6), ("white", 2)):  # visible on dark and on light cells
+            fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
+                          line={"color": colour, "width": width}, fillcolor="rgba(0,0,0,0)")  # fmt: skip
+    fig.update_yaxes(autorange="reversed", title_text="true class", type="category", scaleanchor="x", showgrid=False)
+    fig.update_xaxes(title_text="predicted class", type="category", side="top", showgrid=False)
+    fig.update_layout(height=140 + 40 * min(k, 15), margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="white",
+                      dragmode=False, clickmode="event+select")  # fmt: skip
+    return fig
+
+
+def probability_bars(names: list[str], probs: np.ndarray, *, title: str = "") -> go.Figure:
+    """Horizontal bars of class probabilities, largest on top, each labelled with its percentage."""
+    order = np.argsort(-np.asarray(probs))
+    fig = go.Figure(
+        go.Bar(
+            x=[100 * float(probs[i]) for i in order],
+            y=[str(names[i]) for i in order],
+            orientation="h",
+            text=[f"{100 * float(probs[i]):.1f}%" for i in order],
+            textposition="outside",
+            marker={"color": [OKABE_ITO[4]] + [OKABE_ITO[1]] * (len(order) - 1)},
+            hovertemplate="%{y}: %{x:.2f}%<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(range=[0, 115], title_text="probability (%)")
+    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=60 + 28 * len(order),
+                      margin=dict(l=10, r=10, t=36 if title else 10, b=10))  # fmt: skip
+    return fig
+
+
+def accuracy_over_time(labels: list[str], accs: list[float], selected: int) -> go.Figure:
+    """Accuracy at each training snapshot, with the one being shown marked by a large diamond."""
+    fig = go.Figure(
+        go.Scatter(
+            x=labels,
+            y=[100 * a for a in accs],
+            mode="lines+markers",
+            name="accuracy",
+            line={"color": OKABE_ITO[4]},
+            hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[labels[selected]],
+            y=[100 * accs[selected]],
+            mode="markers",
+            name="shown",
+            marker={"symbol": "diamond", "size": 16, "color": OKABE_ITO[5]},
+            hoverinfo="skip",
+        )
+    )
+    fig.update_yaxes(title_text="% correct", range=[0, 100.5])
+    fig.update_xaxes(type="category")
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
+    return fig
