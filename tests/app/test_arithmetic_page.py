@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -34,6 +37,16 @@ def _working(at: AppTest) -> str:
 
 def _warnings(at: AppTest) -> list[str]:
     return [w.value for w in at.warning]
+
+
+def _chart_z(at: AppTest, key: str) -> np.ndarray:
+    """The heatmap values of the plotly chart whose widget key is ``key``."""
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+    z = json.loads(chart.proto.spec)["data"][0]["z"]
+    if isinstance(z, dict):  # plotly's typed-array form
+        shape = [int(n) for n in str(z.get("shape", "-1")).split(",")]
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
+    return np.array(z, dtype=float)
 
 
 def _click(at: AppTest, key: str) -> AppTest:
@@ -83,6 +96,9 @@ def test_url_opens_an_exact_step():
 def test_url_with_bad_values_falls_back_without_error():
     at = _app(s="x,y", op="nonsense", cell="-4")
     assert "Step 1 of" in _step_line(at)
+    toasts = [t.value for t in at.toast]
+    assert "The link's value op='nonsense' could not be read; the default is used." in toasts
+    assert "The link's value s='x,y' could not be read; the default is used." in toasts
 
 
 def test_stride_2_shows_formula_and_dropped_rows():
@@ -99,7 +115,7 @@ def test_stride_2_shows_formula_and_dropped_rows():
 def test_same_padding_and_custom_uneven_padding():
     at = _app()
     at.selectbox(key="ar_w_pad").select("same").run()
-    assert "floor((6 + 2*1 - 1*(3 - 1) - 1) / 1) + 1 = floor(6 / 1) + 1 = 6 + 1 = 7"[:20] in _working(at)
+    assert "Height: floor((6 + 2*1 - 1*(3 - 1) - 1) / 1) + 1 = floor(5 / 1) + 1 = 5 + 1 = 6" in _working(at)
     assert "Step 1 of 36" in _step_line(at)
     assert _equation(at).startswith("0×1 + 0×0 + 0×(-1) + 0×1 + 1×0 + 2×(-1)")
     at.selectbox(key="ar_w_pad").select("custom").run()
@@ -258,3 +274,43 @@ def test_quiz_size_mode_and_new_exercise():
     _click(at, "ar_new_ex")
     assert at.query_params["seed"] not in ("0", ["0"])
     assert not at.exception
+
+
+def test_quiz_hides_every_computed_number_of_a_convolution_step():
+    at = _app()
+    at.number_input(key="ar_w_b0").set_value(-2.5).run()
+    at.checkbox(key="ar_w_relu").check().run()
+    at.radio(key="ar_w_quiz").set_value("cells").run()
+    assert _equation(at).splitlines() == [
+        "1×1 + 2×0 + 3×(-1) + 2×1 + 2×0 + 5×(-1) + 0×1 + 6×0 + 9×(-1) = ?",
+        "? + bias -2.5 = ?",
+        "ReLU(?) = max(0, ?) = ?",
+    ]
+    assert _step_line(at).endswith("= ?**")
+    at.text_input(key="ar_q_0_0_0").input("0")
+    at.text_input(key="ar_q_0_0_1").input("-3.5")
+    _click(at, "ar_check")
+    assert any(m.value.startswith("**1 of 16 right.") for m in at.markdown)  # ReLU(-16.5) = 0; -1 - 2.5 < 0 too
+    at.toggle(key="ar_reveal").set_value(True).run()
+    assert _equation(at).splitlines()[1:] == ["(-14) + bias (-2.5) = -16.5", "ReLU(-16.5) = max(0, -16.5) = 0"]
+
+
+def test_quiz_hides_the_channel_sums_of_a_multichannel_step():
+    at = _example(_app(), "3 channels, two kernels and a bias")
+    at.radio(key="ar_w_quiz").set_value("cells").run()
+    lines = _equation(at).splitlines()
+    assert lines[0].startswith("channel 1: ") and lines[0].endswith(" = ?")
+    assert lines[-1] == "sum over channels + bias 1 = ?"
+    assert not any("notes print" in w for w in _warnings(at))
+
+
+def test_transposed_scatter_view_stamps_value_times_kernel():
+    at = _example(_app(), "Transposed convolution, 2x2 input, stride 2")
+    assert at.text_area(key="ar_w_x").value == "1 2\n3 4"
+    kernel = np.array([[1, 0, -1], [2, 1, 0], [0, 1, 1]], dtype=float)
+    assert at.text_area(key="ar_w_k0").value == "1 0 -1\n2 1 0\n0 1 1"
+    at.selectbox(key="ar_scatter").set_value(3).run()  # the value 4 at row 2, column 2
+    stamp = _chart_z(at, "ar_stamp_3")
+    assert stamp.shape == (5, 5)
+    np.testing.assert_array_equal(stamp[2:, 2:], 4 * kernel)  # stride 2: its copy starts at (2, 2)
+    assert np.isnan(stamp[:2]).all() and np.isnan(stamp[:, :2]).all()

@@ -1,0 +1,39 @@
+"""The Arithmetic page's glue, one module per part:
+
+- :mod:`~app.arithmetic.config`: the page's typed config, its URL form, example and exercise configs;
+- :mod:`~app.arithmetic.problem`: the config computed by :mod:`cnn_core` into what the page draws;
+- :mod:`~app.arithmetic.widgets`: the settings and quiz sidebars and their callbacks;
+- :mod:`~app.arithmetic.view`: Play, the step controls, the grids and tables of the current step;
+- :mod:`~app.arithmetic.quiz_view`: the quiz's answer boxes and marks;
+- :mod:`~app.arithmetic.panels`: the example note, output size, pooling comparison, scatter view, series.
+
+The page (``app_pages/arithmetic.py``) uses the names re-exported here.
+"""
+
+from __future__ import annotations
+
+from app.arithmetic.config import DEFAULT_CONFIG, ArithmeticConfig
+from app.arithmetic.panels import example_note, output_size, pooling_compare, series, transposed_scatter
+from app.arithmetic.problem import Problem, ProblemError, build_problem
+from app.arithmetic.quiz_view import quiz_panel
+from app.arithmetic.view import stepper
+from app.arithmetic.widgets import current, quiz_controls, settings, sync_url
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "ArithmeticConfig",
+    "Problem",
+    "ProblemError",
+    "build_problem",
+    "current",
+    "example_note",
+    "output_size",
+    "pooling_compare",
+    "quiz_controls",
+    "quiz_panel",
+    "series",
+    "settings",
+    "stepper",
+    "sync_url",
+    "transposed_scatter",
+]

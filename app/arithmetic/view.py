@@ -1,0 +1,292 @@
+"""The Arithmetic page's step view: Play and the step controls, the input, kernel and output grids of
+the current step with its written-out working, and the same grids as tables.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import plots, state
+from app.arithmetic.config import example_is_unchanged
+from app.arithmetic.problem import Problem
+from app.arithmetic.quiz_view import quiz_hidden, quiz_marks
+from app.arithmetic.widgets import go_to, init_widget, sync_url
+from cnn_core.numbers import format_number
+from cnn_core.worked_examples import EXAMPLES, discrepancies
+
+
+def _labels(mask_line: np.ndarray) -> list[str]:
+    """Axis labels: input index for real cells, 'p' for padding / inserted zeros."""
+    out, n = [], 0
+    for is_pad in mask_line:
+        if is_pad:
+            out.append("p")
+        else:
+            n += 1
+            out.append(str(n))
+    return out
+
+
+def stepper(problem: Problem) -> None:
+    """Play/pause and speed (full reruns), then the step view (a fragment that ticks while playing)."""
+    ss = st.session_state
+    if ss.pop(state.AR_STOP_PLAY, False):
+        ss[state.AR_PLAY] = False
+    quiz_on = problem.cfg.quiz != "off"
+    a, b, _ = st.columns([1, 2, 3])
+    a.toggle("Play", key=state.AR_PLAY, disabled=quiz_on, on_change=_on_play, args=(problem.steps,))
+    init_widget(state.AR_SPEED, 1.0)
+    b.select_slider("Seconds per step", [0.25, 0.5, 1.0, 2.0, 3.0], key=state.AR_SPEED)
+    playing = bool(ss.get(state.AR_PLAY)) and not quiz_on
+    st.fragment(run_every=ss[state.AR_SPEED] if playing else None)(_step_view)(problem, playing)
+
+
+def _on_play(steps: int) -> None:
+    cfg = st.session_state[state.AR_CFG]
+    if st.session_state.get(state.AR_PLAY) and cfg.cell >= steps - 1:
+        go_to(0)
+    st.session_state[state.AR_LAST_TICK] = time.time()
+
+
+def _step_view(problem: Problem, playing: bool) -> None:
+    ss = st.session_state
+    cfg = ss[state.AR_CFG]
+    n = problem.steps
+    k = min(cfg.cell, n - 1)
+    if playing and time.time() - ss.get(state.AR_LAST_TICK, 0.0) >= 0.8 * ss[state.AR_SPEED]:
+        ss[state.AR_LAST_TICK] = time.time()
+        if k < n - 1:
+            k += 1
+        else:  # the end: stop playing (the toggle is reset at the top of the next full run)
+            ss[state.AR_STOP_PLAY] = True
+            st.rerun(scope="app")
+    if k != cfg.cell:
+        go_to(k)
+    cfg = ss[state.AR_CFG]
+    sync_url(cfg)
+    _step_controls(problem, k)
+    _grids(problem, k)
+
+
+def _step_controls(problem: Problem, k: int) -> None:
+    n = problem.steps
+    cols = st.columns(4)
+    cols[0].button("First", icon=":material/first_page:", on_click=go_to, args=(0,), disabled=k == 0, key="ar_first")
+    cols[1].button(
+        "Back", icon=":material/chevron_left:", on_click=go_to, args=(k - 1,), disabled=k == 0, key="ar_back"
+    )
+    cols[2].button(
+        "Next", icon=":material/chevron_right:", on_click=go_to, args=(k + 1,), disabled=k >= n - 1, key="ar_next"
+    )
+    cols[3].button(
+        "Last", icon=":material/last_page:", on_click=go_to, args=(n - 1,), disabled=k >= n - 1, key="ar_last"
+    )
+    if n > 1:
+        st.session_state[state.AR_STEP_SLIDER] = k + 1
+        st.slider(
+            f"Step (of {n})",
+            1,
+            n,
+            key=state.AR_STEP_SLIDER,
+            on_change=lambda: go_to(st.session_state[state.AR_STEP_SLIDER] - 1),
+        )
+    m, r, c = problem.locate(k)
+    with st.expander("Jump to an output cell (or click one on the output grid)"):
+        a, b, d, e = st.columns(4)
+        maps = a.number_input("feature map", 1, problem.maps, m + 1, key="ar_jump_m") if problem.maps > 1 else 1
+        row = int(b.number_input("row", 1, problem.out.shape[1], r + 1, key="ar_jump_r"))
+        col = int(d.number_input("column", 1, problem.out.shape[2], c + 1, key="ar_jump_c"))
+        e.button("Go to cell", on_click=_on_jump, args=(problem.out.shape,), key="ar_jump_go")
+    del maps, row, col
+
+
+def _on_jump(shape: tuple[int, int, int]) -> None:
+    """Go to the cell typed in the jump boxes (read at click time, so the newest numbers count)."""
+    ss = st.session_state
+    m, r, c = (int(ss.get(key, 1)) - 1 for key in ("ar_jump_m", "ar_jump_r", "ar_jump_c"))
+    m = min(m, shape[0] - 1) if shape[0] > 1 else 0
+    go_to((m * shape[1] + min(r, shape[1] - 1)) * shape[2] + min(c, shape[2] - 1))
+
+
+def _grids(problem: Problem, k: int) -> None:
+    m, r, c = problem.locate(k)
+    step = problem.traces[m].step_at(r, c)
+    hidden = quiz_hidden(problem)
+    padded = problem.traces[m].padded
+    channels = list(range(padded.shape[0])) if padded.ndim == 3 else [m]
+    grids = padded if padded.ndim == 3 else padded[None].repeat(problem.maps, axis=0)
+    row_l, col_l = _labels(problem.padding_mask.all(axis=1)), _labels(problem.padding_mask.all(axis=0))
+    if problem.transposed is not None:
+        row_l, col_l = (
+            _labels(~problem.transposed.is_input.any(axis=1)),
+            _labels(~problem.transposed.is_input.any(axis=0)),
+        )
+    kept = problem.kept(k)
+    in_col, k_col, out_col = st.columns([3, 2, 3]) if problem.kernels is not None else (*st.columns([3, 0.01]), None)
+    if out_col is None:
+        in_col, out_col = st.columns(2)
+    with in_col:
+        for ch in channels:
+            title = {"transposed": "Input spread out by the stride"}.get(problem.cfg.op, "Input")
+            if len(channels) > 1 or problem.cfg.op == "pool" and problem.maps > 1:
+                title += f", channel {ch + 1}"
+            fig = plots.arithmetic_grid(
+                grids[ch],
+                title=title,
+                padding=problem.padding_mask,
+                dropped=problem.dropped,
+                window=(step.rows, step.cols),
+                kept=[kept] if kept else None,
+                row_labels=row_l,
+                col_labels=col_l,
+            )
+            st.plotly_chart(fig, width="content", key=f"ar_in_{ch}_{k}", config={"displayModeBar": False})
+        st.caption(_legend(problem, kept is not None))
+    if problem.kernels is not None:
+        with k_col:
+            kern = problem.shown_kernels[m]
+            for ch in range(kern.shape[0]):
+                title = (
+                    "Kernel, flipped"
+                    if problem.transposed is not None
+                    else f"Kernel {m + 1}"
+                    if problem.maps > 1
+                    else "Kernel"
+                )
+                if kern.shape[0] > 1:
+                    title += f", channel {ch + 1}"
+                st.plotly_chart(
+                    plots.arithmetic_grid(kern[ch], title=title, max_px=200),
+                    width="content",
+                    key=f"ar_k_{ch}_{k}",
+                    config={"displayModeBar": False},
+                )
+            if problem.cfg.op != "pool":
+                st.caption(f"bias = {format_number(problem.biases[m])}" + (", then ReLU" if problem.cfg.relu else ""))
+    with out_col:
+        _output_grid(problem, k, m, r, c, hidden)
+    lines = problem.quiz_cell(k).text() if hidden else problem.equation(k)
+    where = f"row {r + 1}, column {c + 1}" + (f" of feature map {m + 1}" if problem.maps > 1 else "")
+    value = "?" if hidden else format_number(problem.out[m, r, c])
+    st.markdown(f"**Step {k + 1} of {problem.steps}: output cell {where} = {value}**")
+    st.code("\n".join(lines), language=None, wrap_lines=True)
+    if problem.cfg.op == "pool" and problem.padding_mask.any() and problem.cfg.pool in ("max", "min"):
+        st.caption(
+            f"Padding counts as {'-∞' if problem.cfg.pool == 'max' else '+∞'} in {problem.cfg.pool} pooling, so it never wins."
+        )
+    if not hidden and example_is_unchanged(problem.cfg):
+        for d in discrepancies(EXAMPLES[problem.cfg.example]):
+            if d.cell[-2:] == (r, c) and (len(d.cell) == 2 or d.cell[0] == m):
+                st.warning(
+                    f"The notes print {format_number(d.printed)} here; the correct value is {format_number(d.correct)}."
+                )
+    _tables(problem, k, hidden, grids[channels[0]] if len(channels) == 1 else None)
+
+
+def _legend(problem: Problem, kept: bool) -> str:
+    parts = ["Thick black-and-white outline: the cells under the kernel now."]
+    if problem.padding_mask.any():
+        what = "inserted zeros and padding" if problem.transposed is not None else "padding"
+        parts.append(f"Grey cells with '/' strokes in the corners (labelled p): {what}.")
+    if problem.dropped.any():
+        parts.append("Vermillion '\\' strokes in the corners: cells no window ever reaches (dropped).")
+    if kept:
+        parts.append(f"Circle: the value {problem.cfg.pool} pooling keeps.")
+    return " ".join(parts)
+
+
+def _output_grid(problem: Problem, k: int, m: int, r: int, c: int, hidden: bool) -> None:
+    oh, ow = problem.out.shape[1:]
+    vals = problem.out[m].copy()
+    start = problem.index(m, 0, 0)
+    done = np.arange(oh * ow).reshape(oh, ow) + start <= k
+    vals[~done] = np.nan
+    text = None
+    if hidden:
+        vals[:] = np.nan
+        marks = quiz_marks(problem)
+        text = [["?"] * ow for _ in range(oh)]
+        if marks is not None:
+            text = [[f"{mk.symbol()} {mk.typed}".strip() or "?" for mk in row] for row in marks[m]]
+    title = (
+        ("Pooled, channel " if problem.cfg.op == "pool" else "Feature map ") + str(m + 1)
+        if problem.maps > 1
+        else "Output"
+    )
+    fig = plots.arithmetic_grid(
+        vals,
+        title=title,
+        current=(r, c),
+        text=text,
+        clickable=True,
+        zrange=(float(problem.out.min()), float(problem.out.max())),
+    )
+    key = f"ar_click_{m}_{k}"
+    st.plotly_chart(
+        fig,
+        width="content",
+        key=key,
+        on_select=lambda: _on_click(key, start, ow),
+        selection_mode="points",
+        config={"displayModeBar": False},
+    )
+    st.caption("Click an output cell to jump to it." + (" ✓ right, ✗ wrong, ? not yet answered." if hidden else ""))
+
+
+def _on_click(key: str, start: int, width: int) -> None:
+    """A click on output cell (row, col): jump to that step (``start`` is the map's first step)."""
+    event = st.session_state.get(key)
+    points = (event or {}).get("selection", {}).get("points", [])
+    if points:
+        p = points[0]
+        go_to(start + int(round(p["y"])) * width + int(round(p["x"])))
+
+
+def _tables(problem: Problem, k: int, hidden: bool, padded: np.ndarray | None) -> None:
+    """Every grid as a table of numbers; the current window is shown in [brackets]."""
+    m, r, c = problem.locate(k)
+    step = problem.traces[m].step_at(r, c)
+    with st.expander("Read these grids as tables of numbers"):
+        if padded is not None:
+            rows, cols = set(step.rows), set(step.cols)
+            cells = [
+                [
+                    ("[" + format_number(v) + "]") if i in rows and j in cols else format_number(v)
+                    for j, v in enumerate(row)
+                ]
+                for i, row in enumerate(padded)
+            ]
+            st.caption("Padded input; the cells under the kernel are in [brackets]; 'p' rows/columns are padding.")
+            row_l = _unique(_labels(problem.padding_mask.all(axis=1)))
+            col_l = _unique(_labels(problem.padding_mask.all(axis=0)))
+            st.dataframe(pd.DataFrame(cells, index=row_l, columns=col_l), key=f"ar_tab_in_{k}")
+        if problem.shown_kernels is not None:
+            for ch, kern in enumerate(problem.shown_kernels[m]):
+                st.caption(f"Kernel, channel {ch + 1}" + (" (flipped)" if problem.transposed is not None else ""))
+                st.dataframe(pd.DataFrame([[format_number(v) for v in row] for row in kern]), key=f"ar_tab_k_{ch}_{k}")
+        st.caption("Output so far" + (" (hidden in quiz mode)" if hidden else ""))
+        oh, ow = problem.out.shape[1:]
+        start = problem.index(m, 0, 0)
+        out = [
+            [
+                "?" if hidden else format_number(problem.out[m, i, j]) if start + i * ow + j <= k else "·"
+                for j in range(ow)
+            ]
+            for i in range(oh)
+        ]
+        st.dataframe(pd.DataFrame(out), key=f"ar_tab_out_{k}")
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Table headers must be unique: number the padding labels p1, p2, ..."""
+    out, n = [], 0
+    for v in labels:
+        if v == "p":
+            n += 1
+            v = f"p{n}"
+        out.append(v)
+    return out
