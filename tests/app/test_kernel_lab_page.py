@@ -97,13 +97,26 @@ def test_display_choice_is_explained(at):
 
 
 def test_kernel_larger_than_input_is_a_message_not_a_crash(at):
+    _upload(at, png(np.zeros((8, 8), np.uint8)), "tiny.png")
     at.selectbox(key="kl_preset").set_value("Vertical line 7x7")
     at.selectbox(key="kl_padding").set_value("valid")
-    at.number_input(key="kl_dilation").set_value(5)
-    at.selectbox(key="kl_sample").set_value("Hand-drawn text")
+    at.number_input(key="kl_dilation").set_value(2)  # 7 taps spread over 13 cells > 8 pixels
     at.run()
-    assert not at.exception  # text.png is 172 tall; 7 taps x dilation 5 span 31 -> still fits
+    assert not at.exception
+    assert any("larger than the padded input" in e.value and "13 cells" in e.value for e in at.error)
+    assert not any("Feature map (" in c.value for c in at.caption)  # stopped before drawing anything
+    at.number_input(key="kl_dilation").set_value(1)
     at.run()
+    assert not at.error and any("Output size: 8 x 8 in, 2 x 2 out" in e.label for e in at.expander)
+
+
+def test_a_click_on_the_photo_inspects_the_pixel_under_it(at):
+    # The 512 x 512 Cameraman is drawn 440 x 440: screen point (100, 50) is pixel (58, 116).
+    at.session_state[state.KL_CLICK] = {"x": 100, "y": 50, "width": 440, "height": 440, "unix_time": 1}
+    at.run()
+    assert (at.number_input(key="kl_row").value, at.number_input(key="kl_col").value) == (58, 116)
+    at.number_input(key="kl_row").set_value(3).run()  # the same click is not followed twice
+    assert at.number_input(key="kl_row").value == 3
 
 
 def test_custom_kernel_paste_good_and_bad_keeps_the_last_good_one(at):
@@ -123,6 +136,32 @@ def test_custom_kernel_paste_good_and_bad_keeps_the_last_good_one(at):
         np.testing.assert_array_equal(at.session_state[state.KL_CUSTOM_KERNEL][0], [1, 0, -1])
 
 
+def _kernel_grid(app: AppTest) -> np.ndarray:
+    """The values of the '× Kernel' grid the page drew (plotly sends them base64-encoded)."""
+    import base64
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    (spec,) = [s for s in specs if s["layout"]["title"]["text"] == "× Kernel"]
+    z = spec["data"][0]["z"]
+    if isinstance(z, list):
+        return np.array(z, dtype=float)
+    shape = tuple(int(n) for n in str(z["shape"]).split(","))
+    return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape).astype(float)
+
+
+def test_pasted_fractions_and_blank_lines(at):
+    at.selectbox(key="kl_preset").set_value("Custom…")
+    at.run()
+    at.text_area(key="kl_paste").set_value("1/9, 1/9\n\n−1/9 1e-1\n")
+    at.button(key="kl_paste_apply").click()
+    at.run()
+    assert not at.exception and not at.error
+    # The grid shows six significant digits and is read back on the next run, hence rtol.
+    np.testing.assert_allclose(at.session_state[state.KL_CUSTOM_KERNEL], [[1 / 9, 1 / 9], [-1 / 9, 0.1]], rtol=1e-5)
+    assert (at.number_input(key="kl_rows").value, at.number_input(key="kl_cols").value) == (2, 2)
+
+
 def test_custom_kernel_size_and_normalise(at):
     at.selectbox(key="kl_preset").set_value("Custom…")
     at.run()
@@ -131,10 +170,20 @@ def test_custom_kernel_size_and_normalise(at):
     at.number_input(key="kl_cols").set_value(5)
     at.run()
     assert not at.exception
-    assert at.session_state[state.KL_GRID_BASE].shape == (3, 5)
+    grid = at.session_state[state.KL_GRID_BASE]
+    assert grid.shape == (3, 5)
+    np.testing.assert_allclose(grid[:, 1:4], 1 / 9, rtol=1e-5)  # the box stays in the middle, zeros either side
+    np.testing.assert_array_equal(grid[:, [0, 4]], 0)
+    at.selectbox(key="kl_start_from").set_value("Vertical line 7x7")
+    at.run()
     at.checkbox(key="kl_normalise").check()
     at.run()
     assert not at.exception
+    np.testing.assert_allclose(_kernel_grid(at)[:, 3], 1 / 7)  # weights 1 scaled to sum to 1
+    at.selectbox(key="kl_start_from").set_value("Sobel x")
+    at.run()
+    assert any("cannot be normalised" in c.value for c in at.caption)
+    np.testing.assert_array_equal(_kernel_grid(at), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
 
 
 def _upload(at: AppTest, data: bytes, name: str) -> None:
@@ -257,7 +306,7 @@ def test_input_picture_is_a_compact_jpeg_for_a_photo_and_exact_png_for_a_small_i
 
 def test_cached_pictures_are_shared_read_only_and_match_the_feature_map():
     from app import kernel_lab as kl
-    from cnn_core import kernels
+    from cnn_core import images, kernels
 
     data = _sample()
     k = tuple(map(tuple, kernels.PRESETS["Sobel x"].kernel))
@@ -268,7 +317,7 @@ def test_cached_pictures_are_shared_read_only_and_match_the_feature_map():
     with pytest.raises(ValueError):
         out[0, 0] = 1.0
     png = kl.feature_map_png(data, "gray", spec, "signed", 256)
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), kl.to_picture(out, "signed"))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), images.to_picture(out, "signed"))
     # Shown narrower than it is: shrunk once here, so st.image has nothing left to resize.
     small = Image.open(io.BytesIO(kl.feature_map_png(data, "gray", spec, "signed", 100)))
     assert small.size == (100, 100)

@@ -1,0 +1,166 @@
+"""The Kernel Lab's server-wide caches: decoded photos, working copies, filter outputs and the
+encoded pictures a rerun sends, each made once per photo and setting and shared read-only.
+
+They hold one object for the whole server (``st.cache_resource``): a class of 30 on the same
+sample photo shares one decoded copy, and a rerun gets it without the pickle round trip
+``st.cache_data`` makes (which, for a 12-megapixel upload, copied ~150 MB on every rerun).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from app import plots
+from app.kernel_lab.model import CACHE_TTL, WORKING_SIDE, FilterSpec
+from app.pictures import png_bytes
+from cnn_core import filters, images
+
+EXACT_PIXELS = 200 * 200  # pictures up to this size are sent as PNG (exact pixels); larger as JPEG
+WINDOW_COLOUR = (230, 159, 0)  # Okabe-Ito orange: the kernel's window on the input photo
+
+_last_digest = threading.local()  # per script thread: the photo bytes last hashed, and their digest
+
+
+def digest(data: bytes) -> str:
+    """The photo's identity in every cache below.
+
+    A rerun hands the same bytes object to every helper here, so it is hashed once per rerun
+    (a 20 MB upload takes tens of milliseconds to hash), not once per call.
+    """
+    last = getattr(_last_digest, "pair", None)
+    if last is not None and last[0] is data:
+        return last[1]
+    key = hashlib.sha1(data).hexdigest()[:16]
+    _last_digest.pair = (data, key)
+    return key
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False  # shared by every session that shows this photo: nobody may edit it
+    return a
+
+
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def _decode(key: str, color: str, _data: bytes) -> images.LoadedImage:
+    loaded = images.load_image(_data, mode="gray" if color == "gray" else "rgb")
+    _frozen(loaded.pixels)
+    return loaded
+
+
+def decode(data: bytes, color: str) -> images.LoadedImage:
+    """Decode once per (file, colour mode); raises ImageError with a message to show."""
+    return _decode(digest(data), color, data)
+
+
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+def _working_copy(key: str, color: str, _data: bytes) -> np.ndarray:
+    return _frozen(images.resize_to_fit(decode(_data, color).pixels, WORKING_SIDE))
+
+
+def working_copy(data: bytes, color: str) -> np.ndarray:
+    """The display-sized copy the page filters live (read-only)."""
+    return _working_copy(digest(data), color, data)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def kernel_figure(kernel: tuple, title: str = "") -> go.Figure:
+    """A kernel's grid (``plots.matrix_heatmap``), built once per kernel and title and shared.
+
+    ``st.plotly_chart`` only reads a figure, so every session can be handed the same object.
+    """
+    return plots.matrix_heatmap(np.array(kernel, dtype=float), title=title)
+
+
+@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def _filtered(key: str, color: str, spec: FilterSpec, _data: bytes) -> np.ndarray:
+    return _frozen(_apply(working_copy(_data, color), spec))
+
+
+def filtered(data: bytes, color: str, spec: FilterSpec) -> np.ndarray:
+    """Filter the working copy (cached on the photo and the spec; read-only)."""
+    return _filtered(digest(data), color, spec, data)
+
+
+@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def _feature_map_png(key: str, color: str, spec: FilterSpec, display: str, width: int, _data: bytes) -> bytes:
+    picture = Image.fromarray(images.to_picture(filtered(_data, color, spec), display))
+    rows, cols = images.fit_width((picture.height, picture.width), width)
+    if cols != picture.width:  # shrink it here, once, as st.image would on every rerun (same filter)
+        picture = picture.resize((cols, rows), Image.BILINEAR)
+    return png_bytes(picture, compress_level=1)  # fast: redrawn on every setting change
+
+
+def feature_map_png(data: bytes, color: str, spec: FilterSpec, display: str, width: int) -> bytes:
+    """The live feature map as PNG bytes at most ``width`` pixels wide, encoded once per setting.
+
+    ``st.image`` sends bytes of the width it is given as they are, instead of decoding, resizing
+    and re-encoding the picture on every rerun.
+    """
+    return _feature_map_png(digest(data), color, spec, display, width, data)
+
+
+def full_resolution_png(data: bytes, color: str, spec: FilterSpec, display: str) -> bytes:
+    """The result on the full-resolution photo, as PNG bytes (made only when downloaded)."""
+    return png_bytes(images.to_picture(_apply(decode(data, color).pixels, spec), display))
+
+
+def _apply(pixels: np.ndarray, spec: FilterSpec) -> np.ndarray:
+    kw = dict(stride=spec.stride, padding=spec.padding, padding_mode=spec.padding_mode, dilation=spec.dilation)
+    out = filters.apply_kernel(pixels, np.array(spec.kernel, dtype=np.float64), **kw)
+    if spec.partner is not None:
+        out = np.hypot(out, filters.apply_kernel(pixels, np.array(spec.partner, dtype=np.float64), **kw))
+    return out
+
+
+def mark_window(picture: np.ndarray, rows: tuple[int, ...], cols: tuple[int, ...]) -> np.ndarray:
+    """Outline, in orange, the input pixels under the kernel (clipped to the picture)."""
+    out = picture if picture.ndim == 3 else np.repeat(picture[..., None], 3, axis=2)
+    out = out.copy()
+    h, w = out.shape[:2]
+    r0, r1 = max(min(rows) - 1, 0), min(max(rows) + 1, h - 1)
+    c0, c1 = max(min(cols) - 1, 0), min(max(cols) + 1, w - 1)
+    colour = np.array(WINDOW_COLOUR, np.uint8)
+    for t in range(2):  # two pixels thick, drawn outside the window
+        out[max(r0 - t, 0), c0 : c1 + 1] = colour
+        out[min(r1 + t, h - 1), c0 : c1 + 1] = colour
+        out[r0 : r1 + 1, max(c0 - t, 0)] = colour
+        out[r0 : r1 + 1, min(c1 + t, w - 1)] = colour
+    return out
+
+
+class EncodedPicture:
+    """Already-encoded image bytes with the ``save`` method ``streamlit_image_coordinates`` calls.
+
+    The component would otherwise encode the picture on every rerun as an uncompressed PNG
+    (about 1 MB per rerun for a 640-pixel photo, sent down the websocket each time).
+    """
+
+    def __init__(self, data: bytes, fmt: str) -> None:
+        self.data, self.format = data, fmt
+
+    def save(self, fp, format: str | None = None, **_: object) -> None:  # noqa: A002 (PIL's name)
+        fp.write(self.data)
+
+
+@st.cache_resource(max_entries=128, ttl=CACHE_TTL, show_spinner=False)
+def _input_picture(key: str, color: str, box: tuple[int, int, int, int], _data: bytes) -> EncodedPicture:
+    picture = images.to_uint8(working_copy(_data, color))
+    marked = mark_window(picture, (box[0], box[1]), (box[2], box[3]))
+    if marked.shape[0] * marked.shape[1] <= EXACT_PIXELS:  # digits, drawings, small crops
+        return EncodedPicture(png_bytes(marked, compress_level=1), "PNG")
+    # A photo: high-quality JPEG is ~10x smaller than PNG; 4:4:4 keeps the orange box crisp.
+    buf = io.BytesIO()
+    Image.fromarray(marked).save(buf, format="JPEG", quality=92, subsampling=0)
+    return EncodedPicture(buf.getvalue(), "JPEG")
+
+
+def input_picture(data: bytes, color: str, rows: tuple[int, ...], cols: tuple[int, ...]) -> EncodedPicture:
+    """The working copy with the kernel's window outlined, encoded once per (photo, window)."""
+    return _input_picture(digest(data), color, (min(rows), max(rows), min(cols), max(cols)), data)

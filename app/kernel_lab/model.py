@@ -1,0 +1,121 @@
+"""The Kernel Lab's model: its typed settings (what a shareable link holds), the filter spec that
+keys the shared caches, and the page's choices and limits. No Streamlit here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from cnn_core import geometry, images, kernels
+
+WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
+DISPLAY_SIDE = 440  # screen pixels for the longer side of the input picture (fits a projector's column)
+CACHE_TTL = "20m"  # shared pictures of photos nobody has looked at for this long are dropped (memory after a lesson)
+PADDING_CHOICES = ("same", "valid", "custom")
+PADDING_MODES = ("zeros", "reflect", "replicate")
+DISPLAY_CHOICES: dict[str, str] = {
+    "auto": "Automatic",
+    "clip": "Clip to 0–255",
+    "abs": "Absolute value",
+    "stretch": "Stretch min–max",
+    "signed": "Signed colours",
+}
+DISPLAY_WHY = {
+    "clip": "Values below 0 show black and above 255 show white: right for blurs and sharpening, "
+    "whose weights sum to 1 and keep the brightness.",
+    "abs": "The strength of the response whatever its sign: an edge from dark to light and one from "
+    "light to dark both look bright.",
+    "stretch": "The smallest output value becomes black and the largest white, so even faint responses become visible.",
+    "signed": "Zero is white, negative values red and positive values blue (both darker the "
+    "stronger), as in the kernel grids: the sign of the response stays visible.",
+}
+CUSTOM = "Custom…"
+
+
+@dataclass(frozen=True)
+class KernelLabConfig:
+    """Everything that decides what the Kernel Lab shows (and what its shareable link holds)."""
+
+    sample: str = "Cameraman"  # bundled photo, when no upload or camera picture is used
+    preset: str = "Sobel x"  # a name from cnn_core.kernels.PRESETS, or CUSTOM
+    color: Literal["gray", "rgb"] = "gray"  # filter the luminance or each RGB channel
+    stride: int = 1
+    padding: str = "same"  # "same", "valid" or "custom"
+    custom_padding: int = 1  # cells on every side when padding == "custom"
+    padding_mode: str = "zeros"  # what the padding cells hold
+    dilation: int = 1
+    display: str = "auto"  # how negative / out-of-range output values are shown
+
+    @property
+    def padding_spec(self) -> str | int:
+        return self.custom_padding if self.padding == "custom" else self.padding
+
+    def to_query(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items() if v != getattr(KernelLabConfig, k)}
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> KernelLabConfig:
+        """Read a config from URL parameters, ignoring anything malformed."""
+        cfg = cls()
+        for name, cast, ok in (
+            ("sample", str, lambda v: v in images.SAMPLES),
+            ("preset", str, lambda v: v in kernels.PRESETS or v == CUSTOM),
+            ("color", str, lambda v: v in ("gray", "rgb")),
+            ("stride", int, lambda v: 1 <= v <= 8),
+            ("padding", str, lambda v: v in PADDING_CHOICES),
+            ("custom_padding", int, lambda v: 0 <= v <= 10),
+            ("padding_mode", str, lambda v: v in PADDING_MODES),
+            ("dilation", int, lambda v: 1 <= v <= 5),
+            ("display", str, lambda v: v in DISPLAY_CHOICES),
+        ):
+            if name in params:
+                try:
+                    value = cast(params[name])
+                except ValueError:
+                    continue
+                if ok(value):
+                    cfg = replace(cfg, **{name: value})
+        return cfg
+
+    def output_sizes(self, shape: tuple[int, ...], kernel_shape: tuple[int, int]) -> list[geometry.OutputSizeWorking]:
+        """The output-size working for (height, width) of a photo of ``shape``; ValueError if it does not fit."""
+        return [
+            geometry.explain_output_size(
+                n,
+                k,
+                stride=self.stride,
+                dilation=self.dilation,
+                padding=geometry.resolve_padding(self.padding_spec, n, k, stride=self.stride, dilation=self.dilation),
+            )
+            for n, k in zip(shape[:2], kernel_shape, strict=True)
+        ]
+
+
+def as_key(kernel: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    """A kernel as nested tuples of floats: hashable, so it can key the caches."""
+    return tuple(tuple(float(v) for v in row) for row in np.asarray(kernel))
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """What the filter does to a photo; hashable, so it keys the shared caches."""
+
+    kernel: tuple[tuple[float, ...], ...]
+    partner: tuple[tuple[float, ...], ...] | None  # Sobel y, combined with the kernel as sqrt(x² + y²)
+    stride: int
+    padding: str | int  # "same", "valid" or cells per side
+    padding_mode: str
+    dilation: int
+
+    @classmethod
+    def of(cls, kernel: np.ndarray, partner: np.ndarray | None, cfg: KernelLabConfig) -> FilterSpec:
+        return cls(
+            as_key(kernel),
+            None if partner is None else as_key(partner),
+            cfg.stride,
+            cfg.padding_spec,
+            cfg.padding_mode,
+            cfg.dilation,
+        )

@@ -1,0 +1,126 @@
+"""The Kernel Lab's view: the panels that show a kernel, the output-size working, the photo and its
+feature map, and the dot product behind one pixel. They draw numbers the core computed."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from streamlit_image_coordinates import streamlit_image_coordinates
+
+from app import plots, state
+from app.kernel_lab import caches
+from app.kernel_lab.model import DISPLAY_SIDE, DISPLAY_WHY, FilterSpec, as_key
+from cnn_core import geometry, images, kernels, pixel
+
+_STATIC = {"displayModeBar": False}
+
+
+def preset_panel(preset: kernels.Preset) -> None:
+    """A preset's sentence and its grid (both grids for a pair such as Sobel magnitude)."""
+    st.write(preset.description)
+    if preset.partner is None:
+        st.plotly_chart(caches.kernel_figure(as_key(preset.kernel)), key="kl_kernel_fig", config=_STATIC)
+    else:
+        a, b = st.columns(2)
+        a.plotly_chart(caches.kernel_figure(as_key(preset.kernel), "Sobel x"), config=_STATIC)
+        b.plotly_chart(caches.kernel_figure(as_key(preset.partner), "Sobel y"), config=_STATIC)
+
+
+def output_size_panel(
+    shape: tuple[int, ...], out_shape: tuple[int, ...], sizes: list[geometry.OutputSizeWorking]
+) -> None:
+    """The output-size formula for each axis with the photo's numbers in it, and the rows it drops."""
+    with st.expander(f"Output size: {shape[0]} x {shape[1]} in, {out_shape[0]} x {out_shape[1]} out", expanded=True):
+        st.markdown("Output size = floor((n + padding before + padding after − dilation·(k − 1) − 1) / stride) + 1")
+        for axis, working in zip(("Height", "Width"), sizes, strict=True):
+            st.code(f"{axis}: {working.formula()}", language=None)
+            if working.dropped:
+                st.caption(
+                    f"{axis}: the last {working.dropped} padded cell(s) are never covered by a window and are dropped."
+                )
+
+
+def display_caption(shown: str, color: str) -> None:
+    """Why the chosen display mode draws the output as it does."""
+    st.caption(
+        DISPLAY_WHY[shown]
+        + (
+            " Signed colours need grayscale, so RGB shows absolute values."
+            if shown == "signed" and color == "rgb"
+            else ""
+        )
+    )
+
+
+def pictures_panel(
+    data: bytes,
+    label: str,
+    color: str,
+    out_shape: tuple[int, ...],
+    spec: FilterSpec,
+    shown: str,
+    pw: pixel.PixelWorking,
+) -> None:
+    """The clickable input with the kernel's window outlined, beside the feature map at the same scale."""
+    h, w = caches.working_copy(data, color).shape[:2]
+    scale = images.fit_scale((h, w), DISPLAY_SIDE)  # both pictures drawn at this many screen pixels per pixel
+    a, b = st.columns(2)
+    with a:
+        st.caption(f"Input ({h} x {w} working copy of {label}). Click a pixel: the orange box is the kernel's window.")
+        picture = caches.input_picture(data, color, pw.rows, pw.cols)
+        shown_h, shown_w = images.scaled_shape((h, w), scale)
+        streamlit_image_coordinates(
+            picture,
+            image_format=picture.format,
+            width=shown_w,
+            height=shown_h,
+            key=state.KL_CLICK,
+            cursor="crosshair",
+        )
+    with b:
+        st.caption(f"Feature map ({out_shape[0]} x {out_shape[1]}, same scale)")
+        shown_width = images.scaled_shape(out_shape, scale)[1]
+        st.image(caches.feature_map_png(data, color, spec, shown, shown_width), width=shown_width)
+
+
+def dot_product_panel(
+    pw: pixel.PixelWorking, kernel: np.ndarray, out: np.ndarray, channel: str, *, magnitude: bool
+) -> None:
+    """Neighbourhood x kernel = products, their sum, the whole sum written out, and the map's value."""
+    row, col = pw.out_index
+    cols3 = st.columns([3, 3, 3])
+    cols3[0].plotly_chart(
+        plots.matrix_heatmap(pw.window, title="Neighbourhood (0–255)", hatched=pw.is_padding, pixels=True),
+        config=_STATIC,
+        key="kl_win",
+    )
+    cols3[1].plotly_chart(caches.kernel_figure(as_key(kernel), "× Kernel"), config=_STATIC, key="kl_k2")
+    cols3[2].plotly_chart(
+        plots.matrix_heatmap(pw.products, title="= Products", hatched=pw.is_padding),
+        config=_STATIC,
+        key="kl_prod",
+    )
+    terms = " + ".join(f"{v:.4g}×{k_:.4g}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True))
+    st.markdown(
+        f"**Sum** of the products = **{pw.total:.4g}**"
+        + (" (crossed cells are padding)" if pw.is_padding.any() else "")
+    )
+    with st.expander("The whole sum written out"):
+        st.code(f"{terms}\n= {pw.total:.6g}", language=None, wrap_lines=True)
+    if magnitude:
+        st.caption("Sobel magnitude combines this sum with the Sobel y sum as sqrt(x² + y²).")
+    else:
+        plane = out[..., "RGB".index(channel)] if out.ndim == 3 else out  # (H_out, W_out) in [0, 1] units
+        value = float(plane[int(row), int(col)]) * 255
+        st.caption(f"Feature map value at ({int(row)}, {int(col)}): {value:.4g} on the 0–255 scale.")
+
+
+def download_button(data: bytes, color: str, spec: FilterSpec, shown: str) -> None:
+    """The full-resolution feature map, filtered only when the learner downloads it."""
+    st.download_button(
+        "Download the full-resolution feature map (PNG)",
+        lambda: caches.full_resolution_png(data, color, spec, shown),
+        file_name="feature_map.png",
+        mime="image/png",
+        icon=":material/download:",
+    )

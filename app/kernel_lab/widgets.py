@@ -1,0 +1,277 @@
+"""The Kernel Lab's widgets: each builds a piece of the page's settings from what the learner
+sets, and the link (``st.query_params``) and session state stay in step with them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import state
+from app.kernel_lab.model import DISPLAY_CHOICES, PADDING_CHOICES, PADDING_MODES, KernelLabConfig
+from cnn_core import images, kernels, numbers, pixel
+
+
+def seed_widgets_from_url() -> None:
+    """Preset the widgets: from the link on a session's first visit, and from the settings the
+    learner left when coming back from another page (Streamlit forgets an unshown page's widgets)."""
+    if not st.session_state.get(state.KL_SEEDED):
+        st.session_state[state.KL_SEEDED] = True
+        cfg = KernelLabConfig.from_query(dict(st.query_params))
+    elif state.KL_PRESET not in st.session_state and state.KL_LAST_CONFIG in st.session_state:
+        cfg = st.session_state[state.KL_LAST_CONFIG]
+    else:
+        return
+    for name, value in asdict(cfg).items():
+        st.session_state[state.KL_SETTINGS[name]] = value
+
+
+def publish_to_url(cfg: KernelLabConfig) -> None:
+    """Keep the address bar in step with the settings, so the view can be shared as a link."""
+    st.session_state[state.KL_LAST_CONFIG] = cfg
+    wanted = cfg.to_query()
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+
+
+# --- the photo -------------------------------------------------------------------------------
+
+
+def image_source_widget() -> tuple[bytes, str]:
+    """Sample / upload / camera; returns (file bytes, label). Bad uploads fall back to the sample."""
+    source = st.radio("Image", ["Sample photo", "Upload", "Camera"], horizontal=True, key="kl_source")
+    sample = st.selectbox("Sample photo", list(images.SAMPLES), key=state.KL_SAMPLE, disabled=source != "Sample photo")
+    fallback = images.sample_bytes(sample), sample
+    if source == "Upload":
+        up = st.file_uploader(
+            "Upload an image (PNG, JPEG, WebP, BMP, GIF, TIFF; up to 20 MB)",
+            type=["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"],
+            key="kl_upload",
+        )
+        if up is None:
+            st.caption("No file yet: showing the sample photo.")
+            return fallback
+        if up.size > images.MAX_BYTES:  # the browser's check can be bypassed; this one cannot
+            st.error(
+                f"{up.name} is {up.size / 1e6:.1f} MB; ConvLab accepts images up to {images.MAX_BYTES / 1e6:.0f} MB."
+            )
+            return fallback
+        return up.getvalue(), up.name
+    if source == "Camera":
+        shot = st.camera_input("Take a picture", key="kl_camera")
+        if shot is None:
+            st.caption("No picture yet: showing the sample photo.")
+            return fallback
+        return shot.getvalue(), "camera picture"
+    return fallback
+
+
+def sample_fallback() -> tuple[bytes, str]:
+    """The chosen sample photo: what the page shows instead of an upload it cannot read."""
+    name = st.session_state[state.KL_SAMPLE]
+    return images.sample_bytes(name), name
+
+
+def channels_widget() -> str:
+    """Grayscale or each RGB channel: "gray" or "rgb"."""
+    return st.radio(
+        "Channels",
+        ["gray", "rgb"],
+        horizontal=True,
+        key=state.KL_COLOR,
+        format_func={"gray": "Grayscale", "rgb": "RGB, each channel separately"}.get,
+    )
+
+
+# --- the custom kernel -----------------------------------------------------------------------
+
+
+def kernel_grid_frame(kernel: np.ndarray) -> pd.DataFrame:
+    """A kernel as a table of text cells for ``st.data_editor`` (text, so fractions can be typed)."""
+    return pd.DataFrame(
+        [[_cell_text(v) for v in row] for row in kernel],
+        columns=[f"c{j + 1}" for j in range(kernel.shape[1])],
+    )
+
+
+def _cell_text(v: float) -> str:
+    # Six significant digits, as the cell will be read back: the editor's text is the kernel.
+    return str(int(v)) if float(v).is_integer() else f"{v:.6g}"
+
+
+def _reset_grid(base: np.ndarray) -> None:
+    st.session_state[state.KL_GRID_BASE] = base
+    st.session_state[state.KL_GRID_VERSION] = st.session_state.get(state.KL_GRID_VERSION, 0) + 1
+
+
+def _on_start_from() -> None:
+    base = kernels.PRESETS[st.session_state[state.KL_START_FROM]].kernel.copy()
+    st.session_state[state.KL_ROWS], st.session_state[state.KL_COLS] = base.shape
+    _reset_grid(base)
+
+
+def _on_resize() -> None:
+    last = st.session_state.get(state.KL_CUSTOM_KERNEL, kernels.PRESETS["Identity"].kernel)
+    _reset_grid(kernels.resize_kernel(last, st.session_state[state.KL_ROWS], st.session_state[state.KL_COLS]))
+
+
+def _on_paste() -> None:
+    # numbers.split_blocks is the one reader of matrix text; blank lines between rows are ignored.
+    rows = [row for block in numbers.split_blocks(st.session_state.get(state.KL_PASTE, "")) for row in block]
+    try:
+        k = kernels.parse_kernel(rows)
+    except ValueError as err:
+        st.session_state[state.KL_PASTE_ERROR] = str(err)
+        return
+    st.session_state[state.KL_PASTE_ERROR] = None
+    st.session_state[state.KL_CUSTOM_KERNEL] = k
+    st.session_state[state.KL_ROWS], st.session_state[state.KL_COLS] = k.shape
+    _reset_grid(k)
+
+
+def custom_kernel_widget() -> np.ndarray:
+    """The editable grid (1x1 to 9x9); bad cells are refused and the last good kernel is kept."""
+    if state.KL_GRID_BASE not in st.session_state:
+        base = kernels.PRESETS["Sharpen"].kernel.copy()
+        st.session_state[state.KL_CUSTOM_KERNEL] = base
+        st.session_state.setdefault(state.KL_ROWS, base.shape[0])
+        st.session_state.setdefault(state.KL_COLS, base.shape[1])
+        _reset_grid(base)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    c1.selectbox(
+        "Start from",
+        list(kernels.PRESETS),
+        index=None,
+        placeholder="a preset…",
+        key=state.KL_START_FROM,
+        on_change=_on_start_from,
+    )
+    c2.number_input("Rows", 1, kernels.MAX_KERNEL_SIDE, key=state.KL_ROWS, on_change=_on_resize)
+    c3.number_input("Columns", 1, kernels.MAX_KERNEL_SIDE, key=state.KL_COLS, on_change=_on_resize)
+    st.caption("Type numbers or fractions such as 1/9 in the cells.")
+    edited = st.data_editor(
+        kernel_grid_frame(st.session_state[state.KL_GRID_BASE]),
+        key=f"kl_grid_{st.session_state[state.KL_GRID_VERSION]}",
+        hide_index=True,
+    )
+    try:
+        st.session_state[state.KL_CUSTOM_KERNEL] = kernels.parse_kernel(edited.values.tolist())
+    except ValueError as err:
+        st.error(f"{err} Using the last valid kernel until then.", icon=":material/error:")
+    with st.expander("Paste a kernel as text"):
+        st.text_area(
+            "One row per line, numbers separated by spaces or commas",
+            key=state.KL_PASTE,
+            placeholder="1 0 -1\n1 0 -1\n1 0 -1",
+        )
+        st.button("Use this kernel", key="kl_paste_apply", on_click=_on_paste)
+        if st.session_state.get(state.KL_PASTE_ERROR):
+            st.error(st.session_state[state.KL_PASTE_ERROR], icon=":material/error:")
+    kernel = st.session_state[state.KL_CUSTOM_KERNEL]
+    if st.checkbox("Normalise (scale so the weights sum to 1)", key="kl_normalise"):
+        if kernels.sums_to_zero(kernel):
+            st.caption("These weights sum to 0, so they cannot be normalised; used as they are.")
+        kernel = kernels.normalise(kernel)
+    return kernel
+
+
+# --- stride, padding, dilation, display --------------------------------------------------------
+
+
+def settings_widgets(preset: str, color: str) -> KernelLabConfig:
+    """The row of stride / padding / dilation inputs, read into the page's config."""
+    c = st.columns(5)
+    stride = c[0].number_input(
+        "Stride", 1, 8, key=state.KL_STRIDE, help="How many pixels the kernel moves between outputs."
+    )
+    padding_kind = c[1].selectbox(
+        "Padding",
+        PADDING_CHOICES,
+        key=state.KL_PADDING,
+        help="same: output as large as the input (at stride 1); valid: no padding.",
+    )
+    custom_pad = c[2].number_input(
+        "Padding cells per side", 0, 10, key=state.KL_CUSTOM_PADDING, disabled=padding_kind != "custom"
+    )
+    padding_mode = c[3].selectbox(
+        "Padding holds",
+        PADDING_MODES,
+        key=state.KL_PADDING_MODE,
+        help="zeros: black border; reflect: mirror the image; replicate: repeat the edge pixel.",
+    )
+    dilation = c[4].number_input(
+        "Dilation", 1, 5, key=state.KL_DILATION, help="Spread the kernel's taps this many pixels apart."
+    )
+    return KernelLabConfig(
+        sample=st.session_state[state.KL_SAMPLE],
+        preset=preset,
+        color=color,
+        stride=int(stride),
+        padding=padding_kind,
+        custom_padding=int(custom_pad),
+        padding_mode=padding_mode,
+        dilation=int(dilation),
+        display=st.session_state.get(state.KL_DISPLAY, "auto"),
+    )
+
+
+def display_widget(auto: str) -> str:
+    """How output values are drawn; "auto" resolved to ``auto``, the mode the kernel suggests."""
+    display = st.radio(
+        "Show output values as",
+        list(DISPLAY_CHOICES),
+        horizontal=True,
+        key=state.KL_DISPLAY,
+        format_func=lambda d: DISPLAY_CHOICES[d] + (f" ({DISPLAY_CHOICES[auto].lower()})" if d == "auto" else ""),
+    )
+    return auto if display == "auto" else display
+
+
+# --- the inspected pixel -----------------------------------------------------------------------
+
+
+def follow_click(
+    shape: tuple[int, int], out_shape: tuple[int, int], kernel_shape: tuple[int, int], cfg: KernelLabConfig
+) -> None:
+    """Move the inspected output pixel to a new click on the input, and keep it inside the output."""
+    click = st.session_state.get(state.KL_CLICK)
+    if click and st.session_state.get(state.KL_LAST_CLICK) != click.get("unix_time"):
+        st.session_state[state.KL_LAST_CLICK] = click.get("unix_time")
+        r_in, c_in = pixel.clicked_pixel(click["x"], click["y"], (click.get("height"), click.get("width")), shape)
+        st.session_state[state.KL_ROW], st.session_state[state.KL_COL] = pixel.nearest_output_cell(
+            r_in, c_in, shape, kernel_shape, stride=cfg.stride, padding=cfg.padding_spec, dilation=cfg.dilation
+        )
+    for key, n in ((state.KL_ROW, out_shape[0]), (state.KL_COL, out_shape[1])):
+        st.session_state[key] = min(int(st.session_state.get(key, n // 2)), n - 1)
+
+
+def channel_names(work: np.ndarray) -> list[str]:
+    return ["R", "G", "B"] if work.ndim == 3 else ["gray"]
+
+
+def inspected_pixel(work: np.ndarray, kernel: np.ndarray, cfg: KernelLabConfig) -> tuple[pixel.PixelWorking, str]:
+    """The dot product behind the output pixel (and channel) the inspector last chose, on 0–255 pixels."""
+    channels = channel_names(work)
+    ch = st.session_state.get(state.KL_CHANNEL, channels[0]) if len(channels) > 1 else "gray"
+    plane = work[..., channels.index(ch)] if work.ndim == 3 else work  # (H, W) in [0, 1]
+    pw = pixel.explain_pixel(
+        plane * 255,
+        kernel,
+        (st.session_state[state.KL_ROW], st.session_state[state.KL_COL]),
+        stride=cfg.stride,
+        padding=cfg.padding_spec,
+        padding_mode=cfg.padding_mode,
+        dilation=cfg.dilation,
+    )
+    return pw, ch
+
+
+def inspector_widgets(out_shape: tuple[int, ...], channels: list[str]) -> None:
+    """Output row, column and (for RGB) channel of the pixel to explain."""
+    i1, i2, i3 = st.columns(3)
+    i1.number_input("Output row", 0, out_shape[0] - 1, key=state.KL_ROW)
+    i2.number_input("Output column", 0, out_shape[1] - 1, key=state.KL_COL)
+    if len(channels) > 1:
+        i3.selectbox("Channel", channels, key=state.KL_CHANNEL)
