@@ -8,7 +8,15 @@ from cnn_core import numbers, ops, quiz
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(3.0, "3"), (0.1 + 0.2, "0.3"), (-0.25, "-0.25"), (1 / 3, "0.3333"), (-np.inf, "-∞"), (np.inf, "∞"), (np.nan, "?")],
+    [
+        (3.0, "3"),
+        (0.1 + 0.2, "0.3"),
+        (-0.25, "-0.25"),
+        (1 / 3, "0.3333"),
+        (-np.inf, "-∞"),
+        (np.inf, "∞"),
+        (np.nan, "?"),
+    ],
 )
 def test_format_number(value, text):
     assert numbers.format_number(value) == text
