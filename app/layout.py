@@ -8,6 +8,7 @@ import os
 import streamlit as st
 
 from app import state
+from cnn_core import training
 
 PATH = [
     ("Kernel Lab", "app_pages/kernel_lab.py", "Pixels and kernels: what one convolution does to a photo."),
@@ -47,16 +48,21 @@ def sidebar() -> None:
 
 
 def training_status() -> None:
-    """A small live view of this session's training run, visible from every page."""
+    """A small live view of this session's training run, visible from every page.
+
+    While the run is active it refreshes every 5 s and stamps the run's heartbeat
+    (:meth:`app.jobs.Job.mark_seen`), so a run goes on whichever page its learner is on.
+    """
     job = st.session_state.get(state.TR_JOB)
     if job is None:
         return
 
     @st.fragment(run_every=5.0 if job.active else None)
     def _status() -> None:
+        job.mark_seen()  # the heartbeat that keeps the run going while this tab is open, on any page
         events = job.events()
-        last = next((e for e in reversed(events) if type(e).__name__ == "StepEvent"), None)
-        started = next((e for e in events if type(e).__name__ == "RunStarted"), None)
+        last = next((e for e in reversed(events) if isinstance(e, training.StepEvent)), None)
+        started = next((e for e in events if isinstance(e, training.RunStarted)), None)
         if job.status == "queued":
             st.caption("Training: waiting for a free slot…")
         elif job.active and last is not None and started is not None:

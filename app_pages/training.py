@@ -69,6 +69,7 @@ def live() -> None:
     if job is None:
         st.info("Press **Start training**. The default settings reach about 98–99% on the MNIST subset in a minute.")
         return
+    job.mark_seen()  # the heartbeat: this tab is open (app.jobs stops runs whose tab has closed)
     events = job.events()
     started = next((e for e in events if isinstance(e, training.RunStarted)), None)
     steps = [e for e in events if isinstance(e, training.StepEvent)]

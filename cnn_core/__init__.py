@@ -10,7 +10,6 @@ Modules: ``geometry`` (shape, padding, parameter and FLOP formulas), ``ops`` (re
 convolution and pooling with step-by-step traces), ``kernels`` (preset kernels), ``filters``
 (fast filtering of whole photos), ``pixel`` (the dot product behind one output pixel),
 ``images`` (safe decoding of uploads), ``data`` (datasets), ``models`` (typed network configs),
-``summary`` (shapes and parameter counts), ``training`` (training as a generator of events),
-``training_process`` (the same run in a child process, for servers) and ``inspection`` (looking
-inside a trained model). No module here imports streamlit or plotly.
+``summary`` (shapes and parameter counts), ``training`` (training as a generator of events)
+and ``inspection`` (looking inside a trained model). No module here imports streamlit or plotly.
 """

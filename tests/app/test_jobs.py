@@ -1,4 +1,5 @@
-"""The training-job registry: slots, queue order, stopping, failures and the watchdog."""
+"""The training-job registry: slots, queue order, stopping, failures, the heartbeat watchdog and
+the one event history a job records into."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from app.jobs import JobRegistry
+from app.jobs import EventHistory, JobRegistry
 
 
 def ticker(n: int, gate: threading.Event | None = None, dt: float = 0.01):
@@ -83,24 +84,55 @@ def test_a_failing_run_reports_a_sentence(registry):
     assert registry.running_count == 0
 
 
-def test_watchdog_stops_runs_of_closed_sessions():
-    alive = {"open": True, "closed": True}
-    reg = JobRegistry(slots=2, is_alive=lambda owner: alive[owner], watchdog_interval=0.05, grace=0.3)
+def test_watchdog_stops_runs_whose_session_stopped_beating():
+    reg = JobRegistry(slots=2, watchdog_interval=0.05, grace=0.3)
+    beating = threading.Event()
     try:
         keep = reg.submit("open", "run", ticker(10_000))
         gone = reg.submit("closed", "run", ticker(10_000))
+
+        def heartbeat() -> None:  # what an open tab's fragments do
+            while not beating.is_set():
+                keep.mark_seen()
+                time.sleep(0.05)
+
+        threading.Thread(target=heartbeat, daemon=True).start()
         wait_until(lambda: keep.status == "running" and gone.status == "running")
-        alive["closed"] = False  # the tab was closed
+        gone.mark_seen()  # the tab's last beat; then it closes
         time.sleep(0.1)
-        assert gone.status == "running"  # a short blip is forgiven
+        assert gone.status == "running"  # a short silence is forgiven
         wait_until(lambda: gone.status == "stopped")
         assert gone.stop_reason == "session closed"
-        assert keep.status == "running"
+        assert keep.status == "running"  # the open tab's run goes on
         wait_until(lambda: not gone.thread.is_alive())
         wait_until(lambda: gone not in reg.jobs())  # the finished job of a departed session is dropped
+        assert keep in reg.jobs()
     finally:
+        beating.set()
         reg.shutdown()
     assert not keep.thread.is_alive()
+
+
+def test_without_a_grace_nothing_is_stopped_for_silence():
+    reg = JobRegistry(slots=1)  # no watchdog: a notebook or a test drives the registry
+    try:
+        job = reg.submit("s", "run", ticker(10_000))
+        job.last_seen -= 3600  # an hour without a heartbeat
+        wait_until(lambda: job.status == "running")
+        time.sleep(0.2)
+        assert job.status == "running"
+    finally:
+        reg.shutdown()
+
+
+def test_a_job_records_into_the_history_it_is_given(registry):
+    history = EventHistory()
+    job = registry.submit("s", "run", ticker(3), history=history)
+    wait_until(lambda: job.status == "done")
+    assert job.history is history and list(history) == [0, 1, 2] == job.events()
+    copy = job.events()
+    copy.append(99)  # a reader's copy is its own
+    assert len(history) == 3 and history[-1] == 2
 
 
 def test_training_threads_run_at_a_lower_cpu_priority():

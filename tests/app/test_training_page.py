@@ -1,4 +1,5 @@
-"""Training page through AppTest: start, watch, stop, blow up, save and load, own datasets."""
+"""Training page through AppTest: start, watch, stop, blow up, save and load, own datasets, and the
+heartbeat that keeps an open tab's run going on any page."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import state
 from app import training as tr
+from cnn_core import training
 from tests.helpers import wait_until_finished
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +28,6 @@ def open_page() -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
 
 
 def texts(elements) -> str:
@@ -53,7 +54,8 @@ def test_a_short_run_trains_and_offers_downloads():
     assert any("Training finished" in s.value for s in at.success)
     bundle = at.session_state[state.TR_BUNDLE]
     assert bundle.finished and len(bundle.snapshots_now()) >= 1
-    acc = [e for e in bundle.events if type(e).__name__ == "RunFinished"][0].test_acc
+    assert bundle.events is at.session_state[state.TR_JOB].history  # the run's events are stored once
+    acc = next(e for e in bundle.events if isinstance(e, training.RunFinished)).test_acc
     assert acc > 0.5  # five easy shapes: far better than the 20% of guessing
     assert {b.label for b in at.get("download_button")} >= {"History (CSV)", "Model (.pt)"}
     assert len(tr.history_frame(bundle.events)) >= 2
@@ -66,7 +68,8 @@ def test_stop_keeps_the_model_so_far():
     at.button(key="tr_start").click().run()
     deadline = time.time() + 60
     while not at.session_state[state.TR_JOB].events() and time.time() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.5)
+        at.run()  # as the open tab's live panel does
     at.button(key="tr_stop").click().run()
     wait_until_finished(at)
     job = at.session_state[state.TR_JOB]
@@ -108,6 +111,24 @@ def test_save_then_load_and_refuse_bad_files():
     at.file_uploader(key="tr_load").set_value(("mine.pt", raw, "application/octet-stream")).run()
     at.button(key="tr_load_go").click().run()
     assert any("Choose the dataset it was trained on" in e.value for e in at.error), texts(at.error)
+
+
+def test_an_open_tab_keeps_its_run_on_any_page_and_a_closed_one_ends_it():
+    at = open_page()
+    at.selectbox(key="tr_source").set_value(SHAPES).run()
+    at.number_input(key="tr_epochs").set_value(30)
+    at.button(key="tr_start").click().run()
+    job = at.session_state[state.TR_JOB]
+    at.switch_page("app_pages/home.py").run()  # a page with no live panel of its own
+    job.last_seen -= tr.SESSION_GRACE_S / 2  # silent for a while, but not long enough to be stopped
+    silent_since = job.last_seen
+    at.run()
+    assert job.last_seen > silent_since + tr.SESSION_GRACE_S / 4 and job.active  # the sidebar's status beat
+    job.last_seen -= 3600  # and now the tab is closed: nothing beats any more
+    deadline = time.time() + 30
+    while job.active and time.time() < deadline:
+        time.sleep(0.2)
+    assert job.status == "stopped" and job.stop_reason == "session closed"
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

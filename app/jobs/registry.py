@@ -3,9 +3,14 @@
 One :class:`JobRegistry` per server (``st.cache_resource``) caps how many training runs go at
 once; later runs wait in a first-come queue whose position the page shows. Each run lives in a
 worker thread that belongs to one browser session: it iterates a generator of events (see
-``cnn_core.training.train``) and appends them to the job's lock-protected history, which the
-page reads. The worker never calls ``st.*``. A watchdog thread stops any run whose session has
-gone away (tab closed), so no thread is orphaned. Stopping is cooperative: the job's
+``cnn_core.training.train``; the app's runs relay a training process, :mod:`app.jobs.relay`)
+and appends them to the job's :class:`~app.jobs.history.EventHistory`, which the page reads.
+The worker never calls ``st.*``.
+
+A session shows it is still open by a heartbeat: its pages call :meth:`Job.mark_seen` whenever
+they draw the run (the Training page's live panel and the sidebar's status, which refresh on a
+timer while the run is active). A watchdog thread stops any run not seen for ``grace`` seconds
+(its tab was closed), so no thread or process is orphaned. Stopping is cooperative: the job's
 ``stop_event`` is what the training generator checks between steps.
 """
 
@@ -19,12 +24,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from app.jobs.history import EventHistory
+from cnn_core.training import Event
 
 logger = logging.getLogger(__name__)
 
 Status = Literal["queued", "running", "done", "stopped", "failed"]
-RunFn = Callable[[threading.Event], Iterator[Any]]
+RunFn = Callable[[threading.Event], Iterator[Event]]
 
 
 @dataclass(eq=False)
@@ -40,18 +48,17 @@ class Job:
     stop_reason: str | None = None  # "user", "session closed", "server shutting down"
     started_at: float | None = None
     finished_at: float | None = None
-    _events: list[Any] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    history: EventHistory = field(default_factory=EventHistory)  # the run's events (the bundle shares it)
+    last_seen: float = field(default_factory=time.monotonic)  # the owner's last heartbeat (monotonic s)
     thread: threading.Thread | None = None
 
-    def events(self) -> list[Any]:
+    def events(self) -> list[Event]:
         """A snapshot of the events so far (safe to read from the page while the worker appends)."""
-        with self._lock:
-            return list(self._events)
+        return self.history.snapshot()
 
-    def _append(self, event: Any) -> None:
-        with self._lock:
-            self._events.append(event)
+    def mark_seen(self) -> None:
+        """The heartbeat: the session that owns this run is still open."""
+        self.last_seen = time.monotonic()
 
     @property
     def active(self) -> bool:
@@ -65,15 +72,15 @@ class JobRegistry:
     ----------
     slots : int
         Runs that may train at the same time.
-    is_alive : callable, optional
-        ``is_alive(owner) -> bool``; the watchdog stops runs whose owner is gone.
     threads_per_run : int
         torch threads a run should use (the page passes it in the run's config).
+    grace : float, optional
+        Seconds a run may go without a heartbeat (:meth:`Job.mark_seen`: a wifi blip, a busy
+        rerun) before its session counts as gone and the run is stopped; finished jobs unseen
+        that long are forgotten, so memory does not grow. None: no watchdog, runs end only
+        when they finish or are stopped.
     watchdog_interval : float
-        Seconds between liveness checks.
-    grace : float
-        Seconds an owner may be gone (a wifi blip, a reload) before its run is stopped;
-        finished jobs of owners gone that long are forgotten, so memory does not grow.
+        Seconds between the watchdog's checks.
     nice : int
         How far each worker thread lowers its own CPU priority (Linux ``nice``, 0-19), so the
         operating system serves the students' page reruns first and training takes the rest.
@@ -84,16 +91,14 @@ class JobRegistry:
         slots: int,
         *,
         threads_per_run: int = 1,
-        is_alive: Callable[[str], bool] | None = None,
+        grace: float | None = None,
         watchdog_interval: float = 2.0,
-        grace: float = 10.0,
         nice: int = 0,
     ) -> None:
         if slots < 1:
             raise ValueError("At least one training slot is needed.")
         self.slots = slots
         self.threads_per_run = threads_per_run  # torch threads each run asks for
-        self._is_alive = is_alive
         self._cond = threading.Condition()
         self._queue: collections.deque[Job] = collections.deque()
         self._running: set[Job] = set()
@@ -102,20 +107,23 @@ class JobRegistry:
         self._closed = False
         self._grace = grace
         self.nice = nice
-        if is_alive is not None:
+        if grace is not None:
             threading.Thread(
                 target=self._watch, args=(watchdog_interval,), name="convlab-watchdog", daemon=True
             ).start()
 
     # --- submitting and stopping ---------------------------------------------------------
 
-    def submit(self, owner: str, label: str, run: RunFn) -> Job:
-        """Queue a run; it starts as soon as a slot is free. One active run per owner."""
+    def submit(self, owner: str, label: str, run: RunFn, *, history: EventHistory | None = None) -> Job:
+        """Queue a run; it starts as soon as a slot is free. One active run per owner.
+
+        The run's events go to ``history`` (a new one if None), which is also ``job.history``.
+        """
         with self._cond:
             for job in self._jobs.values():
                 if job.owner == owner and job.active:
                     raise RuntimeError("This session already has a training run; stop it first.")
-            job = Job(id=next(self._ids), owner=owner, label=label)
+            job = Job(id=next(self._ids), owner=owner, label=label, history=EventHistory() if history is None else history)
             self._jobs[job.id] = job
             self._queue.append(job)
             job.thread = threading.Thread(
@@ -202,7 +210,7 @@ class JobRegistry:
         lower_thread_priority(self.nice)
         try:
             for event in run(job.stop_event):
-                job._append(event)
+                job.history.append(event)
             job.status = "stopped" if job.stop_event.is_set() else "done"
         except Exception as err:  # the learner sees a sentence; the log keeps the details
             logger.exception("training run %s failed", job.id)
@@ -215,28 +223,20 @@ class JobRegistry:
                 self._cond.notify_all()
 
     def _watch(self, interval: float) -> None:
-        gone_since: dict[str, float] = {}
+        """Stop runs whose session has not been seen for ``grace`` s; forget their finished jobs."""
         while True:
             time.sleep(interval)
             with self._cond:
                 if self._closed:
                     return
-                owners = {j.owner for j in self._jobs.values()}
-            now = time.time()
-            for owner in owners:
-                try:
-                    alive = self._is_alive(owner)  # type: ignore[misc]
-                except Exception:
-                    alive = True
-                if alive:
-                    gone_since.pop(owner, None)
+            now = time.monotonic()
+            for job in self.jobs():
+                if now - job.last_seen < self._grace:
                     continue
-                if now - gone_since.setdefault(owner, now) < self._grace:
-                    continue
-                self.stop_owner(owner, "session closed")
-                for job in self.jobs():
-                    if job.owner == owner and not job.active:
-                        self.forget(job)
+                if job.active:
+                    self.stop(job, "session closed")
+                else:
+                    self.forget(job)
 
 
 def lower_thread_priority(nice: int) -> int:

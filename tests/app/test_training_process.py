@@ -1,4 +1,4 @@
-"""Training in a child process: the same run as in-process, stopping, failures and clean-up."""
+"""Training in a child process (app.jobs): the same run as in-process, stopping, failures and clean-up."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
+from app import jobs as P
 from cnn_core import data as D
 from cnn_core import inspection, models
 from cnn_core import training as T
-from cnn_core import training_process as P
 
 
 @pytest.fixture(scope="module")
