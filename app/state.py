@@ -51,10 +51,14 @@ KL_PASTE_ERROR = "kl_paste_error"  # message for a pasted kernel that could not 
 AN_MODEL_CONFIG = "an_model_config"  # last VALID cnn_core.models.ModelConfig built on the page (Training uses it)
 AN_LAYERS = "an_layers"  # the layer stack being edited: list of (uid, LayerSpec); may be invalid
 AN_NEXT_UID = "an_next_uid"  # counter giving each edited layer a stable widget-key id
-AN_NAME = "an_name"  # name of the network being edited (a preset's name until it is changed)
 AN_LINK_ERROR = "an_link_error"  # message for a shared link that could not be read
 AN_INPUT_SHAPE = "an_input_shape"  # (C, H, W) being edited; restores the input widgets after a visit elsewhere
-AN_PRESET = "an_preset_kept"  # the preset picked in the selector, kept across page visits
+AN_PRESET = "an_preset"  # the preset selector (widget), read by the Load button
+AN_PRESET_KEPT = "an_preset_kept"  # the preset picked in the selector, kept across page visits
+AN_IN_C, AN_IN_H, AN_IN_W = "an_in_c", "an_in_h", "an_in_w"  # input-shape widgets, set when a network is loaded
+AN_ADD_TYPE = "an_add_type"  # the New layer selector, read by Add layer
+AN_ADD_AFTER = "an_add_after_{n}"  # Insert after layer, for a stack of n layers (a fresh widget per length)
+AN_LAYER_KEY = "an_{uid}_{what}"  # widgets of one edited layer: an_3_type, an_3_Conv2d_filters, an_3_up ...
 
 # --- Arithmetic ---
 AR_CFG = "ar_cfg"  # the page's ArithmeticConfig: the source of truth the widgets are seeded from

@@ -19,11 +19,11 @@ if link_error := st.session_state.pop(state.AN_LINK_ERROR, None):
     st.warning(link_error, icon=":material/link_off:")
 
 top = st.columns([2.4, 0.7, 0.8, 0.8, 0.8], vertical_alignment="bottom")
-preset = top[0].selectbox("Start from a famous network", list(models.PRESETS), key="an_preset")
+preset = top[0].selectbox("Start from a famous network", list(models.PRESETS), key=state.AN_PRESET)
 top[1].button("Load", key="an_load", on_click=an.load_preset, type="primary", icon=":material/download:")
-top[2].number_input("Input channels", 1, models.MAX_INPUT_CHANNELS, key="an_in_c", help="1 for gray, 3 for RGB.")
-top[3].number_input("Input height", 1, models.MAX_INPUT_SIDE, key="an_in_h")
-top[4].number_input("Input width", 1, models.MAX_INPUT_SIDE, key="an_in_w")
+top[2].number_input("Input channels", 1, models.MAX_INPUT_CHANNELS, key=state.AN_IN_C, help="1 for gray, 3 for RGB.")
+top[3].number_input("Input height", 1, models.MAX_INPUT_SIDE, key=state.AN_IN_H)
+top[4].number_input("Input width", 1, models.MAX_INPUT_SIDE, key=state.AN_IN_W)
 about = st.empty()
 
 st.subheader("Layers")

@@ -1,0 +1,122 @@
+"""The Architecture page's model: the stack being edited, kept in the session, and its link.
+
+The stack lives in ``st.session_state[state.AN_LAYERS]`` as ``(uid, LayerSpec)`` pairs; each layer's
+widgets are keyed by its uid (:func:`layer_key`), so moving a layer up or down keeps its settings.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import state
+from cnn_core import models
+from cnn_core.models import DEFAULT_PRESET, LAYER_TYPES, PRESETS, LayerSpec, ModelConfig
+
+# The editor's layer types, name -> the spec a new layer starts as (MaxPool and AvgPool are both PoolSpec).
+DEFAULTS: dict[str, LayerSpec] = {
+    name: spec for cls in LAYER_TYPES.values() for name, spec in cls.editor_variants().items()
+}
+TYPES = list(DEFAULTS)
+
+
+def type_of(spec: LayerSpec) -> str:
+    """The editor's type name of a spec."""
+    return spec.editor_variant()
+
+
+def layer_key(uid: int, what: str) -> str:
+    """Widget key of one edited layer: ``an_<uid>_type``, ``an_<uid>_Conv2d_filters``, ``an_<uid>_up`` ..."""
+    return state.AN_LAYER_KEY.format(uid=uid, what=what)
+
+
+def clamp(value: object, lo: int, hi: int) -> int:
+    """A link may hold values the widgets cannot show (stride 0): bring them into the widget's range."""
+    try:
+        return min(max(int(value), lo), hi)
+    except (TypeError, ValueError):
+        return lo
+
+
+def load(config: ModelConfig) -> None:
+    """Replace the edited stack and input shape by ``config`` (fresh uids: fresh widgets)."""
+    ss = st.session_state
+    start = ss.get(state.AN_NEXT_UID, 0)
+    ss[state.AN_LAYERS] = [(start + i, spec) for i, spec in enumerate(config.layers)]
+    ss[state.AN_NEXT_UID] = start + len(config.layers)
+    c, h, w = config.input_shape
+    ss[state.AN_IN_C] = clamp(c, 1, models.MAX_INPUT_CHANNELS)
+    ss[state.AN_IN_H], ss[state.AN_IN_W] = clamp(h, 1, models.MAX_INPUT_SIDE), clamp(w, 1, models.MAX_INPUT_SIDE)
+    ss[state.AN_INPUT_SHAPE] = (ss[state.AN_IN_C], ss[state.AN_IN_H], ss[state.AN_IN_W])
+
+
+def init_state() -> None:
+    """First run of a session: the network from the link if there is one, else the course MNIST CNN."""
+    ss = st.session_state
+    if state.AN_LAYERS in ss:
+        # Widget values are dropped while another page is shown: put them back.
+        for key, value in zip((state.AN_IN_C, state.AN_IN_H, state.AN_IN_W), ss[state.AN_INPUT_SHAPE], strict=True):
+            ss.setdefault(key, value)
+        ss.setdefault(state.AN_PRESET, ss.get(state.AN_PRESET_KEPT, DEFAULT_PRESET))
+        return
+    config = PRESETS[DEFAULT_PRESET]
+    params = st.query_params.to_dict()
+    if "net" in params or "in" in params:
+        try:
+            config = models.from_query(params)
+        except ValueError as exc:
+            ss[state.AN_LINK_ERROR] = f"{exc} Showing the course MNIST CNN instead."
+        else:
+            if (err := models.validate(config)) is not None:
+                ss[state.AN_LINK_ERROR] = (
+                    f"The network in the link has a problem. {err} Values the editor cannot show were brought into "
+                    "its range."
+                )
+    ss[state.AN_PRESET] = config.name if config.name in PRESETS else DEFAULT_PRESET
+    load(config)
+
+
+def load_preset() -> None:
+    """Callback of the Load button."""
+    load(PRESETS[st.session_state[state.AN_PRESET]])
+
+
+def move(uid: int, delta: int) -> None:
+    """Callback of a layer's up / down button."""
+    layers = st.session_state[state.AN_LAYERS]
+    i = next(i for i, (u, _) in enumerate(layers) if u == uid)
+    j = i + delta
+    if 0 <= j < len(layers):
+        layers[i], layers[j] = layers[j], layers[i]
+
+
+def remove(uid: int) -> None:
+    """Callback of a layer's remove button."""
+    st.session_state[state.AN_LAYERS] = [(u, s) for u, s in st.session_state[state.AN_LAYERS] if u != uid]
+
+
+def add() -> None:
+    """Callback of Add layer: the type picked, inserted after the layer picked."""
+    ss = st.session_state
+    layers = ss[state.AN_LAYERS]
+    pos = min(int(ss.get(state.AN_ADD_AFTER.format(n=len(layers)), len(layers))), len(layers))
+    layers.insert(pos, (ss.get(state.AN_NEXT_UID, 0), DEFAULTS[ss[state.AN_ADD_TYPE]]))
+    ss[state.AN_NEXT_UID] = ss.get(state.AN_NEXT_UID, 0) + 1
+
+
+def current_config(layers: list[LayerSpec]) -> ModelConfig:
+    """The edited network, named after the preset it equals (if any)."""
+    ss = st.session_state
+    shape = (int(ss[state.AN_IN_C]), int(ss[state.AN_IN_H]), int(ss[state.AN_IN_W]))
+    ss[state.AN_INPUT_SHAPE] = shape
+    ss[state.AN_PRESET_KEPT] = ss.get(state.AN_PRESET, DEFAULT_PRESET)
+    for preset in PRESETS.values():
+        if preset.input_shape == shape and preset.layers == tuple(layers):
+            return preset
+    return ModelConfig("Custom network", shape, tuple(layers))
+
+
+def publish_to_url(config: ModelConfig) -> None:
+    """Keep the link in the address bar equal to the network on screen."""
+    for k, v in models.to_query(config).items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v

@@ -1,0 +1,93 @@
+"""What the Architecture page shows of a network: the summary table, the diagram's blocks, the workings.
+
+Every number comes from :mod:`cnn_core.models` (the plan) and :mod:`cnn_core.summary` (measured on the
+real module by forward hooks); this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cnn_core import models
+from cnn_core.models import ModelConfig
+from cnn_core.summary import SummaryTable, param_formula, summarize
+
+
+@st.cache_data(max_entries=32, show_spinner="Building the network and running one image through it…")
+def summary_of(config: ModelConfig) -> SummaryTable:
+    """Build the real nn.Module of ``config`` and summarise it (cached per config)."""
+    return summarize(models.build(config), config.input_shape)
+
+
+def _shape(shape: tuple[int, ...] | None, keras: bool) -> str:
+    if shape is None:
+        return ""
+    if keras and len(shape) == 3:
+        shape = (*shape[1:], shape[0])
+    return " × ".join(str(v) for v in shape)
+
+
+def _pair(v: tuple[int, int] | None) -> str:
+    if v is None:
+        return "—"
+    return str(v[0]) if v[0] == v[1] else f"{v[0]}×{v[1]}"
+
+
+def summary_frame(table: SummaryTable, plan: models.Plan, *, keras_shapes: bool = False) -> pd.DataFrame:
+    """The table shown on the page: one row per torch module, then a totals row."""
+    owner = {name: lp.index + 1 for lp in plan.layers for name in lp.module_names}
+    records = []
+    for r in table.rows:
+        records.append({
+            "#": owner.get(r.name, ""),
+            "Layer (type)": f"{r.name} ({r.type})",
+            "Output shape": _shape(r.output_shape, keras_shapes),
+            "Params": r.total_params,
+            "How the params are counted": param_formula(r.terms),
+            "MACs": r.macs,
+            "Memory (KiB)": round(r.activation_bytes / 1024, 1),
+            "Receptive field": _pair(r.rf),
+            "Jump": _pair(r.jump),
+        })  # fmt: skip
+    records.append({
+        "#": "", "Layer (type)": "Total", "Output shape": "",
+        "Params": table.total_params, "How the params are counted": "", "MACs": table.total_macs,
+        "Memory (KiB)": round(table.activation_bytes / 1024, 1), "Receptive field": "", "Jump": "",
+    })  # fmt: skip
+    return pd.DataFrame.from_records(records).astype({"#": str})
+
+
+def diagram_blocks(plan: models.Plan) -> list[tuple[str, str, tuple[int, ...]]]:
+    """Input plus every layer its spec draws (those that change the shape), for :func:`app.plots.architecture_diagram`."""
+    blocks = [("Input", "input", tuple(plan.config.input_shape))]
+    for lp in plan.layers:
+        if (block := lp.spec.diagram_block()) is not None:
+            label, kind = block
+            blocks.append((f"{lp.index + 1}. {label}", kind, lp.out_shape))
+    return blocks
+
+
+def count_text(n: int) -> str:
+    """Large counts short enough for a metric: 2,794,240 -> "2.79 M", 1,135,256,032 -> "1.14 G"."""
+    for unit, size in (("G", 10**9), ("M", 10**6)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n:,}"
+
+
+def memory_text(n_bytes: int) -> str:
+    """Bytes as KiB / MiB / GiB."""
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.1f} {unit}"
+    return f"{n_bytes} B"
+
+
+def shape_workings(plan: models.Plan) -> list[str]:
+    """The output-height formula of every convolution and pooling layer, with its numbers."""
+    return [
+        f"Layer {lp.index + 1} ({models.describe_layer(lp.spec)}): {lp.working.formula()}"
+        for lp in plan.layers
+        if lp.working is not None
+    ]

@@ -1,0 +1,106 @@
+"""The layer-stack editor: one row of widgets per layer, drawn from each spec's field settings.
+
+Which widgets a layer type shows, their labels, ranges, help and widths come from the
+:class:`~cnn_core.models.Setting` of its fields, so a new layer type needs nothing here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import streamlit as st
+
+from app import state
+from app.architecture.model import DEFAULTS, TYPES, add, clamp, layer_key, move, remove, type_of
+from cnn_core.models import LayerSpec, Setting
+from cnn_core.models.base import settings
+
+ROW_WIDTH = 6.4  # units the settings of one row share (the rest is left empty)
+
+
+def _setting_widget(col: Any, spec: LayerSpec, f: dataclasses.Field, s: Setting, key: str) -> Any:
+    value = getattr(spec, f.name)
+    if s.choices is not None:
+        options = list(s.choices)
+        if s.hi is not None and not isinstance(value, str):
+            value = clamp(value, int(s.lo), int(s.hi))
+        return col.selectbox(
+            s.label,
+            options,
+            index=options.index(value) if value in options else 0,
+            key=key,
+            help=s.help,
+            format_func=lambda v: s.none_label if v is None else str(v),
+        )
+    if isinstance(f.default, float):
+        shown = float(min(max(value, s.lo), s.hi))
+        x = col.number_input(s.label, float(s.lo), float(s.hi), shown, s.step, key=key, format=s.fmt, help=s.help)
+        return round(float(x), 4)
+    return col.number_input(s.label, int(s.lo), int(s.hi), clamp(value, int(s.lo), int(s.hi)), key=key, help=s.help)
+
+
+def layer_row(pos: int, uid: int, spec: LayerSpec, n: int) -> LayerSpec:
+    """Widgets of one layer; returns the spec they describe."""
+    kind = st.session_state.get(layer_key(uid, "type"), type_of(spec))
+    fields = [(f, s) for f, s in settings(DEFAULTS[kind]) if s.editor]
+    widths = [s.width for _, s in fields]
+    if (rest := round(ROW_WIDTH - sum(widths), 6)) > 0:
+        widths.append(rest)
+    cols = st.columns([0.35, 1.4, *widths, 0.45, 0.45, 0.45], vertical_alignment="bottom")
+    buttons, cols = cols[-3:], cols[:-3]
+    cols[0].markdown(f"**{pos + 1}.**")
+    kind = cols[1].selectbox("Layer", TYPES, index=TYPES.index(type_of(spec)), key=layer_key(uid, "type"))
+    if kind != type_of(spec):
+        spec = DEFAULTS[kind]
+    values = {
+        f.name: _setting_widget(col, spec, f, s, layer_key(uid, f"{kind}_{s.key or f.name}"))
+        for col, (f, s) in zip(cols[2:], [(f, s) for f, s in settings(spec) if s.editor], strict=False)
+    }
+    if values:
+        spec = dataclasses.replace(spec, **values)
+    else:
+        cols[2].caption(spec.editor_help)
+    for button, (what, icon, args, disabled, verb) in zip(
+        buttons,
+        (
+            ("up", "arrow_upward", (uid, -1), pos == 0, "Move layer {} up"),
+            ("down", "arrow_downward", (uid, 1), pos == n - 1, "Move layer {} down"),
+            ("remove", "delete", (uid,), False, "Remove layer {}"),
+        ),
+        strict=True,
+    ):
+        button.button(
+            "",
+            key=layer_key(uid, what),
+            on_click=remove if what == "remove" else move,
+            args=args,
+            disabled=disabled,
+            icon=f":material/{icon}:",
+            help=verb.format(pos + 1),
+        )
+    return spec
+
+
+def layer_editor() -> tuple[list[LayerSpec], list]:
+    """All layer rows; returns the specs and, per row, an empty slot for an in-place error."""
+    layers = st.session_state[state.AN_LAYERS]
+    specs, slots = [], []
+    for pos, (uid, spec) in enumerate(layers):
+        specs.append(layer_row(pos, uid, spec, len(layers)))
+        slots.append(st.empty())
+    st.session_state[state.AN_LAYERS] = [(u, s) for (u, _), s in zip(layers, specs, strict=True)]
+    if not layers:
+        st.info("No layers yet: add one below, or load a network above.", icon=":material/info:")
+    a, b, c = st.columns([1.4, 1.4, 3], vertical_alignment="bottom")
+    a.selectbox("New layer", TYPES, key=state.AN_ADD_TYPE)
+    b.number_input(
+        "Insert after layer",
+        0,
+        len(layers),
+        len(layers),
+        key=state.AN_ADD_AFTER.format(n=len(layers)),
+        help="0 puts the new layer first.",
+    )
+    c.button("Add layer", on_click=add, icon=":material/add:", key="an_add")
+    return specs, slots
