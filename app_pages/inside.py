@@ -11,7 +11,7 @@ st.write(
 )
 
 bundle = st.session_state.get(state.TR_BUNDLE)
-if bundle is None:
+if bundle is None or inside.demo_pending():  # no model yet, or the quick demo is still training it
     inside.no_model_panel()
     st.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from app import inside, state
+from app import inside, pictures, state
+from app.inside import common, demo
+from app.jobs import Job
 from app.trained import TrainedBundle
 from cnn_core import data as D
 from cnn_core import inspection as I
@@ -72,14 +75,44 @@ def test_without_a_model_the_page_offers_a_demo(monkeypatch):
     at = page(None)
     assert "no model in this session" in text(at)
     assert at.button(key="in_demo").label.startswith("Train a quick demo model")
-    # A tiny demo so the test stays quick: the button trains, stores a bundle and shows the page.
-    monkeypatch.setattr(inside, "DEMO_TRAIN", replace(QUICK, max_seconds=1.0, eval_samples=200))
+    # A tiny demo so the test stays quick: the button starts a run and the script run ends at once.
+    monkeypatch.setattr(demo, "DEMO_TRAIN", replace(QUICK, max_seconds=1.0, eval_samples=200))
+    started = time.monotonic()
     at.button(key="in_demo").click()
     at.run()
     assert not at.exception, at.exception
+    assert time.monotonic() - started < 10  # the run is not waited for inside the script run
+    assert at.session_state[state.IN_DEMO_RUN].job.active
+    assert at.button(key="in_demo").disabled  # no second demo while one trains
+    assert at.get("progress"), "the progress bar shows while the demo trains"
+    # The progress fragment reruns on a timer in a browser; AppTest reruns the script instead.
+    deadline = time.monotonic() + 120
+    while state.IN_DEMO_RUN in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, at.exception
     b = at.session_state[state.TR_BUNDLE]
     assert isinstance(b, TrainedBundle) and b.finished and len(b.snapshots) >= 2
     assert "Trained the quick demo CNN" in text(at)
+    assert at.radio(key="in_source").value == "Test image"
+
+
+def test_a_failed_demo_says_why_and_offers_another_try(bundle):
+    job = Job(id=1, owner="me", label="Quick demo", status="failed", error="The training process died.")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("app_pages/inside.py")
+    at.session_state[state.TR_BUNDLE] = bundle
+    at.session_state[state.IN_DEMO_RUN] = demo.DemoRun(job, bundle)
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["The training process died."]
+    assert not at.button(key="in_demo").disabled
+    # Once the session's model is another one (a run started since), the failed demo is forgotten.
+    at.session_state[state.TR_BUNDLE] = TrainedBundle(bundle.model, bundle.model_config, bundle.data,
+                                                      bundle.train_config, list(bundle.events), finished=True)  # fmt: skip
+    at.run()
+    assert not at.exception and not at.error
+    assert state.IN_DEMO_RUN not in at.session_state
     assert at.radio(key="in_source").value == "Test image"
 
 
@@ -190,8 +223,13 @@ def test_confusion_matrix_cells_open_their_images(bundle, expected):
 
 def test_confusion_png(bundle, expected):
     _, _, cm = expected
-    img = Image.open(io.BytesIO(inside.confusion_png(cm, bundle.classes)))
+    img = Image.open(io.BytesIO(pictures.confusion_png(cm, I.row_normalise(cm), bundle.classes)))
     assert img.format == "PNG" and img.size[0] > 10 * 44
+    rgb = np.asarray(img.convert("RGB"))
+    share = I.row_normalise(cm)
+    for t, p in [(0, 0), (3, 5)]:  # each cell is shaded by its row share, in the charts' sequential scale
+        y, x = 110 + t * 44 + 2, 110 + p * 44 + 2  # the cell's top-left corner, clear of its number
+        assert tuple(rgb[y, x]) == tuple(int(v) for v in pictures.LUTS["seq"][round(share[t, p] * 255)])
 
 
 def test_a_click_on_a_cell_is_read_from_the_selection_event():
@@ -338,7 +376,7 @@ def test_every_section_copes_with_colour_models_and_models_without_convolutions(
 
 def test_png_exports_render_the_arrays_shown():
     maps = np.stack([np.eye(3), -np.eye(3)]).astype(np.float32)  # (2, 3, 3), signed
-    fig, make = inside._maps_figure(maps, per_map=False)
+    fig, make = common.maps_figure(maps, per_map=False)
     img = np.asarray(Image.open(io.BytesIO(make())))
     scale = 56 // 3  # each 3x3 map is enlarged to about 56 px
     assert img.shape == (3 * scale, 7 * scale, 3)  # two maps and a one-cell gap
@@ -346,12 +384,12 @@ def test_png_exports_render_the_arrays_shown():
     blue, red = img[0, 0], img[0, 4 * scale]
     assert blue[2] > blue[0] and red[0] > red[2]  # +1 blue, -1 red, as in the chart
     assert fig.data[0].zmin == -1 and fig.data[0].zmax == 1
-    over = inside.overlay(np.zeros((4, 4), np.float32), np.eye(4, dtype=np.float32))
+    over = pictures.overlay(np.zeros((4, 4), np.float32), np.eye(4, dtype=np.float32))
     assert over.shape == (4, 4, 3) and over[0, 0].sum() > over[0, 1].sum()  # heat shows where it is high
 
 
 def test_a_live_copy_is_labelled_with_the_step_its_weights_are_from(bundle):
-    from cnn_core.training_process import Weights
+    from app.jobs import Weights
 
     # A run in a child process: events have reached the last step, but no weights have come back yet.
     live = TrainedBundle(

@@ -1,0 +1,43 @@
+"""Glue for "Inside the model": which model and image are looked at, and the widgets of each section.
+
+``app_pages/inside.py`` stays thin: it asks this package for the session's model (or offers the
+quick demo when there is none), for the image being looked at, and then draws one section per
+tab. Every number comes from :mod:`cnn_core.inspection`, every chart from :mod:`app.plots`,
+every still picture (and PNG download) from :mod:`app.pictures`; tables download as CSV, and
+every plotly chart can also be saved as PNG from its toolbar (camera icon).
+
+Modules: ``demo`` (the quick demo run and its progress), ``view`` (the cached copy of the model
+and its test-set answers, the status line), ``picker`` (the image: test set, upload, drawing),
+``common`` (downloads, galleries, tiled maps), and the sections: ``layers`` (feature maps,
+learned kernels), ``results`` (over time, confusion matrix, mistakes) and ``explain``
+(saliency and Grad-CAM, predict).
+"""
+
+from app.inside.demo import DEMO_CONFIG, DEMO_SECONDS, DEMO_TRAIN, demo_pending, no_model_panel, train_demo
+from app.inside.explain import predict_section, saliency_section
+from app.inside.layers import feature_maps_section, kernels_section
+from app.inside.picker import Chosen, image_picker
+from app.inside.results import cell_from_selection, confusion_section, mistakes_section, snapshots_section
+from app.inside.view import View, current_view, status
+
+__all__ = [
+    "DEMO_CONFIG",
+    "DEMO_SECONDS",
+    "DEMO_TRAIN",
+    "Chosen",
+    "View",
+    "cell_from_selection",
+    "confusion_section",
+    "current_view",
+    "demo_pending",
+    "feature_maps_section",
+    "image_picker",
+    "kernels_section",
+    "mistakes_section",
+    "no_model_panel",
+    "predict_section",
+    "saliency_section",
+    "snapshots_section",
+    "status",
+    "train_demo",
+]

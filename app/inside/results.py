@@ -1,0 +1,163 @@
+"""Sections on how the model does on the test set: accuracy and kernels over a run's snapshots,
+the confusion matrix whose cells open their images, and the most confident mistakes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import plots, state
+from app.inside.common import CHART, download_csv, download_png, gallery
+from app.inside.view import View
+from app.pictures import confusion_png
+from cnn_core import inspection
+
+
+def _snap_label(s: inspection.Snapshot) -> str:
+    return "before training" if s.step == 0 else f"epoch {s.epoch}, step {s.step}"
+
+
+def snapshots_section(view: View) -> None:
+    snaps: dict[int, inspection.Snapshot] = {}
+    for s in view.bundle.snapshots_now():
+        snaps[s.step] = s  # the last one taken at a step wins
+    items = [snaps[k] for k in sorted(snaps)]
+    if not items:
+        st.info("No snapshots yet: a training run records the first-layer kernels and the confusion matrix "
+                "after every epoch, and they appear here.")  # fmt: skip
+        return
+    labels = [_snap_label(s) for s in items]
+    if st.session_state.get(state.IN_SNAP) not in labels:
+        st.session_state[state.IN_SNAP] = labels[-1]
+    if len(items) > 1:
+        chosen = st.select_slider("Moment of training", labels, key=state.IN_SNAP)
+    else:
+        chosen = labels[0]
+        st.caption("Only one snapshot so far; more appear as training goes on.")
+    i = labels.index(chosen)
+    s = items[i]
+    st.plotly_chart(plots.accuracy_over_time(labels, [x.val_acc for x in items], i), key="in_snap_acc", config=CHART)
+    n = int(s.confusion.sum())
+    st.markdown(f"At **{chosen}**: {s.val_acc:.1%} of {n:,} test images right.")
+    a, b = st.columns(2)
+    with a:
+        st.markdown("**First-layer kernels** (one colour scale for all moments)")
+        if s.first_kernels.size:
+            k2 = inspection.gray_kernels(s.first_kernels)  # (O, kh, kw)
+            top = inspection.kernel_range(items)
+            t = inspection.tile(k2, cols=8)
+            fig = plots.tiled_maps(t.values, t.values, t.index, diverging=True, zrange=(-top, top),
+                                   names=[f"kernel {j + 1}" for j in range(len(k2))], max_width_px=420,
+                                   max_cell_px=24)  # fmt: skip
+            st.plotly_chart(fig, key="in_snap_k", config=CHART, width="content")
+    with b:
+        st.markdown("**Confusion matrix** (share of each true class)")
+        classes = view.bundle.data.classes
+        fig = plots.confusion_heatmap(inspection.row_normalise(s.confusion), s.confusion, classes, normalised=True)
+        st.plotly_chart(fig, key="in_snap_cm", config=CHART)
+    frame = pd.DataFrame({"moment": labels, "epoch": [x.epoch for x in items], "step": [x.step for x in items],
+                          "accuracy": [round(x.val_acc, 4) for x in items]})  # fmt: skip
+    download_csv("CSV of accuracy over time", frame, "accuracy_over_time.csv", key="in_snap_csv")
+
+
+def cell_from_selection(event: object, k: int) -> tuple[int, int] | None:
+    """(true, predicted) of the first clicked cell of the confusion chart's selection event, or None.
+
+    The cells' invisible markers were added row by row, so point number n is cell divmod(n, k).
+    """
+    try:
+        point = event["selection"]["points"][0]  # type: ignore[index]
+        if point.get("curve_number", 1) != 1:  # only the markers trace (trace 1) stands for cells
+            return None
+        n = point.get("point_index", point.get("point_number"))
+        t, p = divmod(int(n), k)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return (t, p) if 0 <= t < k else None
+
+
+def _cm_click(k: int) -> None:
+    cell = cell_from_selection(st.session_state.get(state.IN_CM_CHART), k)
+    if cell is not None:
+        st.session_state[state.IN_CM_TRUE], st.session_state[state.IN_CM_PRED] = cell
+
+
+def confusion_section(view: View) -> None:
+    data, preds = view.bundle.data, view.preds
+    classes, k = data.classes, data.num_classes
+    cm = inspection.confusion_matrix(preds.y_true, preds.y_pred, k)
+    share = inspection.row_normalise(cm)
+    st.write(
+        f"Each row is a true class, each column what the model answered, on {len(preds.y_true):,} test images it "
+        "never trained on. The diagonal holds the right answers; everything else is a confusion."
+    )
+    if state.IN_CM_TRUE not in st.session_state:  # start on the most common confusion
+        st.session_state[state.IN_CM_TRUE], st.session_state[state.IN_CM_PRED] = inspection.most_confused(cm)
+    mode = st.radio("Show", ["counts", "share"], horizontal=True, key="in_cm_mode",
+                    format_func={"counts": "Counts", "share": "Share of each true class (row-normalised)"}.get)  # fmt: skip
+    values = share if mode == "share" else cm.astype(float)
+    sel = (int(st.session_state[state.IN_CM_TRUE]), int(st.session_state[state.IN_CM_PRED]))
+    fig = plots.confusion_heatmap(values, cm, classes, normalised=mode == "share", selected=sel)
+    st.plotly_chart(fig, key=state.IN_CM_CHART, on_select=lambda: _cm_click(k), selection_mode="points",
+                    config=CHART)  # fmt: skip
+    st.caption("Click a cell, or choose the two classes below, to see the test images behind it.")
+    a, b = st.columns(2)
+    t = a.selectbox("True class", range(k), format_func=lambda i: classes[i], key=state.IN_CM_TRUE)
+    p = b.selectbox("Predicted as", range(k), format_func=lambda i: classes[i], key=state.IN_CM_PRED)
+    idx = inspection.cell_examples(preds, t, p)
+    what = "correctly classified" if t == p else f"predicted as **{classes[p]}**"
+    st.markdown(
+        f"**{len(idx)}** test images of **{classes[t]}** were {what}"
+        + (" (most confident first):" if len(idx) else ".")
+    )
+    shown = idx[:24]
+    if len(shown):
+        st.caption("Under each image: its number in the test set and how sure the model was of its answer.")
+    gallery(data, shown, [f"#{i} · {preds.confidence[i]:.0%}" for i in shown])
+
+    rep = inspection.class_report(cm)
+    st.subheader("Per class")
+    st.write(
+        "**Precision**: of the images the model called this class, the share that really were. **Recall**: of "
+        "the images that really are this class, the share the model found. **F1** combines the two (their "
+        "harmonic mean): high only when both are."
+    )
+    table = pd.DataFrame({"class": list(classes), "precision": rep.precision.round(3), "recall": rep.recall.round(3),
+                          "F1": rep.f1.round(3), "test images": rep.support})  # fmt: skip
+    st.dataframe(table, hide_index=True, key="in_cm_table")
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        download_csv("Per-class CSV", table, "per_class.csv", key="in_cm_csv")
+    with c2:
+        cm_frame = pd.DataFrame(cm, index=list(classes), columns=list(classes)).reset_index(names="true \\ predicted")
+        download_csv("Confusion matrix CSV", cm_frame, "confusion_matrix.csv", key="in_cm_csv2")
+    with c3:
+        download_png("Confusion matrix PNG", lambda: confusion_png(cm, share, classes), "confusion_matrix.png",
+                     "in_cm_png")  # fmt: skip
+
+
+def mistakes_section(view: View) -> None:
+    data, preds = view.bundle.data, view.preds
+    wrong = inspection.confident_mistakes(preds)
+    st.write(
+        f"The model got **{len(wrong)}** of {len(preds.y_true):,} test images wrong. Here are the mistakes it was "
+        "surest about: often a badly written or oddly cropped image, sometimes a label a person would argue with."
+    )
+    if len(wrong) == 0:
+        st.success("No mistakes on these test images.")
+        return
+    n = st.slider("How many", 4, min(64, max(4, len(wrong))), min(16, len(wrong)), step=4, key="in_mis_n")
+    shown = wrong[:n]
+    caps = [
+        f"{data.classes[preds.y_true[i]]} → {data.classes[preds.y_pred[i]]} {preds.confidence[i]:.0%}" for i in shown
+    ]
+    st.caption("Each caption: true class → predicted class, and how sure the model was.")
+    gallery(data, shown, caps)
+    frame = pd.DataFrame({
+        "test image": shown, "true": [data.classes[i] for i in preds.y_true[shown]],
+        "predicted": [data.classes[i] for i in preds.y_pred[shown]],
+        "probability of predicted": preds.confidence[shown].round(4),
+        "probability of true": preds.true_confidence[shown].round(4),
+    })  # fmt: skip
+    st.dataframe(frame, hide_index=True, key="in_mis_table")
+    download_csv("CSV", frame, "mistakes.csv", key="in_mis_csv")
