@@ -77,13 +77,21 @@ AR_ANSWER_PREFIX = "ar_q_"  # the quiz answer boxes: ar_q_{map}_{row}_{col}, ar_
 TR_BUNDLE = "tr_bundle"  # app.trained.TrainedBundle: this session's model, data and history
 TR_JOB = "tr_job"  # app.jobs.Job of the current or last run
 TR_OWN_DATA = "tr_own_data"  # cnn_core.data.ImageSet read from the learner's zip (kept per session)
-TR_LOAD_ERROR = "tr_load_error"
+TR_SESSION_ID = "tr_session_id"  # uuid4 hex: this session's owner id in the training-job registry
 TR_WAS_ACTIVE = "tr_was_active"  # the live panel saw a run in progress (to redraw once when it ends)
 
 # --- Inside the model ---
 IN_CACHE = "in_cache"  # app.inside.View: the model copy and test-set predictions being looked at, with their version
 IN_REFRESH = "in_refresh"  # bumped by "Take a fresh copy" while the model is still training
+IN_DEMO_RUN = "in_demo_run"  # app.inside.demo.DemoRun: the quick demo's job and bundle while it trains (or failed)
 IN_DEMO_NOTE = "in_demo_note"  # message left by the quick demo training (shown once on the next run)
+# Widget keys the code also sets: the page moves them (Random, a clicked cell, a default layer).
+IN_TEST_INDEX = "in_test_index"  # the test image looked at (number input; Random sets it, clamped to the test set)
+IN_SNAP = "in_snap"  # the snapshot shown in "Over time" (select slider; starts on the latest)
+IN_CM_CHART = "in_cm_fig"  # the confusion chart, whose selection event names the clicked cell
+IN_CM_TRUE = "in_cm_true"  # true class of the confusion cell shown (select box; starts on the commonest confusion)
+IN_CM_PRED = "in_cm_pred"  # predicted class of that cell (select box)
+IN_GC_LAYER = "in_gc_layer"  # the Grad-CAM layer (select box; starts on the last convolution's activation)
 
 # --- shared ---
 PRESENTATION = "presentation_mode"  # large text for projecting (sidebar toggle)
