@@ -4,7 +4,7 @@ This package owns everything ConvLab computes about a trained ``nn.Module`` once
 done (or while it runs, on a copy), one module per idea:
 
 * ``layers`` - :func:`feature_maps` (every leaf layer's output for one image, by forward hooks),
-  :func:`first_conv`, :func:`conv_layers` and :func:`kernel_weights` (the learned kernels),
+  :func:`first_conv`, :func:`conv_layers`, :func:`kernel_weights` and :func:`gray_kernels` (the learned kernels),
   :func:`spatial_layers` and :func:`default_cam_layer` (where Grad-CAM can look);
 * ``kernel_match`` - :func:`nearest_preset`: which hand-made kernel of :mod:`cnn_core.kernels` a
   learned kernel resembles, by cosine similarity of the zero-mean, unit-norm kernels (sign kept);
@@ -49,6 +49,7 @@ from cnn_core.inspection.layers import (
     describe_module,
     feature_maps,
     first_conv,
+    gray_kernels,
     kernel_weights,
     leaf_modules,
     spatial_layers,
@@ -78,6 +79,7 @@ __all__ = [
     "feature_maps",
     "first_conv",
     "grad_cam",
+    "gray_kernels",
     "kernel_range",
     "kernel_weights",
     "leaf_modules",

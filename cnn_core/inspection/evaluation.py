@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from cnn_core.data import ImageSet
-from cnn_core.inspection.layers import eval_mode, first_conv, kernel_weights, model_device
+from cnn_core.inspection.layers import eval_mode, first_conv, gray_kernels, kernel_weights, model_device
 from cnn_core.training import _use_bf16  # the same precision rule as training
 
 
@@ -164,5 +164,5 @@ def kernel_range(snapshots: Sequence[Snapshot]) -> float:
     One colour scale for all moments of a run, so a kernel that grows looks stronger; 1.0 when
     every kernel is zero or there are none.
     """
-    tops = [float(np.abs(s.first_kernels.sum(axis=1)).max()) for s in snapshots if s.first_kernels.size]
+    tops = [float(np.abs(gray_kernels(s.first_kernels)).max()) for s in snapshots if s.first_kernels.size]
     return max(tops, default=0.0) or 1.0

@@ -78,6 +78,11 @@ def kernel_weights(conv: nn.Conv2d) -> np.ndarray:
     return conv.weight.detach().float().cpu().numpy().copy()
 
 
+def gray_kernels(kernels: np.ndarray) -> np.ndarray:
+    """Kernels ``(..., C, kh, kw)`` summed over their input channels, ``(..., kh, kw)``: what they do to a gray image."""
+    return np.asarray(kernels).sum(axis=-3)
+
+
 @dataclass(frozen=True)
 class LayerActivation:
     """One leaf layer's output for one image."""
