@@ -295,3 +295,72 @@ def test_preprocess_for_colour_data():
     assert [s.name for s in pre.stages] == ["Your image", "RGB", "Resized to 8x8", "Normalised"]
     assert pre.x.shape == (1, 3, 8, 8)
     np.testing.assert_allclose(pre.x.numpy(), (round(0.75 * 255) / 255 - 0.5) / 0.25, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------ numbers the page shows
+
+
+def test_softmax_and_top_classes_match_torch():
+    logits = np.array([2.0, -1.0, 0.5, 3.0], dtype=np.float32)
+    probs = I.softmax(logits)
+    np.testing.assert_allclose(probs, torch.softmax(torch.from_numpy(logits), 0).numpy(), rtol=1e-6)
+    assert probs.sum() == pytest.approx(1.0) and probs.dtype == np.float32
+    assert I.top_classes(probs, 3).tolist() == [3, 0, 2]
+    assert I.softmax(np.array([1000.0, 1000.0])).tolist() == [0.5, 0.5]  # no overflow on large scores
+
+
+def test_most_confused_and_the_probability_of_the_true_class():
+    cm = np.array([[5, 1, 0], [0, 7, 4], [2, 0, 9]])
+    assert I.most_confused(cm) == (1, 2)
+    assert I.most_confused(np.diag([3, 4])) == (0, 0)  # no confusion at all
+    probs = np.array([[0.7, 0.3], [0.4, 0.6]], dtype=np.float32)
+    pred = I.Predictions(np.array([1, 1]), probs.argmax(1), probs)
+    np.testing.assert_allclose(pred.true_confidence, [0.3, 0.6])
+    np.testing.assert_allclose(pred.confidence, [0.7, 0.6])
+
+
+def test_default_cam_layer_prefers_the_activation_after_the_last_convolution(mnist):
+    model = sobel_model()
+    assert I.default_cam_layer(model, I.spatial_layers(model, step_image())) == "1"  # the ReLU after conv "0"
+    no_act = nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(18, 2))
+    assert I.default_cam_layer(no_act, ["0", "1"]) == "0"
+    assert I.default_cam_layer(nn.Sequential(nn.MaxPool2d(2)), ["0"]) == "0"  # no convolution: the last layer
+
+
+def test_kernel_weights_gray_kernels_and_their_range_over_snapshots():
+    conv = sobel_model()[0]
+    w = I.kernel_weights(conv)
+    assert w.shape == (1, 1, 3, 3) and w.dtype == np.float32
+    np.testing.assert_array_equal(w[0, 0], SOBEL_X)
+    w[0, 0, 0, 0] = 99  # a copy: the model keeps its weights
+    assert conv.weight[0, 0, 0, 0].item() == -1
+    rgb = np.stack([SOBEL_X, 2 * SOBEL_X, -SOBEL_X])[None]  # (1, 3, 3, 3)
+    np.testing.assert_array_equal(I.gray_kernels(rgb), [2 * SOBEL_X])
+    snaps = [
+        I.Snapshot(0, s, 0.1, k.astype(np.float32), np.zeros((2, 2), np.int64)) for s, k in [(0, rgb), (5, 3 * rgb)]
+    ]
+    assert I.kernel_range(snaps) == pytest.approx(12.0)  # |2 * 3 * -2| at the later moment
+    assert I.kernel_range([I.Snapshot(0, 0, 0.0, np.zeros((0, 0, 0, 0), np.float32), np.zeros((2, 2)))]) == 1.0
+
+
+def test_stretch_each_and_scale_to_max():
+    k = np.stack([np.array([[-2.0, 0.0], [2.0, 1.0]]), np.full((2, 2), 3.0)])[:, None]  # (2, 1, 2, 2)
+    s = I.stretch_each(k)
+    np.testing.assert_allclose(s[0, 0], [[0.0, 0.5], [1.0, 0.75]])  # each kernel on its own from min to max
+    np.testing.assert_array_equal(s[1], np.zeros((1, 2, 2)))  # a constant kernel has no range
+    np.testing.assert_allclose(I.scale_to_max(np.array([1.0, 4.0])), [0.25, 1.0])
+    np.testing.assert_array_equal(I.scale_to_max(np.zeros(3)), np.zeros(3))
+
+
+def test_drawing_pixels_composite_on_white_and_see_an_empty_canvas(mnist):
+    canvas = np.zeros((4, 4, 4), np.uint8)  # transparent black everywhere: white paper
+    assert I.drawing_pixels(canvas) is None and I.drawing_pixels(None) is None
+    canvas[1, 2] = (0, 0, 0, 255)  # one opaque black stroke
+    canvas[2, 2] = (0, 0, 0, 128)  # half transparent: grey
+    rgb = I.drawing_pixels(canvas)
+    assert rgb.shape == (4, 4, 3)
+    assert rgb[1, 2].tolist() == [0, 0, 0] and rgb[0, 0].tolist() == [1, 1, 1]
+    np.testing.assert_allclose(rgb[2, 2], 1 - 128 / 255, atol=1e-6)
+    pic = I.picture_of(mnist, 3)
+    assert pic.shape == (28, 28) and pic.dtype == np.float32
+    np.testing.assert_allclose(pic * 255, mnist.x_test[3, 0].numpy())
