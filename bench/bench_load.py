@@ -409,7 +409,8 @@ def main() -> int:
     p.add_argument(
         "--no-fragments",
         action="store_true",
-        help="diagnostic: the trainers' tabs do not rerun their live fragments (as if the tab were frozen)",
+        help="diagnostic: the trainers' tabs do not rerun their live fragments (as if frozen: with no heartbeat, the "
+        "server stops their runs after about 10 s)",
     )
     p.add_argument("--op-timeout", type=float, default=120.0, help="seconds one run may take before it is an error")
     p.add_argument("--level-timeout", type=float, default=200.0, help="cap on one level's seconds")

@@ -37,11 +37,8 @@ class RunRequest:
 
 def pack(data: ImageSet) -> dict[str, Any]:
     """An ImageSet as plain values (tensors as numpy arrays)."""
-    return {
-        f.name: (v.numpy() if isinstance(v, torch.Tensor) else v)
-        for f in fields(data)
-        for v in [getattr(data, f.name)]
-    }
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    return {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in values.items()}
 
 
 def unpack(packed: dict[str, Any]) -> ImageSet:

@@ -123,7 +123,8 @@ class JobRegistry:
             for job in self._jobs.values():
                 if job.owner == owner and job.active:
                     raise RuntimeError("This session already has a training run; stop it first.")
-            job = Job(id=next(self._ids), owner=owner, label=label, history=EventHistory() if history is None else history)
+            history = EventHistory() if history is None else history
+            job = Job(id=next(self._ids), owner=owner, label=label, history=history)
             self._jobs[job.id] = job
             self._queue.append(job)
             job.thread = threading.Thread(

@@ -3,7 +3,9 @@ downloads that must stay private, and a server restart.
 
 Each test drives browserless sessions (``bench.load_protocol.Session``) and reads what the pages
 say, as a learner would; the Training page's "This server trains N run(s) at a time; R running,
-W waiting." sentence shows the server-wide slot registry.
+W waiting." sentence shows the server-wide slot registry. A session that trains reruns its
+fragments on the server's timer, as an open browser tab does (``follow_auto_reruns``): that is the
+heartbeat by which the server knows the tab is still open.
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ def test_closing_the_tab_mid_training_stops_the_run_and_frees_the_slot(server):
     async def scenario() -> None:
         await wait_for_slots(server.url, "0 running, 0 waiting", 60)
         tab, r = await start_training(server.url, epochs=30)
+        tab.follow_auto_reruns()
         assert "1 running" in slot_sentence(r), slot_sentence(r)
         assert len(await wait_for_training_processes(server.pid, 1)) == 1  # the run trains in its own process
         await asyncio.sleep(1.5)  # it is really training now
         await tab.close()  # the laptop lid closes
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        await wait_for_slots(server.url, "0 running, 0 waiting", 20)  # the watchdog checks every 2 s
+        await wait_for_slots(server.url, "0 running, 0 waiting", 20)  # 10 s without a heartbeat, checked every 2 s
         assert loop.time() - t0 < 20
         assert training_processes(server.pid) == []  # and that process is gone, not orphaned
 
@@ -53,6 +56,8 @@ def test_two_sessions_train_at_once_and_keep_their_own_results(server):
         await wait_for_slots(server.url, "0 running, 0 waiting", 60)
         a, ra = await start_training(server.url, epochs=1, seed=1)
         b, rb = await start_training(server.url, epochs=1, seed=2)
+        a.follow_auto_reruns()
+        b.follow_auto_reruns()  # b's tab stays open while the test reads a's
         assert "2 running" in slot_sentence(rb), slot_sentence(rb)  # both train at the same time
         results = {}
         for name, s in (("a", a), ("b", b)):
@@ -90,6 +95,7 @@ def test_a_model_download_in_one_session_is_not_visible_to_another(server):
     async def scenario() -> None:
         await wait_for_slots(server.url, "0 running, 0 waiting", 60)
         a, _ = await start_training(server.url, epochs=1, seed=3)
+        a.follow_auto_reruns()
         b = Session(server.url)
         b.keep_raw = True
         await b.open("training")
@@ -128,6 +134,7 @@ def test_a_server_restart_comes_back_clean(tmp_path):
             r = await s.rerun(kl_stride=3.0)
             assert r.contains("512 x 512 in, 171 x 171 out")
             t, r = await start_training(srv.url, epochs=30)
+            t.follow_auto_reruns()
             assert "1 running" in slot_sentence(r)
             old = s.session_id
             trainers = await wait_for_training_processes(srv.pid, 1)
