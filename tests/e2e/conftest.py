@@ -1,6 +1,8 @@
 """Real-browser fixtures: a `streamlit run` on 127.0.0.1 and Debian's Chromium driven by Playwright.
 
-Tests here are skipped, with the reason printed, only where no Chromium is installed.
+Tests here are skipped, with the reason printed, only where no Chromium is installed. They are
+marked ``e2e`` (and ``slow``) by tests/conftest.py; what they read from a page is in
+:mod:`tests.e2e.dom`. The server's output goes to out/e2e/server.log.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "out" / "e2e"  # screenshots and the server log
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -30,8 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-
-pytestmark = pytest.mark.e2e
 
 
 def _free_port() -> int:
@@ -47,6 +49,8 @@ def server() -> Iterator[str]:
         pytest.skip("no Chromium installed (apt-get install chromium): browser tests skipped")
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log = open(SHOTS / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -61,27 +65,32 @@ def server() -> Iterator[str]:
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start within 60 s:\n" + proc.stdout.read().decode(errors="replace"))
+    deadline = time.monotonic() + 60
+    while not _healthy(url):  # polls the server's own health endpoint, bounded by the deadline
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            raise RuntimeError("streamlit did not answer within 60 s:\n" + (SHOTS / "server.log").read_text(errors="replace"))
+        time.sleep(0.2)
     yield url
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="session")
@@ -103,15 +112,6 @@ def page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
     yield pg
     context.close()
-
-
-def wait_for_app(pg) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running...' indicator)."""
-    pg.wait_for_selector('[data-testid="stApp"]')
-    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    time.sleep(0.3)
-
-
-SHOTS = ROOT / "out" / "e2e"

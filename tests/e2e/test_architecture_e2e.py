@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
+import re
 
-import pytest
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import SHOTS, wait_for_app
+from tests.e2e.conftest import SHOTS
+from tests.e2e.dom import wait_for_app
 
-pytestmark = pytest.mark.e2e
 
-
-def open_architecture(page, server: str, query: str = "") -> None:
+def open_architecture(page: Page, server: str, query: str = "") -> None:
     page.goto(server + "/")  # the app's entry first, so st.navigation owns the page list
     wait_for_app(page)
     page.goto(f"{server}/architecture{query}")
@@ -19,20 +18,29 @@ def open_architecture(page, server: str, query: str = "") -> None:
     wait_for_app(page)
 
 
-def table_cells(page) -> list[str]:
-    cells = page.locator('[data-testid="stDataFrame"] td')
-    return [cells.nth(i).text_content() or "" for i in range(cells.count())]
+def table_cells(page: Page) -> list[str]:
+    return page.locator('[data-testid="stDataFrame"] td').all_text_contents()
 
 
-def test_load_lenet_and_read_the_table(page, server: str) -> None:
+def wait_for_cells(page: Page, *texts: str) -> None:
+    """Wait until the layer table holds a cell with each of these exact texts."""
+    page.wait_for_function(
+        """(wanted) => {
+            const seen = new Set([...document.querySelectorAll('[data-testid="stDataFrame"] td')].map(td => td.textContent));
+            return wanted.every(t => seen.has(t));
+        }""",
+        arg=list(texts),
+    )
+
+
+def test_load_lenet_and_read_the_table(page: Page, server: str) -> None:
     open_architecture(page, server)
-    page.get_by_text("93,322").first.wait_for()  # the course MNIST CNN is there by default
+    expect(page.get_by_text("93,322").first).to_be_visible()  # the course MNIST CNN is there by default
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Start from a famous network").click()
     page.get_by_role("option", name="LeNet-5").click()
     page.get_by_role("button", name="Load", exact=True).click()
-    page.get_by_text("61,706").first.wait_for(timeout=60_000)
-    wait_for_app(page)
-    time.sleep(1.0)
+    expect(page.get_by_text("61,706").first).to_be_visible(timeout=60_000)
+    wait_for_cells(page, "conv1 (Conv2d)", "6 × 28 × 28", "Total", "61706")  # the new table, drawn
     cells = table_cells(page)
     assert "conv1 (Conv2d)" in cells and "6 × 28 × 28" in cells
     assert "(C_in·kh·kw + 1)·C_out = (1·5·5 + 1)·6 = 156" in cells
@@ -40,20 +48,21 @@ def test_load_lenet_and_read_the_table(page, server: str) -> None:
     assert "(inputs + 1)·units = (120 + 1)·84 = 10,164" in cells
     total = cells.index("Total")
     assert cells[total + 2] == "61706"  # '#', 'Layer (type)', 'Output shape' empty, then Params
-    assert "net=conv6-k5-tanh_avgpool2" in page.url and "in=1x32x32" in page.url
+    expect(page).to_have_url(re.compile(r"net=conv6-k5-tanh_avgpool2"))
+    expect(page).to_have_url(re.compile(r"in=1x32x32"))
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "architecture_lenet.png"), full_page=True)
 
 
-def test_link_with_impossible_stack_shows_the_layer_and_why(page, server: str) -> None:
+def test_link_with_impossible_stack_shows_the_layer_and_why(page: Page, server: str) -> None:
     net = "conv32-k5-relu_maxpool2_conv64-k5-relu_maxpool2_conv64-k5-relu_flatten_dense10"
     open_architecture(page, server, f"?in=1x28x28&net={net}")
     errors = page.locator('[data-testid="stAlertContentError"]')
-    errors.first.wait_for()
+    expect(errors.filter(has_text="Layer 5 (Conv2d 64 filters 5x5, relu)").first).to_be_visible()
+    expect(errors.filter(has_text="64x4x4").first).to_be_visible()
+    expect(page.get_by_text("the part of the stack that works")).to_be_visible()
     text = " ".join(errors.all_inner_texts())
-    assert "Layer 5 (Conv2d 64 filters 5x5, relu)" in text and "64x4x4" in text
-    assert "Traceback" not in page.content()
     assert "1 (Conv2d)" not in text
-    page.get_by_text("the part of the stack that works").wait_for()
+    assert "Traceback" not in page.content()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "architecture_error.png"), full_page=True)

@@ -6,22 +6,24 @@ import re
 
 import numpy as np
 from PIL import Image
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import SHOTS, wait_for_app
-
-
-def feature_map_src(page) -> str:
-    imgs = page.locator('[data-testid="stImage"] img')
-    return imgs.last.get_attribute("src")
+from tests.e2e.conftest import SHOTS
+from tests.e2e.dom import wait_for_app
 
 
-def choose(page, label: str, option: str) -> None:
+def choose(page: Page, label: str, option: str) -> None:
     page.get_by_label(label, exact=True).first.click()
     page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(page)
 
 
-def test_upload_change_kernel_and_inspect(page, server, tmp_path):
+def enter_number(page: Page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_upload_change_kernel_and_inspect(page: Page, server: str, tmp_path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     img = np.zeros((120, 160, 3), np.uint8)
     img[:, 80:] = 255  # one vertical edge down the middle
@@ -31,40 +33,39 @@ def test_upload_change_kernel_and_inspect(page, server, tmp_path):
     page.goto(f"{server}/kernel_lab")
     wait_for_app(page)
     page.get_by_text("Upload", exact=True).click()
-    wait_for_app(page)
     page.locator('input[type="file"]').set_input_files(str(path))
-    wait_for_app(page)
-    page.get_by_text("Output size: 120 x 160 in, 120 x 160 out").wait_for()
+    expect(page.get_by_text("Output size: 120 x 160 in, 120 x 160 out")).to_be_visible()
 
-    before = feature_map_src(page)
+    feature_map = page.locator('[data-testid="stImage"] img').last
+    page.wait_for_function(  # the feature map drawn is the upload's (4:3), not the sample's (1:1)
+        """() => {
+            const im = [...document.querySelectorAll('[data-testid="stImage"] img')].pop();
+            return !!im && im.complete && im.naturalHeight > 0 && Math.abs(im.naturalWidth / im.naturalHeight - 4 / 3) < 0.02;
+        }"""
+    )
+    before = feature_map.get_attribute("src")
     choose(page, "Kernel", "Box blur")
-    page.get_by_text("plain average of its 3x3 neighbourhood").wait_for()
-    after = feature_map_src(page)
-    assert after and after != before, "the feature map did not change with the kernel"
-    assert re.search(r"preset=Box(\+|%20)blur", page.url), page.url  # the view is a shareable link
+    expect(page.get_by_text("plain average of its 3x3 neighbourhood")).to_be_visible()
+    expect(feature_map).not_to_have_attribute("src", before or "")  # the feature map changed with the kernel
+    expect(page).to_have_url(re.compile(r"preset=Box(\+|%20)blur"))  # the view is a shareable link
 
     # Inspector: pick the output pixel on the edge; box blur over 0 | 255 columns.
-    row = page.get_by_label("Output row", exact=True)
-    row.fill("60")
-    row.press("Enter")
-    wait_for_app(page)
-    col = page.get_by_label("Output column", exact=True)
-    col.fill("80")
-    col.press("Enter")
-    wait_for_app(page)
-    text = page.get_by_text(re.compile(r"Sum of the products = ")).inner_text()
+    value = page.get_by_text(re.compile(r"^Feature map value at "))
+    enter_number(page, "Output row", 60)
+    expect(value).to_contain_text("Feature map value at (60, ")
+    enter_number(page, "Output column", 80)
+    expect(value).to_contain_text("Feature map value at (60, 80): 170 ")
     # window columns 79, 80, 81 hold 0, 255, 255 -> sum = 6 * 255 / 9 = 170
-    assert "= 170" in text, text
+    expect(page.get_by_text(re.compile(r"Sum of the products = "))).to_have_text(re.compile(r"= 170\b"))
     page.screenshot(path=str(SHOTS / "kernel_lab_upload.png"), full_page=True)
 
 
-def test_clicking_the_photo_moves_the_inspector(page, server):
+def test_clicking_the_photo_moves_the_inspector(page: Page, server: str) -> None:
     page.goto(f"{server}/kernel_lab")
     wait_for_app(page)
+    row = page.get_by_label("Output row", exact=True)
+    expect(row).not_to_have_value("")
+    assert int(row.input_value()) >= 30  # the inspector starts away from the corner clicked below
     frame = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').first
     frame.locator("img").click(position={"x": 10, "y": 10})
-    wait_for_app(page)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('input[aria-label=\"Output row\"]')].some(e => Number(e.value) < 30)"
-    )
-    assert int(page.get_by_label("Output row", exact=True).input_value()) < 30
+    expect(row).to_have_value(re.compile(r"^([0-9]|[12][0-9])$"))  # a row near the top, under 30

@@ -3,40 +3,33 @@
 from __future__ import annotations
 
 import re
-import time
 
-from tests.e2e.conftest import SHOTS, wait_for_app
+from playwright.sync_api import Page, expect
 
-
-def progress_text(page) -> str:
-    return page.locator('[data-testid="stProgress"]').first.inner_text()
+from tests.e2e.conftest import SHOTS
+from tests.e2e.dom import wait_for_app
 
 
-def test_train_watch_and_stop(page, server):
+def test_train_watch_and_stop(page: Page, server: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server}/training")
     wait_for_app(page)
     epochs = page.get_by_label("Epochs", exact=True)
     epochs.fill("10")  # long enough to stop by hand
-    epochs.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Start training").click()
+    epochs.press("Enter")  # the click below sends every widget's value with it
+    start = page.get_by_role("button", name="Start training")
+    expect(start).to_be_enabled()
+    start.click()
 
-    page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
-    page.wait_for_function(
-        "() => /step [1-9]/.test(document.querySelector('[data-testid=\"stProgress\"]')?.innerText || '')",
-        timeout=60_000,
-    )
-    first = progress_text(page)
-    time.sleep(4)
-    later = progress_text(page)
-    assert first != later, "the progress did not move"
-    assert page.locator(".js-plotly-plot").count() >= 1  # the live curves
+    progress = page.locator('[data-testid="stProgress"]').first
+    expect(progress).to_contain_text(re.compile(r"step [1-9]"), timeout=60_000)
+    first = progress.inner_text()
+    expect(progress).not_to_have_text(first)  # the progress moves on while the page is open
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()  # the live curves
     page.screenshot(path=str(SHOTS / "training_live.png"))
 
     page.get_by_role("button", name="Stop").click()
-    page.get_by_text(re.compile("stopped", re.I)).first.wait_for(timeout=60_000)
-    wait_for_app(page)
-    assert page.get_by_role("button", name="Start training").is_enabled()
-    page.get_by_text("Model (.pt)").wait_for()
+    expect(page.get_by_text(re.compile("stopped", re.I)).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Start training")).to_be_enabled()
+    expect(page.get_by_text("Model (.pt)")).to_be_visible()
     page.screenshot(path=str(SHOTS / "training_stopped.png"))

@@ -27,8 +27,6 @@ from bench.load_protocol import ROOT, Session, free_port, http_request, multipar
 from cnn_core import geometry
 from tests.server.conftest import LOGS, PORTS, nginx_binary, run, start_server
 
-pytestmark = pytest.mark.slow
-
 HOSTING = ROOT / "docs" / "HOSTING.md"  # the nginx config is taken from the docs, so they cannot drift apart
 COOKIE = "convlab_backend"
 
@@ -130,6 +128,18 @@ def upstreams_by_cookie(tmp: Path) -> dict[str, set[str]]:
     return seen
 
 
+async def logged_upstreams(tmp: Path, cookie: str, timeout: float = 10.0) -> set[str]:
+    """The upstreams nginx logged for ``cookie``, once its line is in the log (written just after the response)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (seen := upstreams_by_cookie(tmp).get(cookie)):
+        if loop.time() > deadline:
+            raise AssertionError(f"nginx logged no request with cookie {cookie} within {timeout:.0f} s")
+        await asyncio.sleep(0.05)
+    return seen
+
+
+@pytest.mark.slow  # two ConvLab processes and nginx, then up to 20 students
 def test_sessions_through_the_proxy_stay_on_one_process_and_use_both(proxy):
     url, backends, tmp = proxy
 
@@ -151,6 +161,7 @@ def test_sessions_through_the_proxy_stay_on_one_process_and_use_both(proxy):
     assert ports == {str(b.port) for b in backends}, f"only {ports} served anyone"
 
 
+@pytest.mark.slow
 def test_without_stickiness_an_upload_lands_on_the_wrong_process_and_is_refused(proxy):
     """Why the sticky cookie matters: the same upload, sent with another process's cookie, fails."""
     url, backends, tmp = proxy
@@ -158,13 +169,12 @@ def test_without_stickiness_an_upload_lands_on_the_wrong_process_and_is_refused(
     async def scenario() -> None:
         s = Session(url)
         await s.open("kernel_lab")
-        mine = upstreams_by_cookie(tmp)[s.cookies[COOKIE]]
+        mine = await logged_upstreams(tmp, s.cookies[COOKIE])
         other = None
         for _ in range(30):  # new browsers until one is sent to the other process
             probe = Session(url)
             await probe.fetch_cookies()
-            await asyncio.sleep(0.2)  # nginx writes its log line just after the response
-            if upstreams_by_cookie(tmp).get(probe.cookies[COOKIE], mine).isdisjoint(mine):
+            if (await logged_upstreams(tmp, probe.cookies[COOKIE])).isdisjoint(mine):
                 other = probe.cookies[COOKIE]
                 break
         assert other is not None, "every new browser went to the same process"
