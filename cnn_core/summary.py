@@ -23,6 +23,8 @@ from cnn_core import geometry
 __all__ = ["BYTES_PER_VALUE", "LayerRow", "ParamTerms", "SummaryTable", "param_formula", "summarize"]
 
 BYTES_PER_VALUE = 4  # float32
+# Batch norm by its public classes (torch's common base, _BatchNorm, is private); lazy ones become these on first use.
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 Shape = tuple[int, ...]
 
@@ -162,7 +164,7 @@ def _terms(module: nn.Module) -> ParamTerms | None:
         )
     if isinstance(module, nn.Linear):
         return ParamTerms("dense", module.in_features, module.out_features, bias=module.bias is not None)
-    if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.affine:
+    if isinstance(module, BATCH_NORMS) and module.affine:
         return ParamTerms("batchnorm", module.num_features, module.num_features)
     return None
 
@@ -180,7 +182,7 @@ def _macs(module: nn.Module, out: torch.Tensor) -> int:
 
 def _running(module: nn.Module) -> int:
     """Running mean and variance values of a batch-norm layer (0 for any other module)."""
-    if not isinstance(module, nn.modules.batchnorm._BatchNorm):
+    if not isinstance(module, BATCH_NORMS):
         return 0
     return sum(b.numel() for b in module.buffers(recurse=False) if b.is_floating_point())
 

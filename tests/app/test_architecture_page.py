@@ -8,7 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import state
+from app.architecture import DEFAULTS, TYPES
 from cnn_core import models
+from cnn_core.models.base import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,3 +192,22 @@ def test_network_survives_a_visit_to_another_page() -> None:
     assert metric(at, "Parameters") == expected
     assert at.number_input(key="an_in_h").value == 32
     assert at.selectbox(key="an_preset").value == "LeNet-5"
+
+
+def test_every_layer_type_can_be_added_and_shows_the_widgets_its_fields_declare() -> None:
+    at = open_page({"in": "1x28x28", "net": ""})
+    for kind in TYPES:
+        at.selectbox(key=state.AN_ADD_TYPE).set_value(kind)
+        at.button(key="an_add").click().run()
+        assert not at.exception, at.exception
+    assert [w.value for w in at.selectbox if w.key and w.key[3:4].isdigit() and w.key.endswith("_type")] == TYPES
+    labels = {w.key: w.label for w in [*at.number_input, *at.selectbox, *at.toggle] if w.key}
+    for uid, kind in enumerate(TYPES):
+        expected = {f"an_{uid}_{kind}_{s.key or f.name}": s.label for f, s in settings(DEFAULTS[kind]) if s.editor}
+        assert {k: labels.get(k) for k in expected} == expected, kind
+        if not expected:  # a type without settings explains itself in its row
+            assert any(c.value == DEFAULTS[kind].editor_help for c in at.caption), kind
+    assert labels["an_0_Conv2d_act"] == "Activation" and labels["an_1_MaxPool_stride"] == "Stride"
+    widgets(at, "_Dropout_p")[0].set_value(0.25).run()
+    net = at.query_params["net"]
+    assert net.startswith("conv32-k3-relu_maxpool2_avgpool2_bn_dropout0.25_flatten_gap_dense64-relu_act-relu"), net

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, fields
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ from torch import nn
 
 from cnn_core import models
 from cnn_core.models import (
+    LAYER_TYPES,
     PRESETS,
     ActivationSpec,
     BatchNormSpec,
@@ -19,9 +21,16 @@ from cnn_core.models import (
     FlattenSpec,
     GlobalAvgPoolSpec,
     LayerError,
+    LayerSpec,
     ModelConfig,
+    ModulePlan,
     PoolSpec,
+    Step,
+    Window,
+    register,
 )
+from cnn_core.models.base import setting
+from cnn_core.summary import param_formula, summarize
 
 
 def n_params(model: nn.Module) -> int:
@@ -67,6 +76,8 @@ def test_course_mnist_keras_summary_shapes() -> None:
     ]  # fmt: skip
     assert [lp.params for lp in p.layers] == [320, 0, 18_496, 0, 36_928, 0, 36_928, 650]
     assert sum(lp.params for lp in p.layers[:5]) == 55_744  # the convolutional base alone
+    assert [(lp.rf, lp.jump) for lp in p.layers] == [(3, 1), (4, 2), (8, 2), (10, 4), (18, 4)] + [(None, None)] * 3
+    assert p.layers[0].formula == "(C_in·kh·kw + 1)·C_out = (1·3·3 + 1)·32 = 320" and p.layers[1].formula == ""
 
 
 def test_plan_shapes_match_real_tensors() -> None:
@@ -225,3 +236,90 @@ def test_with_num_classes() -> None:
     assert config.num_classes == 3 and models.build(config)(torch.zeros(1, 1, 32, 32)).shape == (1, 3)
     with pytest.raises(ValueError, match="does not end with a Dense"):
         models.with_num_classes(ModelConfig(layers=(Conv2dSpec(),)), 3)
+
+
+def test_the_registry_is_the_one_list_of_layer_types() -> None:
+    assert list(LAYER_TYPES) == ["conv", "pool", "batchnorm", "dropout", "flatten", "gap", "dense", "activation"]
+    for cls in LAYER_TYPES.values():
+        assert issubclass(cls, LayerSpec)
+        assert all("setting" in f.metadata for f in fields(cls)), cls  # every field says how links and editor show it
+        assert cls.describe is not LayerSpec.describe and cls.plan is not LayerSpec.plan, cls
+    with pytest.raises(ValueError, match="registered twice"):
+        register("conv")(type("Again", (LayerSpec,), {}))
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_plan_receptive_fields_and_formulas_agree_with_the_measured_summary(name: str) -> None:
+    """The static plan and the hooks on the real module give the same receptive fields and parameter formulas."""
+    config = PRESETS[name]
+    p = models.plan(config)
+    rows = {r.name: r for r in summarize(models.build(config), config.input_shape).rows}
+    for lp in p.layers:
+        measured = rows[lp.modules[-1].name]
+        assert (lp.rf, lp.jump) == ((None, None) if measured.rf is None else (measured.rf[0], measured.jump[0])), lp
+        owners = [param_formula(rows[m.name].terms) for m in lp.modules if rows[m.name].terms is not None]
+        assert owners == ([lp.formula] if lp.terms is not None else []), lp
+
+
+@pytest.fixture
+def scale_type():
+    """A made-up layer type, registered the way a new one is: one class, nothing else."""
+
+    @register("scale", token="times")
+    @dataclass(frozen=True)
+    class ScaleSpec(LayerSpec):
+        noun = "scale"
+        editor_name = "Scale"
+
+        factor: int = setting(2, "Factor", place="head", hi=9)
+        shift: int = setting(0, "Shift", tag="b", hi=9)
+
+        def describe(self) -> str:
+            return f"Scale x{self.factor}"
+
+        def plan(self, shape: tuple[int, ...], name) -> Step:
+            if self.factor > 9:
+                raise ValueError("the factor can be at most 9.")
+            return Step(out_shape=shape, modules=(ModulePlan(name("scale"), "Identity"),), window=Window())
+
+    yield ScaleSpec
+    del LAYER_TYPES["scale"]
+
+
+def test_a_new_layer_type_is_one_registered_class(scale_type: type) -> None:
+    config = ModelConfig(input_shape=(1, 8, 8), layers=(Conv2dSpec(4), scale_type(3, 1), FlattenSpec(), DenseSpec(2)))
+    assert models.to_query(config)["net"] == "conv4-k3-relu_times3-b1_flatten_dense2-relu"
+    assert models.from_query(models.to_query(config)) == config
+    assert models.to_dict(config)["layers"][1] == {"type": "scale", "factor": 3, "shift": 1}
+    assert models.from_dict(json.loads(json.dumps(models.to_dict(config)))) == config
+    assert models.build(config).scale1.__class__ is nn.Identity
+    assert models.plan(config).layers[1].rf == 3  # element-wise: the receptive field goes through
+    err = models.validate(ModelConfig(input_shape=(1, 8, 8), layers=(scale_type(12),)))
+    assert str(err) == "Layer 1 (Scale x12): the factor can be at most 9."
+    with pytest.raises(ValueError, match="'q' is not a scale setting"):
+        models.from_query({"net": "times2-q"})
+
+
+@pytest.mark.parametrize(
+    ("net", "words"),
+    [
+        ("conv32-q4", "'q4' is not a convolution setting"),
+        ("maxpool2-k3", "'k3' is not a pooling setting"),
+        ("dense", "expected a whole number after 'dense'"),
+        ("dropoutx", "expected a number after 'dropout'"),
+        ("act", "the activation is missing"),
+        ("dense5-relu-tanh", "'tanh' gives the activation a second time"),
+        ("gapx", "'gapx' is not a layer ConvLab knows"),
+    ],
+)
+def test_bad_link_messages_say_what_is_wrong(net: str, words: str) -> None:
+    with pytest.raises(ValueError, match="cannot be read") as caught:
+        models.from_query({"net": f"conv8-k3_{net}"})
+    assert words in str(caught.value)
+
+
+def test_old_link_spellings_still_read() -> None:
+    """Spellings the page never wrote but the old reader took: options in any order, explicit defaults."""
+    got = models.from_query({"net": "conv8-s2-same-d2-tanh-k5_conv8-valid_conv8-p0_avgpool3-s0"}).layers
+    assert got == (Conv2dSpec(8, 5, 2, "same", 2, "tanh"), Conv2dSpec(8, activation="none"),
+                   Conv2dSpec(8, padding=0, activation="none"), PoolSpec("avg", 3, 0))  # fmt: skip

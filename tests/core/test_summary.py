@@ -97,7 +97,15 @@ def test_batchnorm_keras_versus_pytorch_counts() -> None:
     assert table.keras_total_params == 293_930
     bn1 = next(r for r in table.rows if r.name == "bn1")
     assert (bn1.params, bn1.running) == (64, 64)
-    assert param_formula(bn1.terms).startswith("2·C = 2·32 = 64")
+    assert param_formula(bn1.terms) == "2·C = 2·32 = 64 (γ, β); + 64 running stats"
+
+
+def test_batch_norm_is_found_by_its_public_classes_lazy_ones_included() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.LazyBatchNorm2d(), nn.Flatten(), nn.BatchNorm1d(4 * 6 * 6))
+    table = summarize(model, (1, 8, 8))
+    assert table.running_values == 2 * 4 + 2 * 144
+    assert [param_formula(r.terms) for r in table.rows][1] == "2·C = 2·4 = 8 (γ, β); + 8 running stats"
+    assert table.total_params == n_params(model) == 40 + 8 + 288
 
 
 def test_dilation_and_stride_receptive_field() -> None:
