@@ -77,12 +77,10 @@ def test_without_a_model_the_page_offers_a_demo(monkeypatch):
     assert at.button(key="in_demo").label.startswith("Train a quick demo model")
     # A tiny demo so the test stays quick: the button starts a run and the script run ends at once.
     monkeypatch.setattr(demo, "DEMO_TRAIN", replace(QUICK, max_seconds=1.0, eval_samples=200))
-    started = time.monotonic()
     at.button(key="in_demo").click()
     at.run()
     assert not at.exception, at.exception
-    assert time.monotonic() - started < 10  # the run is not waited for inside the script run
-    assert at.session_state[state.IN_DEMO_RUN].job.active
+    assert at.session_state[state.IN_DEMO_RUN].job.active  # the script run ended without waiting for it
     assert at.button(key="in_demo").disabled  # no second demo while one trains
     assert at.get("progress"), "the progress bar shows while the demo trains"
     # The progress fragment reruns on a timer in a browser; AppTest reruns the script instead.
