@@ -28,16 +28,22 @@ from cnn_core.summary import ParamTerms
 
 __all__ = [
     "ACTIVATIONS",
+    "AS_FIELD",
     "LAYER_TYPES",
+    "REQUIRED",
     "LayerSpec",
     "ModulePlan",
+    "Namer",
     "Setting",
+    "Shape",
     "Step",
     "Window",
     "activation_modules",
+    "activation_setting",
     "need_map",
     "register",
     "setting",
+    "settings",
     "shape_text",
     "spatial",
     "whole",
@@ -175,15 +181,18 @@ class LayerSpec:
         return self.editor_name
 
     def diagram_block(self) -> tuple[str, str] | None:
+        """(label, kind) of this layer in the architecture diagram, or None when it is not drawn."""
         return self.diagram
 
     def to_token(self) -> str:
+        """This layer in a link, derived from its fields (a block with nested specs may write its own)."""
         from cnn_core.models import codec
 
         return codec.fields_to_token(self)
 
     @classmethod
     def from_parts(cls, token: str, fixed: dict[str, Any], head: str | None, options: list[str]) -> LayerSpec:
+        """Inverse of :meth:`to_token` once the link's token is known to be of this type."""
         from cnn_core.models import codec
 
         return codec.fields_from_token(cls, token, fixed, head, options)
