@@ -174,6 +174,7 @@ def test_identity_returns_the_image_and_leaves_the_input_alone():
     rng = np.random.default_rng(4)
     img = rng.integers(0, 256, (30, 20, 3)).astype(np.uint8)
     before = img.copy()
+    img.flags.writeable = False  # the Kernel Lab's shared working copy is read-only
     out = apply_kernel(img, PRESETS["Identity"].kernel)
     np.testing.assert_array_equal(out, img.astype(np.float32))
     np.testing.assert_array_equal(img, before)

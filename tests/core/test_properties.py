@@ -1,4 +1,4 @@
-"""Property-based tests of cnn_core.geometry and cnn_core.ops against torch (hypothesis).
+"""Property-based tests of cnn_core.geometry, ops and filters against torch (hypothesis).
 
 For arbitrary sizes, kernels, strides, paddings and dilations - valid or not - ConvLab's
 functions must either give torch's answer or raise the documented ``ValueError`` with a
@@ -381,3 +381,70 @@ def test_conv_transpose2d_agrees_with_torch_or_refuses(h, w, k, s, p, op, d, dat
         dilation=d,
     )[0, 0].numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+
+
+# --- filters (the whole-photo path) against torch -----------------------------------------------
+
+TORCH_PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate"}
+few = st.integers(0, 4)
+
+
+@st.composite
+def filter_case(draw):
+    """Mostly valid photo-filter settings (so most draws are computed), with some invalid ones."""
+    h, w, c = draw(st.integers(1, 12)), draw(st.integers(1, 12)), draw(st.sampled_from([0, 1, 3, 5]))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    size = h * w * max(c, 1)
+    img = np.array(draw(st.lists(finite, min_size=size, max_size=size)), dtype=np.float64)
+    img = img.reshape((h, w) if c == 0 else (h, w, c))
+    if draw(st.booleans()):
+        img = np.round(np.abs(img) * 60).astype(draw(st.sampled_from([np.uint8, np.uint16])))
+    kernel = np.array(draw(st.lists(finite, min_size=kh * kw, max_size=kh * kw)), dtype=np.float64).reshape(kh, kw)
+    pair = st.tuples(st.integers(0, 3), st.integers(1, 3))
+    stride = draw(st.one_of(st.integers(1, 3), pair))
+    dilation = draw(st.one_of(st.integers(1, 3), pair))
+    padding = draw(
+        st.one_of(
+            st.sampled_from(["valid", "same", "full"]),
+            few,
+            st.tuples(few, few),
+            st.tuples(st.tuples(few, few), st.tuples(few, few)),
+        )
+    )
+    return img, kernel, stride, padding, draw(st.sampled_from(sorted(TORCH_PADDING_MODES))), dilation
+
+
+def torch_filter(img, kernel, stride, padding, mode, dilation):
+    """torch's answer: F.pad with the mode, then conv2d, every channel on its own; None when torch refuses."""
+    s, d = _pairs(stride), _pairs(dilation)
+    x = np.asarray(img, dtype=np.float64)
+    x = torch.from_numpy(x[:, :, None] if x.ndim == 2 else x).permute(2, 0, 1)[:, None]  # (C, 1, H, W)
+    try:
+        (top, bottom), (left, right) = ops.resolve_padding_2d(padding, img.shape[:2], kernel.shape, s, d)
+        x = F.pad(x, (left, right, top, bottom), mode=TORCH_PADDING_MODES[mode])
+        y = F.conv2d(x, torch.from_numpy(kernel)[None, None], stride=s, dilation=d)
+    except (RuntimeError, ValueError):
+        return None
+    y = y[:, 0].permute(1, 2, 0).numpy()  # (H', W', C)
+    return y[:, :, 0] if img.ndim == 2 else y
+
+
+@SETTINGS
+@given(case=filter_case())
+def test_filters_agree_with_torch_or_refuse(case):
+    """Any photo, kernel and setting: apply_kernel gives torch's numbers or refuses with a sentence torch agrees with."""
+    from cnn_core.filters import apply_kernel
+
+    img, kernel, stride, padding, mode, dilation = case
+    try:
+        got = apply_kernel(img, kernel, stride=stride, padding=padding, padding_mode=mode, dilation=dilation)
+    except ValueError as err:
+        assert_readable(err)
+        if min(_pairs(stride)) >= 1:
+            assert torch_filter(*case) is None, "torch computes what apply_kernel refused"
+        return
+    expected = torch_filter(*case)
+    assert expected is not None, "torch refuses settings that apply_kernel accepted"
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    scale = max(1.0, float(np.max(np.abs(img))) * float(np.sum(np.abs(kernel))))  # float32 rounding of the terms
+    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-6 * scale)
