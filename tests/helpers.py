@@ -24,14 +24,15 @@ def make_zip(entries: dict[str, bytes], symlinks: tuple[str, ...] = ()) -> bytes
 
 
 def wait_until_finished(at: AppTest, timeout: float = 120) -> None:
-    """Rerun the page until its session's training job is over, then once more to show the end."""
+    """Rerun the page, as its live fragment would, until its session's training job is over; then
+    once more to show the end. Raises if the job is still active after ``timeout`` seconds."""
     from app import state  # here, so core tests can use make_zip without importing the app
 
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        time.sleep(0.5)
+    deadline = time.monotonic() + timeout
+    at.run()
+    while at.session_state[state.TR_JOB].active:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the run did not finish within {timeout:.0f} s")
+        time.sleep(0.25)  # between reruns, as the page's fragment refreshes
         at.run()
-        if not at.session_state[state.TR_JOB].active:
-            at.run()
-            return
-    raise AssertionError("the run did not finish in time")
+    at.run()

@@ -149,8 +149,8 @@ REFUSED_IMAGES = {
     "non-image": (b"%PDF-1.4 a document, not a picture", r"not an image ConvLab can read"),
     "empty": (b"", r"empty"),
     "truncated": (truncated(), r"damaged or cut short"),
-    "corrupt": (corrupt(), r"damaged or cut short|not an image"),
-    "decompression bomb": (png_header_only(12_000, 12_000), r"megapixels|decompression bomb"),
+    "corrupt": (corrupt(), r"not an image ConvLab can read"),
+    "decompression bomb": (png_header_only(12_000, 12_000), r"declares too many pixels to decode safely"),
     "huge dimensions": (png_header_only(30_000, 2), r"each side may be at most"),
 }
 ACCEPTED_IMAGES = {  # name -> (file, (h, w) shown, what the page says about it)
@@ -239,8 +239,8 @@ def test_bad_kernel_cells_in_the_kernel_lab_keep_the_last_good_kernel(bundle, we
     [
         ("", r"empty"),
         ("1 0 -1\n1 x -1\n1 0 -1", r"'x'"),
-        ("1 0 -1\n1 nan -1\n1 0 -1", r"(?i)nan|not a number"),
-        ("1 0 -1\n1 inf -1\n1 0 -1", r"(?i)infinit|not a finite number"),
+        ("1 0 -1\n1 nan -1\n1 0 -1", r"holds 'nan' at row 2, column 2, which is not a finite number"),
+        ("1 0 -1\n1 inf -1\n1 0 -1", r"holds 'inf' at row 2, column 2, which is not a finite number"),
     ],
 )
 def test_bad_kernel_cells_on_the_arithmetic_page(bundle, weights, text, words):
@@ -303,21 +303,11 @@ def blow_up(at: AppTest) -> None:
 
 
 @pytest.mark.slow
-def test_a_learning_rate_that_blows_up_stops_with_a_reason_and_keeps_the_kernel(bundle, weights):
+def test_a_learning_rate_that_blows_up_stops_with_a_reason_and_keeps_the_earlier_work(bundle, weights):
     at = training_page(bundle)
     blow_up(at)
-    assert not at.exception
     assert says(at, r"(?i)learning rate", "error"), messages(at, "error")
-    np.testing.assert_array_equal(at.session_state[state.KL_CUSTOM_KERNEL], LAPLACIAN)
-    for name, value in bundle.model.state_dict().items():  # the earlier model object was not trained on
-        assert torch.equal(value, weights[name])
-
-
-@pytest.mark.slow
-def test_a_learning_rate_that_blows_up_keeps_the_earlier_trained_model(bundle, weights):
-    at = training_page(bundle)
-    blow_up(at)
-    assert_kept(at, bundle, weights)
+    assert_kept(at, bundle, weights)  # the earlier model object, untrained on, and the kernel
 
 
 def gray_png(value: int) -> bytes:
@@ -359,7 +349,8 @@ def test_a_dataset_zip_over_the_cap_is_refused_by_the_page_itself(bundle, weight
     assert_kept(at, bundle, weights)
 
 
-def test_a_zip_whose_folder_names_the_filesystem_cannot_hold_gets_a_message(bundle, weights):
+def test_a_zip_whose_folder_names_the_filesystem_cannot_hold_still_loads(bundle, weights):
+    """Names from a zip never become paths, so a 300-character class folder is just a class name."""
     long_name = "a" * 300
     files = {f"{long_name}/{i}.png": gray_png(10 + i) for i in range(3)} | {
         f"b/{i}.png": gray_png(200 + i) for i in range(3)
@@ -368,7 +359,9 @@ def test_a_zip_whose_folder_names_the_filesystem_cannot_hold_gets_a_message(bund
     at.selectbox(key="tr_source").set_value("My own images (a zip of class folders)").run()
     at.file_uploader(key="tr_zip").set_value(("long.zip", make_zip(files), "application/zip")).run()
     assert_kept(at, bundle, weights)
-    assert messages(at, "error") or says(at, r"2 classes", "caption")
+    assert not messages(at, "error"), messages(at, "error")
+    assert says(at, r"^long\.zip: 4 training and 2 test images .*, 2 classes\.", "caption"), messages(at, "caption")
+    assert sorted(at.session_state[state.TR_OWN_DATA].classes) == sorted([long_name, "b"])
 
 
 # Every file-system event (open, mkdir, rename, remove, ...) while a test watches, via an audit hook.
@@ -453,7 +446,7 @@ def test_junk_model_files_are_refused(bundle, weights, data, words):
 def test_a_model_file_over_a_cap_is_refused_by_the_page_itself(bundle, weights):
     at = training_page(bundle)
     model_upload(at, "huge.pt", b"\0" * 21_000_001)
-    assert says(at, r"(?i)limit|up to \d+ MB", "error"), messages(at, "error")
+    assert says(at, r"huge\.pt is 21 MB; model files are limited to 20 MB", "error"), messages(at, "error")
     assert_kept(at, bundle, weights)
 
 
