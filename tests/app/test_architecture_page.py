@@ -99,7 +99,7 @@ def test_edit_filters_and_input_size() -> None:
     at.number_input(key="an_in_w").set_value(32).run()
     # 32 -> 30 -> 15 -> 13 -> 6 -> 4: Flatten gives 64*4*4 = 1,024 inputs to Dense 64
     assert metric(at, "Parameters") == f"{160 + 9_280 + 36_928 + (1024 + 1) * 64 + 650:,}"
-    assert "Your own network" in at.caption[0].value or any("Your own network" in c.value for c in at.caption)
+    assert at.caption[0].value.startswith("**Your own network** (edited, or opened from a link).")
 
 
 def test_remove_flatten_gives_in_place_error_and_keeps_last_valid_config() -> None:

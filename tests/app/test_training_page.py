@@ -37,7 +37,7 @@ def texts(elements) -> str:
 def test_defaults_describe_data_and_network():
     at = open_page()
     captions = texts(at.caption)
-    assert "8,000 training and 2,000 test images of 1x28x28" in captions or "training and" in captions
+    assert "MNIST (bundled subset): 10,000 training and 2,000 test images of 1x28x28 (C x H x W), 10 classes." in captions
     assert "104,650 parameters" in captions  # the ConvLab fast network fitted to 10 classes
     assert at.selectbox(key="tr_model").value == tr.FAST_PRESET
     assert any("Press **Start training**" in i.value for i in at.info)

@@ -41,7 +41,7 @@ def test_every_accepted_format_decodes(fmt):
     [
         (b"", "empty"),
         (b"%PDF-1.4 this is not a picture", "not an image"),
-        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not an image|damaged"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not an image ConvLab can read"),
     ],
 )
 def test_non_images_and_empty_files_are_refused(data, words):
