@@ -113,8 +113,9 @@ def apply_kernel(
     need = ((out_h - 1) * s[0] + 1, (out_w - 1) * s[1] + 1)  # rows and columns of the stride-1 result used
     blocks = factors is None and dilated.size >= _DFT_CELLS and src.dtype == np.float32 and not np.isfinite(src).all()
     run = _by_blocks if blocks else _correlate
+    # OpenCV caps the channels of one array (at 128 or fewer, by function): 4 at a time suit every call.
     parts = [run(src[:, :, i : i + 4], dilated, factors, pad, _BORDERS[mode], need) for i in range(0, c, 4)]
-    full = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)  # (need_h, need_w, C); cv2: <= 4 channels
+    full = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)  # (need_h, need_w, C)
     out = np.ascontiguousarray(full[:: s[0], :: s[1]])  # (H', W', C)
     return out[:, :, 0] if squeeze else out
 
