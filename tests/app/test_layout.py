@@ -11,7 +11,7 @@ from app import layout, state
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_home_lists_the_path_and_presentation_mode_toggles_large_text(monkeypatch):
+def test_home_lists_the_path_and_presentation_mode_toggles_large_text():
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.run()
     assert not at.exception
