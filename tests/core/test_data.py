@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -244,3 +246,69 @@ def test_zip_not_a_zip_empty_or_no_images():
         D.load_zip(b"")
     with pytest.raises(D.DatasetUnavailable, match="No images"):
         D.load_zip(make_zip({"a/x.txt": b"1", "b/y.txt": b"2"}))
+
+
+def test_zip_loose_files_are_ignored_and_counted():
+    e = good_entries()
+    e["readme.png"] = gray_img(7)  # beside the class folders, in no class
+    ds = D.load_zip(make_zip(e))
+    assert ds.classes == ("cats", "dogs") and len(ds.y_train) + len(ds.y_test) == 10
+    assert "1 file(s) outside any class folder were ignored." in ds.notes
+
+
+def patch_headers(data: bytes, offset: int, value: int, *, set_bits: bool = False) -> bytes:
+    """``data`` with a 2-byte field at ``offset`` of every local and central header changed.
+
+    Local headers (PK\\3\\4) hold the flag bits at +6 and the method at +8; central ones (PK\\1\\2)
+    two bytes later. ``set_bits`` ORs ``value`` into the field instead of replacing it.
+    """
+    b = bytearray(data)
+    for sig, shift in ((b"PK\x03\x04", 0), (b"PK\x01\x02", 2)):
+        i = b.find(sig)
+        while i >= 0:
+            at = i + offset + shift
+            old = struct.unpack_from("<H", b, at)[0]
+            struct.pack_into("<H", b, at, (old | value) if set_bits else value)
+            i = b.find(sig, i + 4)
+    return bytes(b)
+
+
+def test_zip_damaged_member_is_skipped_not_a_crash():
+    data = bytearray(make_zip(good_entries()))
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("cats/1.png")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start : start + info.compress_size] = b"\x00" * info.compress_size  # not a deflate stream any more
+    ds = D.load_zip(bytes(data))
+    assert len(ds.y_train) + len(ds.y_test) == 9
+    assert "1 file(s) were not readable images and were skipped." in ds.notes
+
+
+def test_zip_password_protected_refused():
+    data = patch_headers(make_zip(good_entries()), 6, 0x1, set_bits=True)
+    with pytest.raises(D.DatasetUnavailable, match="password-protected"):
+        D.load_zip(data)
+
+
+def test_zip_unknown_compression_refused():
+    data = patch_headers(make_zip(good_entries()), 8, 99)  # 99: AES, which zipfile cannot read
+    with pytest.raises(D.DatasetUnavailable, match="compression method"):
+        D.load_zip(data)
+
+
+def test_package_exports_every_name_callers_use():
+    used = {  # what app/, bench/, tests/ and the rest of cnn_core read as cnn_core.data.X
+        "ASSETS",
+        "CACHE_ENV",
+        "CIFAR10_CLASSES",
+        "DATA_DIR_ENV",
+        "SHAPE_CLASSES",
+        "DatasetUnavailable",
+        "ImageSet",
+        "ZipLimits",
+        "load_bundled",
+        "load_full",
+        "load_zip",
+        "synthetic_shapes",
+    }
+    assert used <= set(D.__all__)
+    assert all(hasattr(D, name) for name in D.__all__)
