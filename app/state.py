@@ -74,6 +74,26 @@ AR_SETTINGS_PREFIX = "ar_w_"  # the settings widgets; dropped (and re-seeded fro
 AR_ANSWER_PREFIX = "ar_q_"  # the quiz answer boxes: ar_q_{map}_{row}_{col}, ar_q_h and ar_q_w
 
 # --- Training / Inside the model ---
+# The Training page's widgets, whose keys tests, benches and browser sessions set and read.
+TR_SOURCE = "tr_source"  # the dataset (select box over app.training.SOURCES)
+TR_ZIP = "tr_zip"  # the learner's zip of class folders (file uploader)
+TR_MODEL = "tr_model"  # the network (select box: presets, and the Architecture page's network)
+TR_OPT = "tr_opt"  # TrainConfig.optimizer
+TR_LR = "tr_lr"  # TrainConfig.lr
+TR_BATCH = "tr_batch"  # TrainConfig.batch_size
+TR_EPOCHS = "tr_epochs"  # TrainConfig.epochs
+TR_SCHEDULE = "tr_schedule"  # TrainConfig.schedule
+TR_WD = "tr_wd"  # TrainConfig.weight_decay
+TR_SEED = "tr_seed"  # TrainConfig.seed
+TR_DEVICE = "tr_device"  # TrainConfig.device
+TR_FLIP = "tr_flip"  # TrainConfig.augment_flip
+TR_SHIFT = "tr_shift"  # TrainConfig.augment_shift
+TR_ROTATE = "tr_rotate"  # TrainConfig.augment_rotate
+TR_START = "tr_start"  # Start training (button)
+TR_STOP = "tr_stop"  # Stop (button)
+TR_LOAD = "tr_load"  # a saved .pt model (file uploader)
+TR_LOAD_GO = "tr_load_go"  # Load it (button)
+# State no widget holds.
 TR_BUNDLE = "tr_bundle"  # app.trained.TrainedBundle: this session's model, data and history
 TR_JOB = "tr_job"  # app.jobs.Job of the current or last run
 TR_OWN_DATA = "tr_own_data"  # cnn_core.data.ImageSet read from the learner's zip (kept per session)

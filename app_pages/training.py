@@ -29,7 +29,7 @@ with st.expander("Look at the data", expanded=False):
     st.dataframe(tr.class_counts(data), hide_index=True)
 
 st.subheader("2. Network")
-choice = st.selectbox("Network", tr.model_options(), key="tr_model")
+choice = st.selectbox("Network", tr.model_options(), key=state.TR_MODEL)
 st.caption(models.PRESET_NOTES.get(choice, "The network you built on the Architecture page."))
 try:
     model_cfg = tr.model_for(choice, data)
@@ -51,14 +51,14 @@ reg = tr.registry()
 job = st.session_state.get(state.TR_JOB)
 active = job is not None and job.active
 b1, b2, b3 = st.columns([1, 1, 3])
-if b1.button("Start training", type="primary", disabled=active, key="tr_start", icon=":material/play_arrow:"):
+if b1.button("Start training", type="primary", disabled=active, key=state.TR_START, icon=":material/play_arrow:"):
     try:
         tr.start_run(model_cfg, data, cfg)
     except RuntimeError as err:
         st.error(str(err))
     else:
         st.rerun()  # redraw with Start disabled and Stop enabled
-if b2.button("Stop", disabled=not active, key="tr_stop", icon=":material/stop:"):
+if b2.button("Stop", disabled=not active, key=state.TR_STOP, icon=":material/stop:"):
     reg.stop(job)
 b3.caption(f"This server trains {reg.slots} run(s) at a time; {reg.running_count} running, {reg.queued_count} waiting.")
 
@@ -130,8 +130,8 @@ if bundle is not None and not active:
     c3.page_link("app_pages/inside.py", label="Look inside the model", icon=":material/visibility:")
 with st.expander("Load a saved model"):
     st.caption("A .pt file saved from this page. It is read as weights only: files carrying code are refused.")
-    up = st.file_uploader("Model file", type=["pt"], key="tr_load")
-    if up is not None and st.button("Load it", key="tr_load_go"):
+    up = st.file_uploader("Model file", type=["pt"], key=state.TR_LOAD)
+    if up is not None and st.button("Load it", key=state.TR_LOAD_GO):
         if up.size > tr.MAX_MODEL_BYTES:
             st.error(
                 f"{up.name} is {up.size / 1e6:.0f} MB; model files are limited to {tr.MAX_MODEL_BYTES // 1_000_000} MB."

@@ -38,7 +38,7 @@ def shared_dataset(kind: str, name: str | None) -> datasets.ImageSet:
 
 def dataset_widget() -> datasets.ImageSet | None:
     """Pick a dataset; returns None (with a message shown) when it cannot be had."""
-    choice = st.selectbox("Dataset", list(SOURCES), key="tr_source")
+    choice = st.selectbox("Dataset", list(SOURCES), key=state.TR_SOURCE)
     kind, name = SOURCES[choice]
     if kind != "zip":
         try:
@@ -49,7 +49,7 @@ def dataset_widget() -> datasets.ImageSet | None:
     up = st.file_uploader(
         f"A zip with one folder per class (class_name/*.png or *.jpg), up to {MAX_ZIP_BYTES // 1_000_000} MB",
         type=["zip"],
-        key="tr_zip",
+        key=state.TR_ZIP,
     )
     if up is None:
         st.caption("For example cats/001.jpg, cats/002.jpg, dogs/001.jpg, … At least two classes.")

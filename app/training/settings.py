@@ -47,29 +47,32 @@ def settings_widget(data: datasets.ImageSet) -> training.TrainConfig:
     """Training settings; defaults are the fast recipe."""
     d = training.TrainConfig()
     c = st.columns(4)
-    optimizer = c[0].selectbox("Optimizer", ["adamw", "adam", "sgd"], key="tr_opt", format_func=str.upper.__call__)
-    lr = c[1].number_input("Learning rate", 1e-5, 10.0, d.lr, format="%.4f", key="tr_lr", help=LR_HELP)
-    batch = c[2].select_slider("Batch size", [16, 32, 64, 128, 256, 512], d.batch_size, key="tr_batch")
-    epochs = c[3].number_input("Epochs", 1, 50, d.epochs, key="tr_epochs", help="Passes over the training images.")
+    optimizer = c[0].selectbox("Optimizer", ["adamw", "adam", "sgd"], key=state.TR_OPT, format_func=str.upper.__call__)
+    lr = c[1].number_input("Learning rate", 1e-5, 10.0, d.lr, format="%.4f", key=state.TR_LR, help=LR_HELP)
+    batch = c[2].select_slider("Batch size", [16, 32, 64, 128, 256, 512], d.batch_size, key=state.TR_BATCH)
+    epochs = c[3].number_input("Epochs", 1, 50, d.epochs, key=state.TR_EPOCHS, help="Passes over the training images.")
     c = st.columns(4)
     schedule = c[0].selectbox(
         "Learning-rate schedule",
         ["onecycle", "cosine", "step", "none"],
-        key="tr_schedule",
+        key=state.TR_SCHEDULE,
         help="onecycle: warm up, then decay to almost 0 (fast and stable); cosine: smooth decay; "
         "step: divide by ~3 every epoch; none: constant.",
     )
-    wd = c[1].number_input("Weight decay", 0.0, 0.1, d.weight_decay, format="%.4f", key="tr_wd")
-    seed = c[2].number_input("Seed", 0, 10_000, d.seed, key="tr_seed", help="Same seed, same run.")
+    wd = c[1].number_input("Weight decay", 0.0, 0.1, d.weight_decay, format="%.4f", key=state.TR_WD)
+    seed = c[2].number_input("Seed", 0, 10_000, d.seed, key=state.TR_SEED, help="Same seed, same run.")
     devices = ["auto", "cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
-    device = c[3].selectbox("Device", devices, key="tr_device")
+    device = c[3].selectbox("Device", devices, key=state.TR_DEVICE)
     colour = data.input_shape[0] == 3
     with st.expander("Augmentation (random changes to training images)"):
         flip = st.checkbox(
-            "Random horizontal flips", value=colour, key="tr_flip", help="Good for photos and clothing; not for digits."
+            "Random horizontal flips",
+            value=colour,
+            key=state.TR_FLIP,
+            help="Good for photos and clothing; not for digits.",
         )
-        shift = st.slider("Random shifts (pixels)", 0, 4, 0, key="tr_shift")
-        rotate = st.slider("Random rotations (degrees)", 0, 30, 0, key="tr_rotate")
+        shift = st.slider("Random shifts (pixels)", 0, 4, 0, key=state.TR_SHIFT)
+        rotate = st.slider("Random rotations (degrees)", 0, 30, 0, key=state.TR_ROTATE)
     return training.TrainConfig(
         optimizer=optimizer,
         lr=float(lr),
