@@ -308,6 +308,7 @@ async def main_async(args: argparse.Namespace) -> int:
     env = {
         "CONVLAB_TRAINING_SLOTS": str(args.slots or max(args.trainings, 1)),
         "CONVLAB_TORCH_THREADS": "1",
+        "CONVLAB_SESSION_GRACE_S": "10",  # trainers' tabs close between levels: free their slots quickly
         "MALLOC_ARENA_MAX": "2",  # as scripts/serve_class.sh: fewer malloc arenas, less RSS growth
     }
     server = StreamlitServer(port, env=env, args=[f"--server.disconnectedSessionTTL={TTL_S}"], log_path=log)
