@@ -20,7 +20,12 @@ from bench.load_protocol import RunResult, Session, StreamlitServer, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(8651, 8660)
-SERVER_ENV = {"CONVLAB_TRAINING_SLOTS": "2", "CONVLAB_TORCH_THREADS": "1", "CONVLAB_DOWNLOAD": "0"}
+SERVER_ENV = {
+    "CONVLAB_TRAINING_SLOTS": "2",
+    "CONVLAB_TORCH_THREADS": "1",
+    "CONVLAB_DOWNLOAD": "0",
+    "CONVLAB_SESSION_GRACE_S": "10",  # a closed tab's run stops 10 s after its last heartbeat, not 75
+}
 LOGS = ROOT / "out" / "server_tests"
 SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
 
