@@ -72,11 +72,6 @@ def click_cell(page: Page, chart: str, row: str, col: str) -> None:
     target.click(position={"x": x, "y": y})
 
 
-def outlines(page: Page, chart: str) -> list[dict[str, list[str]]] | None:
-    """The black outlines on a chart, as ``[{"rows": [...], "cols": [...]}]`` of the cells each encloses."""
-    return page.evaluate(_js("const p = findPlot(arg); return p ? outlinesOf(p) : null;"), chart)
-
-
 def wait_for_outline(page: Page, chart: str, rows: list[str], cols: list[str], timeout: float = 30_000) -> None:
     """Wait until the chart shows a black outline around exactly these rows and columns."""
     page.wait_for_function(
