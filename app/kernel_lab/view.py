@@ -11,6 +11,7 @@ from app import plots, state
 from app.kernel_lab import caches
 from app.kernel_lab.model import DISPLAY_SIDE, DISPLAY_WHY, FilterSpec, as_key
 from cnn_core import geometry, images, kernels, pixel
+from cnn_core.numbers import format_number
 
 _STATIC = {"displayModeBar": False}
 
@@ -100,19 +101,19 @@ def dot_product_panel(
         config=_STATIC,
         key="kl_prod",
     )
-    terms = " + ".join(f"{v:.4g}×{k_:.4g}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True))
+    terms = " + ".join(f"{format_number(v)}×{format_number(k_)}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True))
     st.markdown(
-        f"**Sum** of the products = **{pw.total:.4g}**"
+        f"**Sum** of the products = **{format_number(pw.total)}**"
         + (" (crossed cells are padding)" if pw.is_padding.any() else "")
     )
     with st.expander("The whole sum written out"):
-        st.code(f"{terms}\n= {pw.total:.6g}", language=None, wrap_lines=True)
+        st.code(f"{terms}\n= {format_number(pw.total)}", language=None, wrap_lines=True)
     if magnitude:
         st.caption("Sobel magnitude combines this sum with the Sobel y sum as sqrt(x² + y²).")
     else:
         plane = out[..., "RGB".index(channel)] if out.ndim == 3 else out  # (H_out, W_out) in [0, 1] units
         value = float(plane[int(row), int(col)]) * 255
-        st.caption(f"Feature map value at ({int(row)}, {int(col)}): {value:.4g} on the 0–255 scale.")
+        st.caption(f"Feature map value at ({int(row)}, {int(col)}): {format_number(value)} on the 0–255 scale.")
 
 
 def download_button(data: bytes, color: str, spec: FilterSpec, shown: str) -> None:

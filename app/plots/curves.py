@@ -66,45 +66,21 @@ def training_curves(steps: list, evals: list, *, total_epochs: float | None = No
         row=1,
         col=1,
     )
-    fig.add_trace(
-        go.Scatter(
-            x=[e.epoch_fraction for e in evals],
-            y=[e.val_loss for e in evals],
-            name="validation loss",
-            mode="lines+markers",
-            line={"color": val_c, "dash": "dash"},
-            marker={"symbol": "square"},
-            legendgroup="val",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[e.epoch_fraction for e in evals],
-            y=[100 * e.train_acc for e in evals],
-            name="training accuracy",
-            mode="lines+markers",
-            line={"color": train_c},
-            marker={"symbol": "circle"},
-            legendgroup="train",
-        ),
-        row=1,
-        col=2,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[e.epoch_fraction for e in evals],
-            y=[100 * e.val_acc for e in evals],
-            name="validation accuracy",
-            mode="lines+markers",
-            line={"color": val_c, "dash": "dash"},
-            marker={"symbol": "square"},
-            legendgroup="val",
-        ),
-        row=1,
-        col=2,
-    )
+    epochs = [e.epoch_fraction for e in evals]
+    evaluated = [  # (name, y, training or validation, subplot column)
+        ("validation loss", [e.val_loss for e in evals], "val", 1),
+        ("training accuracy", [100 * e.train_acc for e in evals], "train", 2),
+        ("validation accuracy", [100 * e.val_acc for e in evals], "val", 2),
+    ]
+    for name, y, group, col in evaluated:
+        dashed = group == "val"
+        line = {"color": val_c, "dash": "dash"} if dashed else {"color": train_c}
+        marker = {"symbol": "square" if dashed else "circle"}
+        fig.add_trace(
+            go.Scatter(x=epochs, y=y, name=name, mode="lines+markers", line=line, marker=marker, legendgroup=group),
+            row=1,
+            col=col,
+        )
     xr = [0, total_epochs] if total_epochs else None
     fig.update_xaxes(title_text="epochs", range=xr)
     fig.update_yaxes(title_text="cross-entropy", rangemode="tozero", row=1, col=1)

@@ -11,6 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app import state
+from cnn_core.numbers import format_number
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "kernel_lab.py")
@@ -79,7 +80,7 @@ def test_inspector_shows_the_sum_for_a_chosen_pixel(at):
 
     gray = load_image(sample_bytes("Cameraman"), mode="gray").pixels * 255
     expected = gray[:2, :2].sum() / 9  # the corner window holds 4 pixels and 5 padding zeros
-    assert f"**Sum** of the products = **{expected:.4g}** (crossed cells are padding)" in text
+    assert f"**Sum** of the products = **{format_number(expected)}** (crossed cells are padding)" in text
 
 
 def test_rgb_mode_offers_a_channel(at):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bench.load_protocol import RunResult, Session, StreamlitServer, descendants, free_port
+from bench.load_protocol import RunResult, Session, StreamlitServer, descendants, free_port, proc_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(8651, 8660)
@@ -70,6 +70,15 @@ async def wait_for_training_processes(server_pid: int, count: int, timeout: floa
     while len(training_processes(server_pid)) != count and loop.time() < deadline:
         await asyncio.sleep(0.25)
     return training_processes(server_pid)
+
+
+async def wait_for_cpu(pid: int, seconds: float, timeout: float = 60.0) -> None:
+    """Poll until process ``pid`` has used ``seconds`` of CPU time (it is working, not starting)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while proc_stats(pid).cpu_s < seconds:
+        assert loop.time() < deadline, f"process {pid} used under {seconds} s of CPU in {timeout} s"
+        await asyncio.sleep(0.25)
 
 
 def slot_sentence(r: RunResult) -> str:

@@ -26,6 +26,7 @@ from tests.server.conftest import (
     start_server,
     start_training,
     training_processes,
+    wait_for_cpu,
     wait_for_slots,
     wait_for_training_processes,
 )
@@ -39,8 +40,8 @@ def test_closing_the_tab_mid_training_stops_the_run_and_frees_the_slot(server):
         tab, r = await start_training(server.url, epochs=30)
         tab.follow_auto_reruns()
         assert "1 running" in slot_sentence(r), slot_sentence(r)
-        assert len(await wait_for_training_processes(server.pid, 1)) == 1  # the run trains in its own process
-        await asyncio.sleep(1.5)  # it is really training now
+        (child,) = await wait_for_training_processes(server.pid, 1)  # the run trains in its own process
+        await wait_for_cpu(child, seconds=1.0)  # it is really training now, past its start-up
         await tab.close()  # the laptop lid closes
         loop = asyncio.get_running_loop()
         t0 = loop.time()
