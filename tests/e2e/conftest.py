@@ -48,7 +48,8 @@ def server() -> Iterator[str]:
     if CHROMIUM is None:
         pytest.skip("no Chromium installed (apt-get install chromium): browser tests skipped")
     port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # CONVLAB_STATE_DIR: the run's fresh folder from tests/conftest.py, never the user's own store
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONVLAB_STATE_DIR": os.environ["CONVLAB_STATE_DIR"]}
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = open(SHOTS / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(

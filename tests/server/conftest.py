@@ -9,6 +9,7 @@ test starts is stopped by the fixture that started it.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ SERVER_ENV = {
     "CONVLAB_TORCH_THREADS": "1",
     "CONVLAB_DOWNLOAD": "0",
     "CONVLAB_SESSION_GRACE_S": "10",  # a closed tab's run stops 10 s after its last heartbeat, not 75
+    "CONVLAB_STATE_DIR": os.environ["CONVLAB_STATE_DIR"],  # the run's fresh folder (tests/conftest.py)
 }
 LOGS = ROOT / "out" / "server_tests"
 SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
