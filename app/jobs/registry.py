@@ -12,6 +12,12 @@ they draw the run (the Training page's live panel and the sidebar's status, whic
 timer while the run is active). A watchdog thread stops any run not seen for ``grace`` seconds
 (its tab was closed), so no thread or process is orphaned. Stopping is cooperative: the job's
 ``stop_event`` is what the training generator checks between steps.
+
+A job's ``owner`` is the student's workspace id, not one browser session: a reload or a second
+tab finds the running job (:meth:`JobRegistry.latest_for`) and any of them beating keeps it. The
+watchdog also applies the ``stop_rule`` it is given (the instructor's time limit and cancels) to
+every running job. :meth:`JobRegistry.active_jobs` with :meth:`Job.progress` is the class view
+(the instructor console), :meth:`JobRegistry.wait_estimate` the honest wait a queued run shows.
 """
 
 from __future__ import annotations
@@ -24,15 +30,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from app.jobs.history import EventHistory
+from app.jobs.history import EventHistory, Progress
 from cnn_core.training import Event
 
 logger = logging.getLogger(__name__)
 
 Status = Literal["queued", "running", "done", "stopped", "failed"]
 RunFn = Callable[[threading.Event], Iterator[Event]]
+# Called by the watchdog for each running job: None to let it run, or (reason, sentence) to stop it.
+StopRule = Callable[["Job"], tuple[str, str] | None]
 
 
 @dataclass(eq=False)
@@ -40,17 +48,20 @@ class Job:
     """One training run and everything the page needs to show it."""
 
     id: int
-    owner: str  # the browser session that started it
+    owner: str  # the workspace that started it (every tab of one student shares it)
     label: str
+    run_id: str | None = None  # the workspace store's RunRecord id, None for runs that are not kept
     stop_event: threading.Event = field(default_factory=threading.Event)
     status: Status = "queued"
     error: str | None = None  # a sentence for the learner, never a traceback
-    stop_reason: str | None = None  # "user", "session closed", "server shutting down"
+    stop_reason: str | None = None  # "user", "session closed", "server shutting down", "instructor", "time limit"
+    stop_message: str | None = None  # the sentence the learner sees for a stop they did not ask for
     started_at: float | None = None
     finished_at: float | None = None
     history: EventHistory = field(default_factory=EventHistory)  # the run's events (the bundle shares it)
     last_seen: float = field(default_factory=time.monotonic)  # the owner's last heartbeat (monotonic s)
     thread: threading.Thread | None = None
+    context: Any = None  # what the submitter attaches (the app: the run's TrainedBundle), for a reattaching page
 
     def events(self) -> list[Event]:
         """A snapshot of the events so far (safe to read from the page while the worker appends)."""
@@ -59,6 +70,10 @@ class Job:
     def mark_seen(self) -> None:
         """The heartbeat: the session that owns this run is still open."""
         self.last_seen = time.monotonic()
+
+    def progress(self) -> Progress | None:
+        """How far the run is (None until its training process has started)."""
+        return self.history.progress()
 
     @property
     def active(self) -> bool:
@@ -84,6 +99,9 @@ class JobRegistry:
     nice : int
         How far each worker thread lowers its own CPU priority (Linux ``nice``, 0-19), so the
         operating system serves the students' page reruns first and training takes the rest.
+    stop_rule : callable, optional
+        Asked by the watchdog about every running job (see :data:`StopRule`): the instructor's
+        limits. A rule that raises is logged and ignored for that round.
     """
 
     def __init__(
@@ -94,6 +112,7 @@ class JobRegistry:
         grace: float | None = None,
         watchdog_interval: float = 2.0,
         nice: int = 0,
+        stop_rule: StopRule | None = None,
     ) -> None:
         if slots < 1:
             raise ValueError("At least one training slot is needed.")
@@ -106,25 +125,40 @@ class JobRegistry:
         self._ids = itertools.count(1)
         self._closed = False
         self._grace = grace
+        self._stop_rule = stop_rule
         self.nice = nice
-        if grace is not None:
+        if grace is not None or stop_rule is not None:
             threading.Thread(
                 target=self._watch, args=(watchdog_interval,), name="convlab-watchdog", daemon=True
             ).start()
 
     # --- submitting and stopping ---------------------------------------------------------
 
-    def submit(self, owner: str, label: str, run: RunFn, *, history: EventHistory | None = None) -> Job:
+    def submit(
+        self,
+        owner: str,
+        label: str,
+        run: RunFn,
+        *,
+        history: EventHistory | None = None,
+        run_id: str | None = None,
+        context: Any = None,
+    ) -> Job:
         """Queue a run; it starts as soon as a slot is free. One active run per owner.
 
-        The run's events go to ``history`` (a new one if None), which is also ``job.history``.
+        The run's events go to ``history`` (a new one if None), which is also ``job.history``;
+        ``run_id`` and ``context`` are kept on the job as given.
         """
         with self._cond:
             for job in self._jobs.values():
                 if job.owner == owner and job.active:
-                    raise RuntimeError("This session already has a training run; stop it first.")
+                    raise RuntimeError(
+                        "Your workspace already has a training run (perhaps in another tab); stop it first."
+                    )
             history = EventHistory() if history is None else history
-            job = Job(id=next(self._ids), owner=owner, label=label, history=history)
+            job = Job(
+                id=next(self._ids), owner=owner, label=label, run_id=run_id, history=history, context=context
+            )
             self._jobs[job.id] = job
             self._queue.append(job)
             job.thread = threading.Thread(
@@ -133,10 +167,14 @@ class JobRegistry:
         job.thread.start()
         return job
 
-    def stop(self, job: Job, reason: str = "user") -> None:
-        """Ask a run to stop; a queued run is taken out of the queue at once."""
+    def stop(self, job: Job, reason: str = "user", message: str | None = None) -> None:
+        """Ask a run to stop; a queued run is taken out of the queue at once.
+
+        ``message`` is the sentence the learner sees (for a stop they did not ask for).
+        """
         with self._cond:
-            job.stop_reason = job.stop_reason or reason
+            if job.stop_reason is None:
+                job.stop_reason, job.stop_message = reason, message
             job.stop_event.set()
             self._cond.notify_all()
 
@@ -160,13 +198,30 @@ class JobRegistry:
     # --- reading -------------------------------------------------------------------------
 
     def jobs(self) -> list[Job]:
+        """Every job the registry holds: active ones and finished ones not yet forgotten."""
         with self._cond:
             return list(self._jobs.values())
 
+    def active_jobs(self) -> list[Job]:
+        """The queued and running jobs: running first (oldest first), then the queue in order."""
+        with self._cond:
+            running = sorted(self._running, key=lambda j: j.id)
+            return [*running, *(j for j in self._queue if j not in self._running)]
+
     def latest_for(self, owner: str) -> Job | None:
-        """The most recent run of one session, if any."""
+        """The most recent run of one workspace, if any."""
         mine = [j for j in self.jobs() if j.owner == owner]
         return max(mine, key=lambda j: j.id) if mine else None
+
+    def find_run(self, run_id: str) -> Job | None:
+        """The job of a kept run (by its RunRecord id), if this registry has it."""
+        return next((j for j in self.jobs() if j.run_id is not None and j.run_id == run_id), None)
+
+    def beat(self, owner: str) -> None:
+        """The heartbeat of every active run of one workspace (any of its tabs may beat)."""
+        for job in self.jobs():
+            if job.owner == owner and job.active:
+                job.mark_seen()
 
     def queue_position(self, job: Job) -> int | None:
         """1 for the next run to start, 2 for the one after, ...; None when not queued."""
@@ -175,6 +230,35 @@ class JobRegistry:
                 if queued is job:
                     return i
         return None
+
+    def wait_estimate(self, job: Job, *, fallback_s: float | None = None) -> float | None:
+        """Seconds until a queued ``job`` should start, from the running jobs' time left.
+
+        Each slot frees up when its run's last :class:`~cnn_core.training.StepEvent` says it ends;
+        the queued runs ahead take one slot each as it frees, for as long as the runs now going
+        take in all (their average), or ``fallback_s``. None when it cannot be told yet (a
+        running job has no estimate) or ``job`` is not queued.
+        """
+        with self._cond:
+            if job not in self._queue:
+                return None
+            running, ahead = list(self._running), list(itertools.takewhile(lambda j: j is not job, self._queue))
+        now = time.time()
+        free: list[float] = [0.0] * max(0, self.slots - len(running))
+        totals: list[float] = []
+        for other in running:
+            p = other.progress()
+            if p is None or p.eta_s is None:
+                return None
+            free.append(max(0.0, p.eta_s - (now - p.at)))
+            totals.append(p.elapsed_s + p.eta_s)
+        per_run = sum(totals) / len(totals) if totals else fallback_s
+        for _ in ahead:
+            if per_run is None:
+                return None
+            free.sort()
+            free[0] += per_run
+        return min(free) if free else None
 
     @property
     def running_count(self) -> int:
@@ -224,7 +308,7 @@ class JobRegistry:
                 self._cond.notify_all()
 
     def _watch(self, interval: float) -> None:
-        """Stop runs whose session has not been seen for ``grace`` s; forget their finished jobs."""
+        """Apply the stop rule; stop runs whose workspace has not been seen for ``grace`` s; forget their finished jobs."""
         while True:
             time.sleep(interval)
             with self._cond:
@@ -232,7 +316,15 @@ class JobRegistry:
                     return
             now = time.monotonic()
             for job in self.jobs():
-                if now - job.last_seen < self._grace:
+                if job.status == "running" and self._stop_rule is not None and not job.stop_event.is_set():
+                    try:
+                        verdict = self._stop_rule(job)
+                    except Exception:  # a rule that cannot be read this round (a busy database) is retried
+                        logger.exception("the stop rule failed for run %s", job.id)
+                        verdict = None
+                    if verdict is not None:
+                        self.stop(job, *verdict)
+                if self._grace is None or now - job.last_seen < self._grace:
                     continue
                 if job.active:
                     self.stop(job, "session closed")

@@ -150,3 +150,99 @@ def test_training_threads_run_at_a_lower_cpu_priority():
     base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen == [min(19, base + 7)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller is untouched
+
+
+def test_a_job_keeps_its_run_id_and_owner_and_the_class_view_lists_active_jobs(registry):
+    gate = threading.Event()
+    a = registry.submit("ws-a", "run a", ticker(3, gate), run_id="r-a")
+    b = registry.submit("ws-b", "run b", ticker(3, gate), run_id="r-b")
+    c = registry.submit("ws-c", "run c", ticker(3, gate), run_id="r-c")
+    wait_until(lambda: registry.running_count == 2)
+    assert [(j.owner, j.run_id, j.status) for j in registry.active_jobs()] == [
+        ("ws-a", "r-a", "running"),
+        ("ws-b", "r-b", "running"),
+        ("ws-c", "r-c", "queued"),
+    ]
+    assert registry.find_run("r-b") is b and registry.find_run("nope") is None
+    assert registry.latest_for("ws-c") is c
+    gate.set()
+    wait_until(lambda: not a.active and not b.active and not c.active)
+    assert registry.active_jobs() == []
+
+
+def _started(total: int, epochs: int = 2):
+    from cnn_core.training import RunStarted
+
+    return RunStarted(total, total // epochs, epochs, 32, 100, 10, "cpu", "fp32", 1)
+
+
+def _step(step: int, elapsed: float, eta: float):
+    from cnn_core.training import StepEvent
+
+    return StepEvent(step, 1, 0.5, 1.0, 1e-3, 100.0, elapsed, elapsed, eta)
+
+
+def test_progress_comes_from_the_events():
+    history = EventHistory([_started(100), _step(25, 10.0, 30.0)])
+    p = history.progress()
+    assert (p.step, p.total_steps, p.epoch, p.epochs, p.fraction, p.eta_s) == (25, 100, 1, 2, 0.25, 30.0)
+    assert p.expected_finish == pytest.approx(p.at + 30.0)
+    assert EventHistory().progress() is None
+
+
+def test_a_queued_run_is_told_how_long_it_should_wait():
+    gate = threading.Event()
+
+    def scripted(events):
+        def run(stop):
+            yield from events
+            while not gate.is_set() and not stop.is_set():
+                time.sleep(0.01)
+
+        return run
+
+    reg = JobRegistry(slots=2)
+    try:
+        reg.submit("a", "a", scripted([_started(100), _step(50, 20.0, 20.0)]))  # 20 s left, 40 s in all
+        reg.submit("b", "b", scripted([_started(100), _step(10, 5.0, 60.0)]))  # 60 s left, 65 s in all
+        first = reg.submit("c", "c", scripted([]))
+        second = reg.submit("d", "d", scripted([]))
+        wait_until(lambda: reg.running_count == 2 and all(j.progress() and j.progress().step for j in reg.jobs()[:2]))
+        assert reg.wait_estimate(first) == pytest.approx(20.0, abs=1.0)  # the first slot to free up
+        # the second waits for the first queued run too: 20 s + (40 + 65) / 2 s, or the 60 s slot
+        assert reg.wait_estimate(second) == pytest.approx(60.0, abs=1.0)
+        assert reg.wait_estimate(reg.jobs()[0]) is None  # a running job is not waiting
+    finally:
+        gate.set()
+        reg.shutdown()
+
+
+def test_the_stop_rule_stops_a_running_job_with_its_sentence():
+    verdicts: dict[str, tuple[str, str]] = {}
+    reg = JobRegistry(slots=1, watchdog_interval=0.05, stop_rule=lambda job: verdicts.get(job.run_id))
+    try:
+        job = reg.submit("ws", "run", ticker(100_000), run_id="r1")
+        wait_until(lambda: job.status == "running")
+        time.sleep(0.2)
+        assert job.status == "running"  # no verdict, no stop
+        verdicts["r1"] = ("instructor", "Stopped by the instructor.")
+        wait_until(lambda: job.status == "stopped")
+        assert (job.stop_reason, job.stop_message) == ("instructor", "Stopped by the instructor.")
+    finally:
+        reg.shutdown()
+
+
+def test_any_tab_of_a_workspace_keeps_its_run():
+    reg = JobRegistry(slots=1, watchdog_interval=0.05, grace=0.3)
+    try:
+        job = reg.submit("ws", "run", ticker(100_000))
+        wait_until(lambda: job.status == "running")
+        deadline = time.time() + 1.0
+        while time.time() < deadline:  # a second tab beats for the workspace, not for the job object
+            reg.beat("ws")
+            time.sleep(0.05)
+        assert job.status == "running"
+        with pytest.raises(RuntimeError, match="already has a training run"):
+            reg.submit("ws", "second tab", ticker(1))
+    finally:
+        reg.shutdown()
