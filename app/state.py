@@ -38,6 +38,7 @@ KL_ROW = "kl_row"  # inspected output pixel: row
 KL_COL = "kl_col"  # inspected output pixel: column
 KL_CHANNEL = "kl_channel"  # inspected channel (R, G or B) of an RGB photo
 KL_CLICK = "kl_click"  # the last click on the input photo ({x, y, width, height, unix_time})
+KL_SOURCE = "kl_source"  # the photo's source (radio: sample, and upload / camera where the instructor allows)
 # State no widget holds.
 KL_CUSTOM_KERNEL = "kl_custom_kernel"  # last valid custom kernel, np.ndarray (kh, kw)
 KL_SEEDED = "kl_seeded"  # widgets were preset from the URL once this session
@@ -46,6 +47,10 @@ KL_GRID_BASE = "kl_grid_base"  # the kernel the custom grid editor starts from
 KL_GRID_VERSION = "kl_grid_version"  # bumped when the grid is rebuilt (size or starting preset changed)
 KL_LAST_CLICK = "kl_last_click"  # time stamp of the last click on the input photo already followed
 KL_PASTE_ERROR = "kl_paste_error"  # message for a pasted kernel that could not be read
+KL_KERNEL_KEPT = "kl_kernel_kept"  # text of the custom kernel the workspace holds (or the link gave): saved when it differs
+KL_KERNEL_RESTORED = "kl_kernel_restored"  # the editor holds the learner's saved kernel, untouched this session
+KL_LINK_ERRORS = "kl_link_errors"  # sentences for a link's kernel or pixel that could not be read (shown once)
+KL_STORE_TOLD = "kl_store_told"  # the workspace store's sentences already shown this session
 
 # --- Architecture ---
 AN_MODEL_CONFIG = "an_model_config"  # last VALID cnn_core.models.ModelConfig built on the page (Training uses it)
@@ -112,6 +117,42 @@ IN_CM_CHART = "in_cm_fig"  # the confusion chart, whose selection event names th
 IN_CM_TRUE = "in_cm_true"  # true class of the confusion cell shown (select box; starts on the commonest confusion)
 IN_CM_PRED = "in_cm_pred"  # predicted class of that cell (select box)
 IN_GC_LAYER = "in_gc_layer"  # the Grad-CAM layer (select box; starts on the last convolution's activation)
+
+# --- Instructor ---
+# The console (app_pages/instructor.py, app/instructor/): widget keys are prefixed ic_.
+IC_UNLOCKED = "ic_unlocked"  # this session gave the right instructor key (kept for the session)
+IC_KEY_FORM = "ic_key_form"  # the key form (clears itself, so the key is not kept)
+IC_KEY = "ic_key"  # the password box
+IC_BANNER_FORM = "ic_banner_form"
+IC_BANNER_TEXT = "ic_banner_text"  # the banner's text
+IC_BANNER_MINUTES = "ic_banner_minutes"  # how long it is shown
+IC_BANNER_CLEAR = "ic_banner_clear"  # Take the banner down (button)
+IC_LINK_FORM = "ic_link_form"
+IC_LINK_PAGE = "ic_link_page"  # the page to show the class (select box)
+IC_LINK_URL = "ic_link_url"  # or a typed or pasted address, e.g. /kernel_lab?preset=Sobel+x
+IC_LINK_LABEL = "ic_link_label"  # what the students read beside the Open button
+IC_LINK_CLEAR = "ic_link_clear"  # Take the link down (button)
+IC_POLL_FORM = "ic_poll_form"
+IC_POLL_QUESTION = "ic_poll_question"
+IC_POLL_KIND = "ic_poll_kind"  # "A number" or "Multiple choice"
+IC_POLL_CHOICES = "ic_poll_choices"  # one choice a line
+IC_POLL_ANSWER = "ic_poll_answer"  # the right answer (optional)
+IC_POLL_REVEAL = "ic_poll_reveal"  # Reveal the answer (button)
+IC_POLL_CLOSE = "ic_poll_close"  # Close the poll (button)
+IC_CANCEL = "ic_cancel_{job}"  # Cancel, one button per run (job id in this process)
+IC_SETTINGS_FORM = "ic_settings_form"
+IC_SET = "ic_set_{field}"  # the class settings form, one widget per ClassSettings field
+IC_NOTE = "ic_note"  # a sentence left by an action, shown once on the next run
+# Every student's page (app/layout.py sidebar, app/instructor/in_class.py, my_workspace.py): prefixed cl_.
+CL_SEEN = "cl_seen"  # the banner, link and poll already announced with a toast (their time stamps / id)
+CL_POLL_FORM = "cl_poll_form_{poll}"
+CL_ANSWER = "cl_answer_{poll}"  # the student's answer box or choice for one poll
+CL_NICKNAME = "cl_nickname"  # optional nickname shown to the instructor (kept in the workspace)
+CL_FORGET = "cl_forget"  # Forget me (button)
+CL_FORGET_SURE = "cl_forget_sure"  # Forget me was clicked once: ask for the confirmation
+CL_FORGET_YES = "cl_forget_yes"  # Yes, delete everything (button)
+CL_FORGET_NO = "cl_forget_no"  # Keep it (button)
+CL_NOTE = "cl_note"  # a sentence left for the next run (e.g. "Your workspace was deleted.")
 
 # --- shared ---
 PRESENTATION = "presentation_mode"  # large text for projecting (sidebar toggle)
