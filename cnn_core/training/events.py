@@ -1,14 +1,19 @@
 """The events of a training run: small frozen dataclasses, and :data:`Event`, their union.
 
 :func:`cnn_core.training.train` yields :class:`RunStarted`, then :class:`StepEvent` (every few
-steps), :class:`EvalEvent` (a few times per epoch), :class:`EpochEnd`, and finally exactly one
-:class:`RunFinished`. Consumers match them by type (``isinstance`` or ``match``), never by name.
+steps), :class:`EvalEvent` (a few times per epoch), :class:`EpochEnd`, :class:`CheckpointEvent`
+(after every epoch but the last, and every so many seconds), and finally exactly one
+:class:`RunFinished`. Consumers match them by type (``isinstance`` or ``match``), never by name;
+a consumer that keeps no checkpoints ignores :class:`CheckpointEvent`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from cnn_core.training.resume import ResumeState
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class RunStarted:
     device: str
     precision: str
     threads: int
+    first_step: int = 0  # steps already done before this start (a run resumed from a checkpoint)
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,16 @@ class RunFinished:
     train_s: float
 
 
-Event = RunStarted | StepEvent | EvalEvent | EpochEnd | RunFinished
+@dataclass(frozen=True, eq=False)
+class CheckpointEvent:
+    """After every epoch but the last, and at most every ``checkpoint_every_s`` seconds: the run's
+    state after ``step`` steps, which ``train(..., resume=state)`` carries on from."""
+
+    step: int
+    state: ResumeState
+
+
+Event = RunStarted | StepEvent | EvalEvent | EpochEnd | CheckpointEvent | RunFinished
 """What :func:`cnn_core.training.train` yields; match it with ``isinstance`` or ``match``."""
 
 

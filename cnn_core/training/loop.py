@@ -4,7 +4,9 @@
 :mod:`cnn_core.training.events`, the last one a :class:`RunFinished` whose ``reason`` says why
 it ended: ``"completed"``, ``"stopped"`` (the caller set its stop flag), ``"diverged"`` (the loss
 became NaN or infinite; the message names the learning rate) or ``"time_limit"``. The model is
-trained in place, so whatever happens it is kept and usable.
+trained in place, so whatever happens it is kept and usable. Along the way it yields a
+:class:`CheckpointEvent` after every epoch but the last and at most every ``checkpoint_every_s``
+seconds; ``train(..., resume=event.state)`` carries such a run on from there.
 
 Speed comes from keeping the whole dataset in memory as uint8 tensors: a batch is an index
 slice, normalised and augmented on the fly as a tensor (no per-sample PIL work), optionally in
@@ -25,7 +27,16 @@ from torch import nn
 
 from cnn_core.data import ImageSet
 from cnn_core.training.config import Device, StopFlag, TrainConfig
-from cnn_core.training.events import EpochEnd, EvalEvent, EvalResult, Event, RunFinished, RunStarted, StepEvent
+from cnn_core.training.events import (
+    CheckpointEvent,
+    EpochEnd,
+    EvalEvent,
+    EvalResult,
+    Event,
+    RunFinished,
+    RunStarted,
+    StepEvent,
+)
 from cnn_core.training.recipe import (
     Normalizer,
     augment,
@@ -35,6 +46,7 @@ from cnn_core.training.recipe import (
     seed_everything,
     use_bf16,
 )
+from cnn_core.training.resume import ResumeState, checkpoint, restore
 
 __all__ = ["evaluate", "train"]
 
@@ -130,7 +142,13 @@ def evaluate(
 
 
 def train(
-    model: nn.Module, data: ImageSet, config: TrainConfig | None = None, stop: StopFlag = None
+    model: nn.Module,
+    data: ImageSet,
+    config: TrainConfig | None = None,
+    stop: StopFlag = None,
+    *,
+    resume: ResumeState | None = None,
+    checkpoint_every_s: float | None = 30.0,
 ) -> Iterator[Event]:
     """Train ``model`` in place on ``data``, yielding events as it goes.
 
@@ -145,10 +163,17 @@ def train(
     stop : threading.Event or callable, optional
         Checked before every step; when set (or returning True) the run ends with
         ``reason="stopped"`` after a final test evaluation.
+    resume : ResumeState, optional
+        A :class:`CheckpointEvent`'s state from an earlier run with the same model, data and
+        config: training goes on at the step after it, with the same schedule and data order.
+        A state that does not fit this run raises ValueError with a sentence.
+    checkpoint_every_s : float, optional
+        Yield a :class:`CheckpointEvent` after every epoch but the last and at most every this
+        many seconds between them; 0 or None: never.
 
     Yields
     ------
-    RunStarted, StepEvent, EvalEvent, EpochEnd, RunFinished
+    RunStarted, StepEvent, EvalEvent, EpochEnd, CheckpointEvent, RunFinished
         Exactly one ``RunStarted`` first and one ``RunFinished`` last.
     """
     cfg = config or TrainConfig()
@@ -178,30 +203,62 @@ def train(
     model.train()
     opt = make_optimizer(model, cfg)
     sched = make_schedule(opt, cfg, total, per_epoch)
+    meters = dict.fromkeys(("win_loss", "win_steps", "ev_loss", "ev_correct", "ev_n"), 0.0)
+    meters.update(ep_loss=0.0, ep_correct=0.0, ep_n=0.0, eval_cost=0.0)
+    step, elapsed0, eval_total = 0, 0.0, 0.0
+    if resume is not None:
+        if (resume.total_steps, resume.steps_per_epoch) != (total, per_epoch):
+            raise ValueError(
+                f"The checkpoint is from a run of {resume.total_steps} steps ({resume.steps_per_epoch} per epoch), "
+                f"but these settings make {total} ({per_epoch} per epoch); resume with the run's own settings."
+            )
+        restore(resume, model, opt, sched, gen, dev)
+        step, elapsed0, eval_total = resume.step, resume.elapsed_s, resume.eval_s
+        meters.update(resume.meters)
 
     yield RunStarted(
         total, per_epoch, cfg.epochs, bs, n, int(x_val.shape[0]), str(dev), "bf16" if bf16 else "fp32",
-        torch.get_num_threads(),
+        torch.get_num_threads(), step,
     )  # fmt: skip
 
-    t0 = time.perf_counter()
-    eval_total = 0.0
-    step = 0
-    win_loss = torch.zeros((), device=dev)  # summed loss since the last StepEvent
-    win_steps, win_t = 0, t0
-    ev_loss = torch.zeros((), device=dev)  # since the last evaluation
-    ev_correct = torch.zeros((), device=dev, dtype=torch.long)
-    ev_n = 0
-    ep_loss_sum, ep_correct, ep_n = 0.0, 0, 0
+    t0 = time.perf_counter() - elapsed0
+    win_loss = torch.full((), meters["win_loss"], device=dev)  # summed loss since the last StepEvent
+    win_steps, win_t = int(meters["win_steps"]), time.perf_counter()
+    tp_steps = 0  # steps since win_t, for the throughput (a resumed window began before this process)
+    ev_loss = torch.full((), meters["ev_loss"], device=dev)  # since the last evaluation
+    ev_correct = torch.full((), int(meters["ev_correct"]), device=dev, dtype=torch.long)
+    ev_n = int(meters["ev_n"])
+    ep_loss_sum, ep_correct, ep_n = meters["ep_loss"], int(meters["ep_correct"]), int(meters["ep_n"])
     reason, message = "completed", "Training finished."
-    last_eval_cost = 0.0
+    last_eval_cost = meters["eval_cost"]
+    every = checkpoint_every_s or 0.0
+    last_ckpt = time.perf_counter()
 
     def now_train() -> float:
         return time.perf_counter() - t0 - eval_total
 
-    for epoch in range(1, cfg.epochs + 1):
-        perm = torch.randperm(n, generator=gen).to(dev)
-        for i in range(per_epoch):
+    def take(epoch: int, rng_epoch: torch.Tensor) -> CheckpointEvent:
+        counts = {"win_loss": float(win_loss), "win_steps": win_steps, "ev_loss": float(ev_loss),
+                  "ev_correct": int(ev_correct), "ev_n": ev_n, "ep_loss": ep_loss_sum, "ep_correct": ep_correct,
+                  "ep_n": ep_n, "eval_cost": last_eval_cost}  # fmt: skip
+        state = checkpoint(
+            model, opt, sched, step=step, epoch=epoch, total_steps=total, steps_per_epoch=per_epoch,
+            data_rng_epoch=rng_epoch, data_rng=gen, device=dev, elapsed_s=time.perf_counter() - t0,
+            eval_s=eval_total, meters=counts,
+        )  # fmt: skip
+        return CheckpointEvent(step, state)
+
+    first_epoch, first_i = step // per_epoch + 1, step % per_epoch
+    for epoch in range(first_epoch, cfg.epochs + 1):
+        if resume is not None and epoch == first_epoch and first_i > 0:
+            gen.set_state(resume.data_rng_epoch)  # draw this epoch's order again, then go on from now
+            rng_epoch = resume.data_rng_epoch
+            perm = torch.randperm(n, generator=gen).to(dev)
+            gen.set_state(resume.data_rng)
+        else:
+            rng_epoch = gen.get_state()
+            perm = torch.randperm(n, generator=gen).to(dev)
+        for i in range(first_i if epoch == first_epoch else 0, per_epoch):
             if _is_stopped(stop):
                 reason, message = "stopped", f"Stopped at step {step} of {total}; the model so far is kept."
                 break
@@ -227,6 +284,7 @@ def train(
             d_loss = loss.detach()
             win_loss += d_loss
             win_steps += 1
+            tp_steps += 1
             ev_loss += d_loss * bs
             ev_correct += (logits.detach().argmax(1) == yb).sum()
             ev_n += bs
@@ -245,11 +303,11 @@ def train(
                 left = total - step
                 evals_left = (cfg.epochs - epoch) * cfg.evals_per_epoch + sum(1 for e in eval_at if e > i + 1)
                 yield StepEvent(
-                    step, epoch, step / per_epoch, mean_loss, lr, win_steps * bs / max(t - win_t, 1e-9),
+                    step, epoch, step / per_epoch, mean_loss, lr, tp_steps * bs / max(t - win_t, 1e-9),
                     t - t0, tr, left * tr / step + evals_left * last_eval_cost,
                 )  # fmt: skip
                 win_loss.zero_()
-                win_steps, win_t = 0, time.perf_counter()
+                win_steps, tp_steps, win_t = 0, 0, time.perf_counter()
 
             if i + 1 in eval_at:
                 te = time.perf_counter()
@@ -265,13 +323,19 @@ def train(
                 ev_loss.zero_()
                 ev_correct.zero_()
                 ev_n = 0
-                win_t = time.perf_counter()  # do not charge evaluation to throughput
+                win_t, tp_steps = time.perf_counter(), 0  # do not charge evaluation to throughput
                 if i + 1 == per_epoch:
                     yield EpochEnd(
                         epoch, step, ep_loss_sum / ep_n, ep_correct / ep_n, res.loss, res.acc,
                         time.perf_counter() - t0,
                     )  # fmt: skip
                     ep_loss_sum, ep_correct, ep_n = 0.0, 0, 0
+
+            end_of_epoch = i + 1 == per_epoch
+            if every > 0 and step < total and (end_of_epoch or time.perf_counter() - last_ckpt >= every):
+                if bool(torch.isfinite(win_loss)):  # never keep a state whose loss has blown up
+                    yield take(epoch, gen.get_state() if end_of_epoch else rng_epoch)
+                last_ckpt = time.perf_counter()
         if reason != "completed":
             break
 

@@ -221,3 +221,116 @@ def test_model_that_does_not_fit_the_data_is_explained(shapes):
         next(iter(T.train(T.fast_cnn(3, 7, image_size=16, widths=(4, 8, 8)), shapes, CPU)))
     with pytest.raises(ValueError, match="7 classes"):
         next(iter(T.train(T.fast_cnn(1, 10, image_size=16, widths=(4, 8, 8)), shapes, CPU)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints and resuming
+# ---------------------------------------------------------------------------------------------
+
+
+def saved_and_loaded(state: T.ResumeState) -> T.ResumeState:
+    """Through torch.save and torch.load(weights_only=True), as the workspace store keeps it."""
+    buf = io.BytesIO()
+    torch.save(state.to_dict(), buf)
+    buf.seek(0)
+    return T.ResumeState.from_dict(torch.load(buf, weights_only=True))
+
+
+AUGMENTED = replace(CPU, epochs=3, augment_shift=2, augment_flip=True, precision="fp32")
+
+
+def test_checkpoints_after_every_epoch_but_the_last(shapes):
+    events = list(T.train(tiny_model(), shapes, AUGMENTED))
+    ckpts = [e for e in events if isinstance(e, T.CheckpointEvent)]
+    assert [c.step for c in ckpts] == [14, 28]  # 14 steps per epoch; the end of the run needs none
+    assert all(c.state.step == c.step and c.state.total_steps == 42 for c in ckpts)
+    assert [c.state.epoch for c in ckpts] == [1, 2]
+    # Each follows its epoch's EpochEnd, so whoever keeps it has the epoch's figures too.
+    ends = [i for i, e in enumerate(events) if isinstance(e, T.EpochEnd)]
+    assert [events.index(c) for c in ckpts] == [ends[0] + 1, ends[1] + 1]
+    never = list(T.train(tiny_model(), shapes, AUGMENTED, checkpoint_every_s=0))
+    assert not any(isinstance(e, T.CheckpointEvent) for e in never)
+
+
+@pytest.mark.parametrize("at", ["epoch", "mid-epoch"])
+def test_a_resumed_run_ends_where_the_uninterrupted_one_does(shapes, at):
+    cfg = replace(AUGMENTED, optimizer="adamw", schedule="onecycle")
+    whole_model = tiny_model()
+    tiny_every = 1e-9 if at == "mid-epoch" else 30.0  # a checkpoint after every step, or per epoch
+    whole = list(T.train(whole_model, shapes, cfg, checkpoint_every_s=tiny_every))
+    ckpts = [e for e in whole if isinstance(e, T.CheckpointEvent)]
+    pick = next(c for c in ckpts if (c.step == 14 if at == "epoch" else c.step == 19))
+    state = saved_and_loaded(pick.state)  # as the store would keep it
+
+    again = tiny_model(seed=123)  # other starting weights: the checkpoint's weights replace them
+    rest = list(T.train(again, shapes, cfg, resume=state, checkpoint_every_s=0))
+    start = rest[0]
+    assert isinstance(start, T.RunStarted) and start.first_step == pick.step and start.total_steps == 42
+    steps = [e.step for e in rest if isinstance(e, T.StepEvent)]
+    assert steps[0] > pick.step and steps[-1] == 42
+    # The same steps, losses, learning rates and final weights as the run that was never interrupted.
+    after = [e for e in whole if isinstance(e, T.StepEvent) and e.step > pick.step]
+    resumed = [e for e in rest if isinstance(e, T.StepEvent)]
+    assert [e.step for e in resumed] == [e.step for e in after]
+    assert [e.lr for e in resumed] == pytest.approx([e.lr for e in after], rel=1e-9)
+    assert [e.loss for e in resumed] == pytest.approx([e.loss for e in after], rel=1e-4, abs=1e-6)
+    ends = [e for e in rest if isinstance(e, T.EpochEnd)]
+    whole_ends = [e for e in whole if isinstance(e, T.EpochEnd) and e.step > pick.step]
+    assert [e.epoch for e in ends] == [e.epoch for e in whole_ends] == [2, 3]
+    # A mid-epoch resume carries the epoch's running figures over: its EpochEnd is the whole epoch's.
+    assert [e.train_loss for e in ends] == pytest.approx([e.train_loss for e in whole_ends], rel=1e-4)
+    assert [e.val_acc for e in ends] == pytest.approx([e.val_acc for e in whole_ends])
+    for k, v in whole_model.state_dict().items():
+        assert torch.allclose(again.state_dict()[k].float(), v.float(), atol=1e-5), k
+    fin, whole_fin = rest[-1], whole[-1]
+    assert fin.reason == "completed" and fin.step == 42
+    assert fin.test_acc == pytest.approx(whole_fin.test_acc) and fin.test_loss == pytest.approx(whole_fin.test_loss)
+    assert fin.train_s >= state.elapsed_s - state.eval_s  # time before the interruption counts
+
+
+def test_time_checkpoints_are_spaced(shapes):
+    events = list(T.train(tiny_model(), shapes, AUGMENTED, checkpoint_every_s=1e-9))
+    steps = [e.step for e in events if isinstance(e, T.CheckpointEvent)]
+    assert steps == list(range(1, 42))  # due after every step, never at the last one
+    events = list(T.train(tiny_model(), shapes, AUGMENTED, checkpoint_every_s=3600))
+    assert [e.step for e in events if isinstance(e, T.CheckpointEvent)] == [14, 28]
+
+
+def test_a_checkpoint_of_another_run_is_refused_with_a_sentence(shapes):
+    ckpt = next(e for e in T.train(tiny_model(), shapes, AUGMENTED) if isinstance(e, T.CheckpointEvent))
+    with pytest.raises(ValueError, match="run of 42 steps .* these settings make 70"):
+        next(iter(T.train(tiny_model(), shapes, replace(AUGMENTED, epochs=5), resume=ckpt.state)))
+    with pytest.raises(ValueError, match="another optimizer"):
+        next(iter(T.train(tiny_model(), shapes, replace(AUGMENTED, optimizer="sgd"), resume=ckpt.state)))
+    with pytest.raises(ValueError, match="another learning-rate schedule"):
+        next(iter(T.train(tiny_model(), shapes, replace(AUGMENTED, schedule="none"), resume=ckpt.state)))
+    wider = T.fast_cnn(1, 7, image_size=16, widths=(4, 8, 16))
+    with pytest.raises(ValueError, match="weights of another network"):
+        next(iter(T.train(wider, shapes, AUGMENTED, resume=ckpt.state)))
+
+
+def test_a_damaged_checkpoint_dict_is_a_sentence(shapes):
+    ckpt = next(e for e in T.train(tiny_model(), shapes, AUGMENTED) if isinstance(e, T.CheckpointEvent))
+    good = ckpt.state.to_dict()
+    with pytest.raises(ValueError, match="not a ConvLab checkpoint"):
+        T.ResumeState.from_dict({"model": {}})
+    with pytest.raises(ValueError, match="not a ConvLab checkpoint"):
+        T.ResumeState.from_dict([1, 2])
+    with pytest.raises(ValueError, match="'optimizer' part is missing"):
+        T.ResumeState.from_dict({k: v for k, v in good.items() if k != "optimizer"})
+    with pytest.raises(ValueError, match="wrong kind"):
+        T.ResumeState.from_dict({**good, "step": "many"})
+    with pytest.raises(ValueError, match="step 99 of 42"):
+        T.ResumeState.from_dict({**good, "step": 99})
+    with pytest.raises(ValueError, match="generator states"):
+        T.ResumeState.from_dict({**good, "data_rng": torch.zeros(3)})
+    with pytest.raises(ValueError, match="blew up"):
+        T.ResumeState.from_dict({**good, "meters": {**good["meters"], "win_loss": float("nan")}})
+
+
+def test_a_run_whose_loss_blows_up_keeps_no_checkpoint_of_it(shapes):
+    cfg = replace(CPU, optimizer="sgd", lr=1e6, schedule="none", epochs=5, log_every_steps=50)
+    events = list(T.train(tiny_model(), shapes, cfg, checkpoint_every_s=1e-9))
+    assert events[-1].reason == "diverged"
+    for c in (e for e in events if isinstance(e, T.CheckpointEvent)):
+        assert all(torch.isfinite(v).all() for v in c.state.model_state.values() if v.is_floating_point())
