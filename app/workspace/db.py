@@ -1,0 +1,255 @@
+"""The workspace database file: connections, schema, and what happens when the file goes bad.
+
+One SQLite file (``convlab.sqlite3``) holds the students' workspaces and the classroom. Each
+thread has its own connection (WAL journal, ``busy_timeout`` 5 s, foreign keys on), so several
+threads and several server processes read and write it at once. Before each use a connection checks
+that the file it opened is still the one on disk: a deleted file is re-created (with the schema),
+a replaced one is reopened. A file that is not a database (garbage bytes) is moved aside as
+``convlab.sqlite3.corrupt-<time>`` and a fresh one started; the call that found it raises
+:class:`StoreError` with a sentence, once. Creating and setting aside hold an ``flock`` on
+``convlab.sqlite3.lock`` so two processes never do it at once. A folder or disk that cannot be
+written raises :class:`StoreError` with a sentence; it never crashes the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+__all__ = ["SCHEMA_VERSION", "Database", "StoreError", "StoreUnavailable", "unsaved_sentence"]
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 5000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS workspaces (
+    ws TEXT PRIMARY KEY, created REAL NOT NULL, last_used REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    ws TEXT NOT NULL REFERENCES workspaces(ws) ON DELETE CASCADE,
+    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated REAL NOT NULL,
+    PRIMARY KEY (ws, kind, key));
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    ws TEXT NOT NULL REFERENCES workspaces(ws) ON DELETE CASCADE,
+    title TEXT NOT NULL, status TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL,
+    settings TEXT NOT NULL, summary TEXT NOT NULL, curve TEXT NOT NULL,
+    has_model INTEGER NOT NULL, checkpoint_step INTEGER, owner TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS runs_by_ws ON runs (ws, created);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE TABLE IF NOT EXISTS settings (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS presence (
+    session TEXT PRIMARY KEY, number INTEGER NOT NULL, nickname TEXT, page TEXT NOT NULL,
+    training TEXT, first_seen REAL NOT NULL, last_seen REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS banner (id INTEGER PRIMARY KEY CHECK (id = 1), text TEXT NOT NULL, posted REAL NOT NULL, until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS link (id INTEGER PRIMARY KEY CHECK (id = 1), url TEXT NOT NULL, label TEXT NOT NULL, posted REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS polls (
+    poll_id INTEGER PRIMARY KEY AUTOINCREMENT, question TEXT NOT NULL, kind TEXT NOT NULL,
+    choices TEXT NOT NULL, answer TEXT, revealed INTEGER NOT NULL DEFAULT 0, opened REAL NOT NULL,
+    closed REAL);
+CREATE TABLE IF NOT EXISTS answers (
+    poll_id INTEGER NOT NULL REFERENCES polls(poll_id) ON DELETE CASCADE,
+    workspace TEXT NOT NULL, answer TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (poll_id, workspace));
+CREATE TABLE IF NOT EXISTS cancels (run_id TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS key_attempts (client TEXT NOT NULL, ok INTEGER NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS key_attempts_by_client ON key_attempts (client, at);
+"""
+
+# sqlite3 messages that mean "this file or folder cannot be written (or opened) now"
+UNWRITABLE = ("readonly", "read-only", "disk i/o", "disk is full", "unable to open", "locked")
+# ... and those that mean "this file is not a (sound) database"
+CORRUPT = ("not a database", "malformed", "file is encrypted", "corrupt")
+
+
+class StoreError(RuntimeError):
+    """The workspace could not read or write something; the message is a sentence for the student."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be opened or written at all (folder missing, read-only, disk full)."""
+
+
+def unsaved_sentence(reason: str) -> str:
+    return f"Your work could not be saved on the server ({reason}). It is kept in this tab until you close it."
+
+
+def reason_of(exc: BaseException) -> str:
+    """A short human reason for an OSError or sqlite3 error."""
+    text = str(exc).lower()
+    errno = getattr(exc, "errno", None)
+    if errno == 28 or "full" in text:
+        return "the server's disk is full"
+    if errno in (13, 30) or "readonly" in text or "read-only" in text or "permission" in text:
+        return "the server's storage folder is read-only"
+    if "locked" in text or "busy" in text:
+        return "the storage is busy"
+    return "the server's storage folder is missing or cannot be written"
+
+
+class Database:
+    """The SQLite file at ``path``, one connection per thread, re-created when it goes away."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.notices: list[str] = []  # what happened to the file (deleted, set aside), newest last
+
+    # --- connections ---
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """Process- and thread-exclusive while creating or setting aside the file."""
+        with self._lock, open(self.path.with_name(self.path.name + ".lock"), "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._file_lock():
+                if not self.path.exists():
+                    for tail in ("-wal", "-shm", "-journal"):  # a deleted database's leftovers must not replay
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(f"{self.path}{tail}")
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+                try:
+                    self._prepare(conn)
+                except sqlite3.DatabaseError as exc:
+                    conn.close()
+                    if not is_corrupt(exc):
+                        raise
+                    self._set_aside()
+                    conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+                    self._prepare(conn)
+                    self._local.pending = self.notices[-1]
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
+        self._local.conn = conn
+        self._local.ino = os.stat(self.path).st_ino
+        return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        row = conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_version'").fetchone()
+        if row is None:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
+                conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+
+    def _set_aside(self) -> None:
+        """Move a corrupt file aside (caller holds the file lock) and note it."""
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        os.replace(self.path, aside)
+        for tail in ("-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{tail}")
+        self.notices.append(
+            "The class database on the server was damaged, so it was set aside "
+            f"(as {aside.name}) and a fresh one started: work saved before this is not in it."
+        )
+
+    def _close_local(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection to the file now at ``path`` (opened or re-opened as needed)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            try:
+                if os.stat(self.path).st_ino == self._local.ino:
+                    return conn
+            except OSError:
+                pass
+            self._close_local()
+        return self._open()
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        self._close_local()
+
+    # --- transactions ---
+
+    def run(self, fn: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
+        """Call ``fn(conn)`` in a transaction (``BEGIN IMMEDIATE`` for writes) and return its result.
+
+        Raises :class:`StoreUnavailable` when the file cannot be opened or written and
+        :class:`StoreError` (once) when it was corrupt and has been replaced.
+        """
+        for attempt in (0, 1):
+            conn = self.connection()
+            pending = getattr(self._local, "pending", None)
+            if pending:
+                self._local.pending = None
+                raise StoreError(pending)
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    result = fn(conn)
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return result
+            except sqlite3.DatabaseError as exc:
+                if is_corrupt(exc):
+                    self._recover_corrupt()
+                    raise StoreError(self.notices[-1]) from exc
+                if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc).lower() and attempt == 0:
+                    self._close_local()  # the file was emptied under us: reopen, which re-creates the schema
+                    continue
+                if isinstance(exc, (sqlite3.OperationalError, sqlite3.IntegrityError)) and not is_unwritable(exc):
+                    raise
+                self._close_local()
+                raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
+        raise AssertionError("unreachable")
+
+    def _recover_corrupt(self) -> None:
+        ino = getattr(self._local, "ino", None)
+        self._close_local()
+        try:
+            with self._file_lock():
+                try:
+                    same = os.stat(self.path).st_ino == ino
+                except FileNotFoundError:
+                    same = False
+                if same:
+                    self._set_aside()
+                else:
+                    self.notices.append("The class database on the server was replaced; a fresh one is in use.")
+        except OSError as exc:
+            raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in CORRUPT)
+
+
+def is_unwritable(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in UNWRITABLE)

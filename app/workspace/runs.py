@@ -1,0 +1,238 @@
+"""The training runs of the workspace store: rows, their model and checkpoint files, quota pruning.
+
+:class:`RunRows` holds the bodies behind :class:`~app.workspace.store.WorkspaceStore`'s run and
+model methods. A run row remembers the process that saved it (host, pid and the process's start
+time), so :meth:`RunRows.interrupted` lists only runs whose process is gone, whichever process asks.
+Quota pruning takes the oldest finished runs' files first, then the oldest runs; a run that is
+queued or running, and the one being written, are never pruned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.workspace import files
+from app.workspace.db import StoreError, reason_of, unsaved_sentence
+
+if TYPE_CHECKING:
+    from app.workspace.store import RunRecord, WorkspaceStore
+
+__all__ = ["OWNER", "RunRows", "owner_alive"]
+
+ACTIVE = ("queued", "running")
+COLUMNS = "run_id, ws, title, status, created, updated, settings, summary, curve, has_model, checkpoint_step"
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot ("" where /proc does not say)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process that wrote ``owner`` (see :data:`OWNER`) still runs on this machine."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return _start_time(pid) == started
+
+
+class RunRows:
+    """Run rows and files of one :class:`WorkspaceStore`."""
+
+    def __init__(self, store: WorkspaceStore) -> None:
+        self.store = store
+
+    # --- rows ---
+
+    def save(self, r: RunRecord) -> None:
+        from app.workspace.store import check_id
+
+        ws, run_id = check_id(r.workspace), check_id(r.run_id, "run id")
+        texts = json.dumps(r.settings), json.dumps(r.summary), json.dumps(r.curve)
+        has_model = self.store.model_path(ws, run_id).exists()
+        has_ckpt = self.store.checkpoint_path(ws, run_id).exists()
+
+        def tx(c: sqlite3.Connection) -> None:
+            old = c.execute("SELECT checkpoint_step FROM runs WHERE run_id=?", (run_id,)).fetchone()
+            step = (r.checkpoint_step if r.checkpoint_step is not None else (old[0] if old else None)) if has_ckpt else None
+            c.execute(
+                f"INSERT OR REPLACE INTO runs ({COLUMNS}, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, ws, r.title, r.status, r.created, r.updated, *texts, int(has_model), step, OWNER),
+            )
+            active = ",".join("?" * len(ACTIVE))
+            extra = c.execute(
+                f"SELECT run_id FROM runs WHERE ws=? AND run_id<>? AND status NOT IN ({active}) ORDER BY created DESC LIMIT -1 OFFSET ?",
+                (ws, run_id, *ACTIVE, max(self.store.max_runs - 1, 0)),
+            ).fetchall()
+            for (old_id,) in extra:
+                c.execute("DELETE FROM runs WHERE run_id=?", (old_id,))
+                self._remove_files(ws, old_id)
+
+        self.store.write(ws, tx)
+        self.enforce_quota(ws, keep=run_id)
+
+    def _record(self, row: tuple[Any, ...]) -> RunRecord:
+        from app.workspace.store import RunRecord
+
+        run_id, ws, title, status, created, updated, settings, summary, curve, _, step = row
+        settings, summary, curve = json.loads(settings), json.loads(summary), json.loads(curve)
+        if not (isinstance(settings, dict) and isinstance(summary, dict) and isinstance(curve, list)):
+            raise ValueError("wrong shape")
+        has_model = self.store.model_path(ws, run_id).exists()
+        has_ckpt = self.store.checkpoint_path(ws, run_id).exists()
+        return RunRecord(run_id, ws, title, status, created, updated, settings, summary, curve, has_model, step if has_ckpt else None)
+
+    def get(self, ws: str, run_id: str) -> RunRecord | None:
+        row = self.store.read(lambda c: c.execute(f"SELECT {COLUMNS} FROM runs WHERE ws=? AND run_id=?", (ws, run_id)).fetchone(), None)
+        if row is None:
+            return None
+        try:
+            return self._record(row)
+        except (TypeError, ValueError):
+            self._drop(ws, run_id)
+            raise StoreError(
+                f"The saved run \u201c{row[2]}\u201d could not be read (it was damaged on the server), "
+                "so it was removed; your other runs are kept."
+            ) from None
+
+    def list(self, ws: str) -> list[RunRecord]:
+        rows = self.store.read(lambda c: c.execute(f"SELECT {COLUMNS} FROM runs WHERE ws=? ORDER BY created DESC, rowid DESC", (ws,)).fetchall(), [])
+        found = []
+        for row in rows:
+            try:
+                found.append(self._record(row))
+            except (TypeError, ValueError):
+                self._drop(ws, row[0])
+        return found
+
+    def delete(self, ws: str, run_id: str) -> None:
+        self.store.write(ws, lambda c: c.execute("DELETE FROM runs WHERE ws=? AND run_id=?", (ws, run_id)))
+        self._remove_files(ws, run_id)
+
+    def _drop(self, ws: str, run_id: str) -> None:
+        try:
+            self.delete(ws, run_id)
+        except StoreError:
+            pass
+
+    def interrupted(self) -> list[RunRecord]:
+        active = ",".join("?" * len(ACTIVE))
+        rows = self.store.read(
+            lambda c: c.execute(f"SELECT {COLUMNS}, owner FROM runs WHERE status IN ({active}) ORDER BY created", ACTIVE).fetchall(), []
+        )
+        found = []
+        for row in rows:
+            if owner_alive(row[-1]):
+                continue
+            try:
+                found.append(self._record(row[:-1]))
+            except (TypeError, ValueError):
+                self._drop(row[1], row[0])
+        return found
+
+    # --- files ---
+
+    def _remove_files(self, ws: str, run_id: str) -> int:
+        return files.remove(self.store.model_path(ws, run_id)) + files.remove(self.store.checkpoint_path(ws, run_id))
+
+    def save_file(self, ws: str, run_id: str, state: dict[str, Any], *, checkpoint_step: int | None) -> None:
+        checkpoint = checkpoint_step is not None
+        path = self.store.checkpoint_path(ws, run_id) if checkpoint else self.store.model_path(ws, run_id)
+        try:
+            files.write_state(path, state)
+        except OSError as exc:
+            raise StoreError(unsaved_sentence(reason_of(exc))) from exc
+        if checkpoint:
+            self.store.write(ws, lambda c: c.execute("UPDATE runs SET checkpoint_step=? WHERE ws=? AND run_id=?", (checkpoint_step, ws, run_id)))
+        else:
+            self.store.write(ws, lambda c: c.execute("UPDATE runs SET has_model=1 WHERE ws=? AND run_id=?", (ws, run_id)))
+        if not self.enforce_quota(ws, keep=run_id):
+            files.remove(path)
+            mb = self.store.quota_bytes / 1_000_000
+            raise StoreError(unsaved_sentence(f"your workspace on the server is full at {mb:g} MB; delete some runs to make space"))
+
+    def load_file(self, ws: str, run_id: str, *, checkpoint: bool) -> dict[str, Any]:
+        path = self.store.checkpoint_path(ws, run_id) if checkpoint else self.store.model_path(ws, run_id)
+        what = "checkpoint" if checkpoint else "trained model"
+        try:
+            return files.read_state(path)
+        except files.BadFile as exc:
+            missing = str(exc) == "missing"
+            if not missing:
+                files.remove(path)
+            column = "checkpoint_step=NULL" if checkpoint else "has_model=0"
+            try:
+                self.store.write(ws, lambda c: c.execute(f"UPDATE runs SET {column} WHERE ws=? AND run_id=?", (ws, run_id)))
+            except StoreError:
+                pass
+            if missing:
+                raise StoreError(f"The {what} of this run is no longer on the server; its curves and your other runs are kept.") from None
+            raise StoreError(
+                f"The saved {what} of this run was damaged on the server and could not be read, so it was removed; "
+                "its curves and your other runs are kept."
+            ) from None
+
+    def model_files(self, ws: str) -> int:
+        folder = self.store.model_dir(ws)
+        try:
+            return sum(1 for p in folder.iterdir() if p.name.endswith(".pt") and not p.name.endswith(".ckpt.pt"))
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+
+    def bytes_used(self, ws: str) -> int:
+        rows = self.store.read(
+            lambda c: c.execute(
+                "SELECT (SELECT COALESCE(SUM(LENGTH(value)), 0) FROM items WHERE ws=?) + "
+                "(SELECT COALESCE(SUM(LENGTH(settings) + LENGTH(summary) + LENGTH(curve)), 0) FROM runs WHERE ws=?)",
+                (ws, ws),
+            ).fetchone()[0],
+            0,
+        )
+        return int(rows) + files.folder_bytes(self.store.model_dir(ws))
+
+    # --- quota ---
+
+    def enforce_quota(self, ws: str, keep: str | None = None) -> bool:
+        """Prune the oldest runs' files, then the oldest runs, until ``ws`` fits; whether it does."""
+        quota = self.store.quota_bytes
+        if self.bytes_used(ws) <= quota:
+            return True
+        active = ",".join("?" * len(ACTIVE))
+        old = self.store.read(
+            lambda c: c.execute(
+                f"SELECT run_id FROM runs WHERE ws=? AND run_id<>? AND status NOT IN ({active}) ORDER BY created, rowid",
+                (ws, keep or "", *ACTIVE),
+            ).fetchall(),
+            [],
+        )
+        old_ids = [r[0] for r in old]
+        for run_id in old_ids:
+            if self._remove_files(ws, run_id):
+                self.store.write(ws, lambda c, r=run_id: c.execute("UPDATE runs SET has_model=0, checkpoint_step=NULL WHERE run_id=?", (r,)))
+                if self.bytes_used(ws) <= quota:
+                    return True
+        for run_id in old_ids:
+            self.store.write(ws, lambda c, r=run_id: c.execute("DELETE FROM runs WHERE run_id=?", (r,)))
+            if self.bytes_used(ws) <= quota:
+                return True
+        return False
