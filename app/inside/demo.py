@@ -50,7 +50,8 @@ def train_demo(*, data: datasets.ImageSet | None = None, config: training.TrainC
     torch.manual_seed(config.seed)
     model = models.build(DEMO_CONFIG)
     bundle = TrainedBundle(model=model, model_config=DEMO_CONFIG, data=data, train_config=config)
-    for _ in tr.follow(bundle, watch(model, data, config, snapshots="eval", weights=False)):
+    messages = watch(model, data, config, snapshots="eval", weights=False, checkpoint_every_s=0)
+    for _ in tr.follow(bundle, messages):
         pass
     return bundle
 

@@ -10,11 +10,12 @@ this package), and the core, :mod:`cnn_core.training`, knows nothing of any of i
 
 from app.jobs.forkserver import warm_up
 from app.jobs.history import EventHistory
-from app.jobs.messages import Message, SnapshotTaken, TrainingProcessError, Weights, apply_weights, watch
+from app.jobs.messages import Checkpoint, Message, SnapshotTaken, TrainingProcessError, Weights, apply_weights, watch
 from app.jobs.registry import Job, JobRegistry, RunFn, Status, lower_thread_priority
 from app.jobs.relay import train_in_child
 
 __all__ = [
+    "Checkpoint",
     "EventHistory",
     "Job",
     "JobRegistry",

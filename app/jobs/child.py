@@ -2,7 +2,8 @@
 
 :func:`main` is what :func:`~app.jobs.relay.train_in_child` starts in the child. The request
 travels pickled, so an :class:`~cnn_core.data.ImageSet` goes as plain numpy arrays (bytes, no
-shared memory). The child lowers its own CPU priority first; it stops when its stop event is set,
+shared memory), and a checkpoint to resume from as ``torch.save`` bytes (read back with
+``weights_only=True``). The child lowers its own CPU priority first; it stops when its stop event is set,
 when the parent stops reading (its pipe closes) or when the run ends; any failure becomes one
 :class:`~app.jobs.messages.TrainingProcessError` message.
 """
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from app.jobs.messages import SnapshotEvery, TrainingProcessError, watch
+from app.jobs.messages import SnapshotEvery, TrainingProcessError, resume_state, state_from_bytes, to_wire, watch
 from cnn_core import models, training
 from cnn_core.data import ImageSet
 
@@ -33,6 +34,8 @@ class RunRequest:
     train_config: training.TrainConfig
     nice: int  # 0-19: how much lower the child's CPU priority is
     snapshots: SnapshotEvery
+    resume: bytes | None = None  # a Checkpoint's state as torch.save bytes: carry that run on
+    checkpoint_every_s: float | None = 30.0  # see cnn_core.training.train
 
 
 def pack(data: ImageSet) -> dict[str, Any]:
@@ -53,8 +56,12 @@ def main(conn: Connection, stop: ProcessEvent, request: RunRequest) -> None:
         model = models.build(request.model_config)
         model.load_state_dict({k: torch.from_numpy(v) for k, v in request.initial.items()})
         data = unpack(request.data)
-        for message in watch(model, data, request.train_config, stop.is_set, snapshots=request.snapshots):
-            conn.send(message)
+        resume = None if request.resume is None else resume_state(state_from_bytes(request.resume))
+        for message in watch(
+            model, data, request.train_config, stop.is_set, snapshots=request.snapshots, resume=resume,
+            checkpoint_every_s=request.checkpoint_every_s,
+        ):  # fmt: skip
+            conn.send(to_wire(message))
     except (BrokenPipeError, EOFError):  # the parent went away: nobody to train for
         return
     except Exception as err:  # the parent turns this into the learner's sentence

@@ -8,6 +8,10 @@ from :mod:`app.jobs.forkserver`, at a lower CPU priority) and yields its message
 script that calls it must do so under ``if __name__ == "__main__":`` (a child re-imports the
 main script). A child that dies without finishing raises
 :class:`~app.jobs.messages.TrainingProcessError` here, with a sentence.
+
+Checkpoints come back as :class:`~app.jobs.messages.Checkpoint` messages (after every epoch but
+the last, and about every ``checkpoint_every_s``); whoever keeps one can hand its ``state`` back
+as ``resume_state`` to carry the run on after the server restarted.
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as ProcessEvent
+from typing import Any
 
 from torch import nn
 
 from app.jobs import child
 from app.jobs.forkserver import context
-from app.jobs.messages import Message, SnapshotEvery, TrainingProcessError, check_snapshots, state_arrays
+from app.jobs.messages import (
+    Message,
+    SnapshotEvery,
+    TrainingProcessError,
+    check_snapshots,
+    from_wire,
+    state_arrays,
+    state_bytes,
+)
+from app.jobs.messages import resume_state as _resume_state
 from cnn_core import models, training
 from cnn_core.data import ImageSet
 
@@ -47,22 +61,32 @@ def train_in_child(
     nice: int = 0,
     snapshots: SnapshotEvery = "epoch",
     poll_s: float = 0.2,
+    resume_state: dict[str, Any] | None = None,
+    checkpoint_every_s: float | None = 30.0,
 ) -> Iterator[Message]:
-    """Train a copy of ``model`` in a child process; yield its events, Weights and SnapshotTaken.
+    """Train a copy of ``model`` in a child process; yield its events, Weights, SnapshotTaken and
+    Checkpoint messages.
 
     ``model`` (built from ``model_config``) gives the starting weights; it is not changed here:
     apply each :class:`~app.jobs.messages.Weights` with :func:`~app.jobs.messages.apply_weights`
     to follow the training. ``nice`` lowers the child's CPU priority. The child stops when
     ``stop`` is set, and is stopped and reaped when the caller leaves the generator early.
-    Raises :class:`~app.jobs.messages.TrainingProcessError` if the run fails or the child dies.
+    ``resume_state`` (a :class:`~app.jobs.messages.Checkpoint`'s ``state``, as kept) carries that
+    run on at the step after it: ``model_config``, ``data`` and ``config`` must be the run's own;
+    its weights replace ``model``'s. ``checkpoint_every_s`` spaces the checkpoints (0 or None: none).
+    Raises :class:`~app.jobs.messages.TrainingProcessError` if the run fails or the child dies, and
+    (before starting a child) when ``resume_state`` is not a readable checkpoint.
     """
     check_snapshots(snapshots)
+    resume = _resume_state(resume_state)  # a damaged checkpoint is a sentence now, not in the child
+    packed = None if resume is None else state_bytes(resume.to_dict())
     ctx = context()
     receive, send = ctx.Pipe(duplex=False)
     child_stop = ctx.Event()
     request = child.RunRequest(
-        model_config, state_arrays(model), child.pack(data), config, max(0, min(19, nice)), snapshots
-    )
+        model_config, state_arrays(model), child.pack(data), config, max(0, min(19, nice)), snapshots,
+        resume=packed, checkpoint_every_s=checkpoint_every_s,
+    )  # fmt: skip
     proc = ctx.Process(target=child.main, args=(send, child_stop, request), name=PROCESS_NAME, daemon=True)
     proc.start()
     send.close()  # the child holds the only writing end: EOF here means it is gone
@@ -74,7 +98,7 @@ def train_in_child(
             if not receive.poll(poll_s):
                 continue
             try:
-                message = receive.recv()
+                message = from_wire(receive.recv())
             except EOFError:
                 break
             if isinstance(message, TrainingProcessError):

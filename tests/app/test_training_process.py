@@ -1,7 +1,9 @@
-"""Training in a child process (app.jobs): the same run as in-process, stopping, failures and clean-up."""
+"""Training in a child process (app.jobs): the same run as in-process, stopping, failures and clean-up,
+checkpoints and resuming."""
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import signal
@@ -44,7 +46,7 @@ def test_child_run_matches_an_in_process_run(shapes):
     # The caller's model is untouched: the child trained a copy.
     assert all(torch.equal(v, start[k]) for k, v in model.state_dict().items())
 
-    events = [m for m in messages if not isinstance(m, P.Weights | P.SnapshotTaken)]
+    events = [m for m in messages if not isinstance(m, P.Weights | P.SnapshotTaken | P.Checkpoint)]
     assert isinstance(events[0], T.RunStarted) and isinstance(events[-1], T.RunFinished)
     assert events[-1].reason == "completed"
     snaps = [m.snapshot for m in messages if isinstance(m, P.SnapshotTaken)]
@@ -115,3 +117,51 @@ def test_leaving_early_stops_and_reaps_the_child(shapes):
     gen.close()
     assert not children()
     assert np.isfinite(m.loss)
+
+
+def test_checkpoints_come_back_and_a_resumed_child_run_ends_like_the_whole_one(shapes):
+    cfg = replace(RUN, epochs=3)
+    whole = list(P.train_in_child(fresh_model(), CFG, shapes, cfg))
+    ckpts = [m for m in whole if isinstance(m, P.Checkpoint)]
+    assert [c.step for c in ckpts] == [14, 28]  # after every epoch but the last
+    assert not any(isinstance(m, T.CheckpointEvent) for m in whole)  # the big state never joins the events
+    # What the workspace store does with it: torch.save, then torch.load(weights_only=True).
+    buf = io.BytesIO()
+    torch.save(ckpts[0].state, buf)
+    kept = torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
+    assert len(buf.getvalue()) < 200_000  # this tiny network's state, optimizer and generators
+
+    again = fresh_model(seed=5)  # other weights: the checkpoint's replace them
+    rest = list(P.train_in_child(again, CFG, shapes, cfg, resume_state=kept))
+    start = next(m for m in rest if isinstance(m, T.RunStarted))
+    assert start.first_step == 14 and start.total_steps == 42
+    snaps = [m.snapshot for m in rest if isinstance(m, P.SnapshotTaken)]
+    assert [(s.epoch, s.step) for s in snaps] == [(1, 14), (2, 28), (3, 42)]  # starts from the checkpoint
+    assert [c.step for c in rest if isinstance(c, P.Checkpoint)] == [28]
+    losses = [m.loss for m in rest if isinstance(m, T.StepEvent)]
+    whole_losses = [m.loss for m in whole if isinstance(m, T.StepEvent) and m.step > 14]
+    assert losses == pytest.approx(whole_losses, rel=1e-4)
+    fin, whole_fin = rest[-1], whole[-1]
+    assert fin.reason == "completed" and fin.test_acc == pytest.approx(whole_fin.test_acc)
+    last = [m for m in rest if isinstance(m, P.Weights)][-1]
+    whole_last = [m for m in whole if isinstance(m, P.Weights)][-1]
+    assert all(np.allclose(last.state[k], v, atol=1e-5) for k, v in whole_last.state.items())
+    assert not children()
+
+
+def test_checkpoints_can_be_switched_off(shapes):
+    messages = list(P.train_in_child(fresh_model(), CFG, shapes, RUN, checkpoint_every_s=0))
+    assert messages[-1].reason == "completed"
+    assert not any(isinstance(m, P.Checkpoint) for m in messages)
+
+
+def test_a_damaged_or_foreign_checkpoint_is_a_sentence_and_starts_no_child(shapes):
+    with pytest.raises(P.TrainingProcessError, match="not a ConvLab checkpoint"):
+        list(P.train_in_child(fresh_model(), CFG, shapes, RUN, resume_state={"weights": torch.zeros(3)}))
+    assert not children()
+    ckpt = next(m for m in P.train_in_child(fresh_model(), CFG, shapes, replace(RUN, epochs=3))
+                if isinstance(m, P.Checkpoint))  # fmt: skip
+    # Settings that plan another run (5 epochs, not 3): the child says so, in a sentence.
+    with pytest.raises(P.TrainingProcessError, match="resume with the run's own settings"):
+        list(P.train_in_child(fresh_model(), CFG, shapes, replace(RUN, epochs=5), resume_state=ckpt.state))
+    assert not children()
