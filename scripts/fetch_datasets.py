@@ -330,7 +330,7 @@ def prepare(key: str, root: Path, source: Source | None) -> None:
             copy_idx(source, key, root)
     except OSError as exc:
         why = "the disk is full" if exc.errno == 28 else (exc.strerror or str(exc))
-        raise FetchError(f"Could not write {NICE[key]} into {root}: {why}.", UNWRITABLE) from None
+        raise FetchError(f"could not be written into {root}: {why}.", UNWRITABLE) from None
     if problems := check(key, root):
         raise FetchError(" ".join(problems), DAMAGED)
     print(f"{NICE[key]}: {ready_line(key, root)}")
