@@ -13,6 +13,8 @@ st.write(
     "then click any pixel to see the sum that made it."
 )
 kl.seed_widgets_from_url()
+for problem in st.session_state.pop(state.KL_LINK_ERRORS, []):
+    st.warning(problem, icon=":material/link_off:")
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -32,7 +34,10 @@ with right:
     preset_name = st.selectbox("Kernel", [*kernels.PRESETS, kl.CUSTOM], key=state.KL_PRESET)
     if preset_name == kl.CUSTOM:
         kernel, partner = kl.custom_kernel_widget(), None
+        kl.keep_kernel()
     else:
+        if st.session_state.get(state.KL_KERNEL_RESTORED):
+            st.caption(f"Your custom kernel is kept: choose *{kl.CUSTOM}* to use it.")
         preset = kernels.PRESETS[preset_name]
         kernel, partner = preset.kernel, preset.partner
         kl.preset_panel(preset)
@@ -55,6 +60,7 @@ st.subheader("4. Input and feature map")
 shown = kl.display_widget(kernels.auto_display(kernel, color, magnitude=partner is not None))
 kl.display_caption(shown, color)
 kl.follow_click(work.shape[:2], out.shape[:2], kernel.shape, cfg)
+kl.publish_pixel(out.shape)
 pw, channel = kl.inspected_pixel(work, kernel, cfg)
 kl.pictures_panel(data, label, color, out.shape, spec, shown, pw)
 

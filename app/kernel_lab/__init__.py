@@ -4,6 +4,8 @@ script over them, and every number it shows comes from :mod:`cnn_core`.
 - :mod:`~app.kernel_lab.model`: the typed settings (and their link), the filter spec, the choices;
 - :mod:`~app.kernel_lab.caches`: decoded photos, filter outputs and encoded pictures, shared read-only;
 - :mod:`~app.kernel_lab.widgets`: the widgets that build the settings, the custom kernel editor;
+- :mod:`~app.kernel_lab.saved`: the custom kernel kept in the workspace, the kernel and pixel in the
+  link, what the instructor allows;
 - :mod:`~app.kernel_lab.view`: the panels that draw a kernel, the sizes, the pictures, one dot product.
 """
 
@@ -31,6 +33,7 @@ from app.kernel_lab.model import (
     KernelLabConfig,
     as_key,
 )
+from app.kernel_lab.saved import class_settings, keep_kernel, publish_pixel
 from app.kernel_lab.view import (
     display_caption,
     dot_product_panel,
@@ -68,6 +71,7 @@ __all__ = [
     "KernelLabConfig",
     "as_key",
     "channel_names",
+    "class_settings",
     "channels_widget",
     "custom_kernel_widget",
     "decode",
@@ -85,11 +89,13 @@ __all__ = [
     "inspected_pixel",
     "inspector_widgets",
     "kernel_figure",
+    "keep_kernel",
     "kernel_grid_frame",
     "mark_window",
     "output_size_panel",
     "pictures_panel",
     "preset_panel",
+    "publish_pixel",
     "publish_to_url",
     "sample_fallback",
     "seed_widgets_from_url",

@@ -4,6 +4,7 @@ keys the shared caches, and the page's choices and limits. No Streamlit here."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -119,3 +120,53 @@ class FilterSpec:
             cfg.padding_mode,
             cfg.dilation,
         )
+
+
+# --- the custom kernel and the inspected pixel as link text ------------------------------------
+
+KERNEL_PARAM = "kernel"  # the custom kernel in a link: rows separated by ";", cells by ","
+PIXEL_PARAM = "pixel"  # the inspected output pixel in a link: "row,col"
+MAX_KERNEL_TEXT = 2000  # characters of kernel text read from a link
+
+
+def cell_text(v: float) -> str:
+    """One kernel weight as text that reads back exactly (the link, the editor's cells)."""
+    # Exact and short: "2", "0.25", "1/9" (a fraction when the decimal would be long), else the
+    # shortest decimal that reads back as the same float.
+    v = float(v)
+    if v.is_integer():
+        return str(int(v))
+    frac = Fraction(v).limit_denominator(1000)
+    if len(repr(v)) > 6 and float(frac) == v:
+        return f"{frac.numerator}/{frac.denominator}"
+    return repr(v)
+
+
+def kernel_text(kernel: np.ndarray) -> str:
+    """A kernel as compact text, e.g. ``"1,0,-1;2,0,-2;1,0,-1"`` or ``"1/9,1/9;1/9,1/9"``."""
+    return ";".join(",".join(cell_text(v) for v in row) for row in np.asarray(kernel, dtype=float))
+
+
+def kernel_from_text(text: str) -> np.ndarray:
+    """Inverse of :func:`kernel_text` (cells may be any number :func:`cnn_core.numbers.parse_number`
+    reads); ``ValueError`` with a sentence when the text is not a kernel."""
+    text = str(text).strip()
+    if len(text) > MAX_KERNEL_TEXT:
+        raise ValueError(f"The kernel in the link is {len(text):,} characters long; ConvLab reads up to {MAX_KERNEL_TEXT:,}.")
+    return kernels.parse_kernel([row.split(",") for row in text.split(";")] if text else [])
+
+
+def pixel_text(row: int, col: int) -> str:
+    return f"{int(row)},{int(col)}"
+
+
+def pixel_from_text(text: str) -> tuple[int, int]:
+    """``"12,40"`` -> (12, 40); ``ValueError`` with a sentence for anything else."""
+    parts = str(text).split(",")
+    try:
+        row, col = (int(p.strip()) for p in parts)
+    except ValueError:
+        raise ValueError(f"The pixel {text!r} in the link should be a row and a column, such as 12,40.") from None
+    if row < 0 or col < 0:
+        raise ValueError(f"The pixel {text!r} in the link has a negative row or column.")
+    return row, col

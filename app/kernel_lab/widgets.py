@@ -10,16 +10,26 @@ import pandas as pd
 import streamlit as st
 
 from app import state
-from app.kernel_lab.model import DISPLAY_CHOICES, PADDING_CHOICES, PADDING_MODES, KernelLabConfig
+from app.kernel_lab import saved
+from app.kernel_lab.model import (
+    DISPLAY_CHOICES,
+    PADDING_CHOICES,
+    PADDING_MODES,
+    KernelLabConfig,
+    cell_text,
+    kernel_text,
+)
 from cnn_core import images, kernels, numbers, pixel
 
 
 def seed_widgets_from_url() -> None:
-    """Preset the widgets: from the link on a session's first visit, and from the settings the
-    learner left when coming back from another page (Streamlit forgets an unshown page's widgets)."""
+    """Preset the widgets: from the link (and the learner's saved custom kernel) on a session's first
+    visit, and from the settings the learner left when coming back from another page (Streamlit
+    forgets an unshown page's widgets)."""
     if not st.session_state.get(state.KL_SEEDED):
         st.session_state[state.KL_SEEDED] = True
-        cfg = KernelLabConfig.from_query(dict(st.query_params))
+        params = dict(st.query_params)
+        cfg = saved.restore(params, KernelLabConfig.from_query(params))
     elif state.KL_PRESET not in st.session_state and state.KL_LAST_CONFIG in st.session_state:
         cfg = st.session_state[state.KL_LAST_CONFIG]
     else:
@@ -31,7 +41,7 @@ def seed_widgets_from_url() -> None:
 def publish_to_url(cfg: KernelLabConfig) -> None:
     """Keep the address bar in step with the settings, so the view can be shared as a link."""
     st.session_state[state.KL_LAST_CONFIG] = cfg
-    wanted = cfg.to_query()
+    wanted = cfg.to_query() | saved.link_extras(cfg)
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
 
@@ -40,8 +50,15 @@ def publish_to_url(cfg: KernelLabConfig) -> None:
 
 
 def image_source_widget() -> tuple[bytes, str]:
-    """Sample / upload / camera; returns (file bytes, label). Bad uploads fall back to the sample."""
-    source = st.radio("Image", ["Sample photo", "Upload", "Camera"], horizontal=True, key="kl_source")
+    """Sample / upload / camera (as far as the instructor allows); returns (file bytes, label). Bad
+    uploads fall back to the sample."""
+    allowed = saved.class_settings()
+    sources = ["Sample photo"] + ["Upload"] * allowed.uploads + ["Camera"] * allowed.camera
+    if st.session_state.get(state.KL_SOURCE) not in sources:
+        st.session_state[state.KL_SOURCE] = "Sample photo"
+    source = st.radio("Image", sources, horizontal=True, key=state.KL_SOURCE)
+    if off := [what for what, on in (("uploads", allowed.uploads), ("the camera", allowed.camera)) if not on]:
+        st.caption(f"The instructor turned {' and '.join(off)} off for this class.")
     sample = st.selectbox("Sample photo", list(images.SAMPLES), key=state.KL_SAMPLE, disabled=source != "Sample photo")
     fallback = images.sample_bytes(sample), sample
     if source == "Upload":
@@ -89,16 +106,12 @@ def channels_widget() -> str:
 
 
 def kernel_grid_frame(kernel: np.ndarray) -> pd.DataFrame:
-    """A kernel as a table of text cells for ``st.data_editor`` (text, so fractions can be typed)."""
+    """A kernel as a table of text cells for ``st.data_editor`` (text, so fractions can be typed;
+    written exactly, e.g. 1/9, so reading the grid back gives the same kernel)."""
     return pd.DataFrame(
-        [[_cell_text(v) for v in row] for row in kernel],
+        [[cell_text(v) for v in row] for row in kernel],
         columns=[f"c{j + 1}" for j in range(kernel.shape[1])],
     )
-
-
-def _cell_text(v: float) -> str:
-    # Six significant digits, as the cell will be read back: the editor's text is the kernel.
-    return str(int(v)) if float(v).is_integer() else f"{v:.6g}"
 
 
 def _reset_grid(base: np.ndarray) -> None:
@@ -136,6 +149,7 @@ def custom_kernel_widget() -> np.ndarray:
     if state.KL_GRID_BASE not in st.session_state:
         base = kernels.PRESETS["Sharpen"].kernel.copy()
         st.session_state[state.KL_CUSTOM_KERNEL] = base
+        st.session_state.setdefault(state.KL_KERNEL_KEPT, kernel_text(base))  # the starting kernel is no change
         st.session_state.setdefault(state.KL_ROWS, base.shape[0])
         st.session_state.setdefault(state.KL_COLS, base.shape[1])
         _reset_grid(base)

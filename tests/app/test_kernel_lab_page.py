@@ -158,8 +158,8 @@ def test_pasted_fractions_and_blank_lines(at):
     at.button(key="kl_paste_apply").click()
     at.run()
     assert not at.exception and not at.error
-    # The grid shows six significant digits and is read back on the next run, hence rtol.
-    np.testing.assert_allclose(at.session_state[state.KL_CUSTOM_KERNEL], [[1 / 9, 1 / 9], [-1 / 9, 0.1]], rtol=1e-5)
+    # The grid writes each weight exactly (1/9) and is read back on the next run.
+    np.testing.assert_array_equal(at.session_state[state.KL_CUSTOM_KERNEL], [[1 / 9, 1 / 9], [-1 / 9, 0.1]])
     assert (at.number_input(key="kl_rows").value, at.number_input(key="kl_cols").value) == (2, 2)
 
 
@@ -337,3 +337,182 @@ def test_the_neighbourhood_grid_shows_pixels_as_their_grey(at):
     assert heat["colorscale"][0][1] == "black" and heat["colorscale"][-1][1] == "white"
     kernel = [s for s in specs if "Kernel" in s["layout"]["title"]["text"]][0]["data"][0]
     assert kernel["zmin"] == -kernel["zmax"]  # kernels keep the signed red-white-blue scale
+
+
+# --- the workspace: the custom kernel kept, the link complete, the instructor's settings ---------
+
+
+class Workspace:
+    """A learner's workspace in a fresh store: AppTests opened with it are that learner's new sessions."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+        from app.workspace import Classroom, WorkspaceStore, identity
+
+        self.store = WorkspaceStore(root)
+        self.classroom = Classroom(self.store.database)
+        self.id = "learner-a"
+        monkeypatch.setattr(identity, "store", lambda: self.store)
+        monkeypatch.setattr(identity, "classroom", lambda: self.classroom)
+        monkeypatch.setattr(identity, "workspace_id", lambda: self.id)
+
+    def open(self, **params: str) -> AppTest:
+        app = AppTest.from_file(PAGE, default_timeout=60)
+        for k, v in params.items():
+            app.query_params[k] = v
+        app.run()
+        assert not app.exception, app.exception
+        return app
+
+    def kept(self) -> str | None:
+        item = self.store.get_item(self.id, "kernel")
+        return None if item is None else item["kernel"]
+
+
+@pytest.fixture
+def workspace(monkeypatch, tmp_path) -> Workspace:
+    return Workspace(monkeypatch, tmp_path / "state")
+
+
+def _paste(app: AppTest, text: str) -> None:
+    app.text_area(key="kl_paste").set_value(text)
+    app.button(key="kl_paste_apply").click()
+    app.run()
+    assert not app.exception, app.exception
+
+
+def test_a_fresh_workspace_keeps_nothing_until_the_kernel_changes(workspace):
+    app = workspace.open()
+    app.selectbox(key="kl_preset").set_value("Custom…").run()
+    assert not app.exception
+    np.testing.assert_array_equal(app.session_state[state.KL_CUSTOM_KERNEL], [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    assert workspace.kept() is None  # the editor's starting kernel is no change
+    assert not any("kept" in c.value for c in app.caption)
+
+
+def test_the_custom_kernel_is_saved_and_found_by_a_new_session(workspace):
+    app = workspace.open()
+    app.selectbox(key="kl_preset").set_value("Custom…").run()
+    _paste(app, "1 2 1\n0 0 0\n-1 -2 -1")
+    assert workspace.kept() == "1,2,1;0,0,0;-1,-2,-1"
+    # A reload (same link), a second tab or a restart: a new session of the same workspace.
+    again = workspace.open()
+    assert again.selectbox(key="kl_preset").value == "Sobel x"  # a bare link opens the default view
+    assert "Your custom kernel is kept: choose *Custom…* to use it." in [c.value for c in again.caption]
+    again.selectbox(key="kl_preset").set_value("Custom…").run()
+    np.testing.assert_array_equal(again.session_state[state.KL_CUSTOM_KERNEL], [[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
+    assert (again.number_input(key="kl_rows").value, again.number_input(key="kl_cols").value) == (3, 3)
+    # Another learner's workspace does not see it.
+    workspace.id = "learner-b"
+    other = workspace.open()
+    other.selectbox(key="kl_preset").set_value("Custom…").run()
+    np.testing.assert_array_equal(other.session_state[state.KL_CUSTOM_KERNEL], [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+
+
+def test_the_link_holds_the_custom_kernel_and_the_pixel(workspace):
+    app = workspace.open()
+    app.selectbox(key="kl_preset").set_value("Custom…").run()
+    _paste(app, "1/9 1/9 1/9\n1/9 1/9 1/9\n1/9 1/9 1/9")
+    app.number_input(key="kl_row").set_value(10).run()
+    app.number_input(key="kl_col").set_value(20).run()
+    assert app.query_params["preset"] in ("Custom…", ["Custom…"])
+    assert app.query_params["kernel"] in ("1/9,1/9,1/9;1/9,1/9,1/9;1/9,1/9,1/9", ["1/9,1/9,1/9;1/9,1/9,1/9;1/9,1/9,1/9"])
+    assert app.query_params["pixel"] in ("10,20", ["10,20"])
+    app.number_input(key="kl_row").set_value(256).run()
+    app.number_input(key="kl_col").set_value(256).run()
+    assert "pixel" not in app.query_params  # the middle pixel the page starts on needs no parameter
+
+
+def test_opening_a_link_shows_its_kernel_and_keeps_the_saved_one_until_a_change(workspace):
+    workspace.store.put_item(workspace.id, "kernel", "", {"kernel": "0,1,0;1,-4,1;0,1,0"})
+    app = workspace.open(preset="Custom…", kernel="1,0,-1;2,0,-2;1,0,-1", pixel="5,7")
+    np.testing.assert_array_equal(app.session_state[state.KL_CUSTOM_KERNEL], [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    assert (app.number_input(key="kl_row").value, app.number_input(key="kl_col").value) == (5, 7)
+    assert "Feature map value at (5, 7)" in " ".join(c.value for c in app.caption)
+    app.number_input(key="kl_stride").set_value(2).run()  # other settings are no change to the kernel
+    assert workspace.kept() == "0,1,0;1,-4,1;0,1,0"
+    app.selectbox(key="kl_start_from").set_value("Box blur").run()  # the learner changes the kernel
+    assert workspace.kept() == "1/9,1/9,1/9;1/9,1/9,1/9;1/9,1/9,1/9"
+
+
+def test_a_link_kernel_without_a_preset_opens_the_custom_editor(workspace):
+    app = workspace.open(kernel="1,-1")
+    assert app.selectbox(key="kl_preset").value == "Custom…"
+    np.testing.assert_array_equal(app.session_state[state.KL_CUSTOM_KERNEL], [[1, -1]])
+    assert "Height: floor((512 + 2*0 - 1*(1 - 1) - 1) / 1) + 1" in codes(app)
+
+
+@pytest.mark.parametrize(
+    ("params", "sentence"),
+    [
+        ({"kernel": "1,x;0,0"}, "The kernel cell at row 1, column 2 holds 'x', which is not a number. The link's custom kernel is not used."),
+        ({"kernel": "1,2;3"}, "Every row of the kernel must have the same number of cells. The link's custom kernel is not used."),
+        ({"kernel": "nan"}, "The kernel cell at row 1, column 1 is NaN (not a number): type a real number. The link's custom kernel is not used."),
+        ({"pixel": "top"}, "The pixel 'top' in the link should be a row and a column, such as 12,40. Showing the middle pixel instead."),
+        ({"pixel": "-1,4"}, "The pixel '-1,4' in the link has a negative row or column. Showing the middle pixel instead."),
+    ],
+)  # fmt: skip
+def test_a_bad_link_kernel_or_pixel_is_a_sentence_and_falls_back(workspace, params, sentence):
+    workspace.store.put_item(workspace.id, "kernel", "", {"kernel": "0,1,0;1,-4,1;0,1,0"})
+    app = workspace.open(preset="Custom…", **params)
+    assert sentence in [w.value for w in app.warning]
+    if "kernel" in params:  # the learner's saved kernel instead, still kept
+        np.testing.assert_array_equal(app.session_state[state.KL_CUSTOM_KERNEL], [[0, 1, 0], [1, -4, 1], [0, 1, 0]])
+    else:
+        assert (app.number_input(key="kl_row").value, app.number_input(key="kl_col").value) == (256, 256)
+    assert workspace.kept() == "0,1,0;1,-4,1;0,1,0"
+    app.run()
+    assert not app.warning  # said once
+
+
+def test_a_far_pixel_in_the_link_is_brought_inside_the_feature_map(workspace):
+    app = workspace.open(pixel="9999,3")
+    assert (app.number_input(key="kl_row").value, app.number_input(key="kl_col").value) == (511, 3)
+
+
+def test_a_damaged_saved_kernel_is_a_fresh_start(workspace):
+    workspace.store.put_item(workspace.id, "kernel", "", {"kernel": "1,,2"})
+    app = workspace.open()
+    app.selectbox(key="kl_preset").set_value("Custom…").run()
+    assert not app.exception
+    np.testing.assert_array_equal(app.session_state[state.KL_CUSTOM_KERNEL], [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+
+
+def test_a_store_that_cannot_write_is_a_sentence_once_and_the_kernel_stays(workspace, monkeypatch):
+    from app.workspace import StoreError
+
+    def refuse(*_args, **_kwargs):
+        raise StoreError("Your work could not be saved: the server's disk is full.")
+
+    monkeypatch.setattr(workspace.store, "put_item", refuse)
+    app = workspace.open()
+    app.selectbox(key="kl_preset").set_value("Custom…").run()
+    _paste(app, "1 2\n3 4")
+    assert [t.value for t in app.toast] == ["Your work could not be saved: the server's disk is full."]
+    _paste(app, "4 3\n2 1")
+    assert not app.toast  # told once
+    np.testing.assert_array_equal(app.session_state[state.KL_CUSTOM_KERNEL], [[4, 3], [2, 1]])
+    assert any("Output size" in e.label for e in app.expander)
+
+
+def test_the_instructor_turning_uploads_and_the_camera_off_takes_effect_on_the_next_rerun(workspace):
+    from dataclasses import replace
+
+    app = workspace.open()
+    assert app.radio(key="kl_source").options == ["Sample photo", "Upload", "Camera"]
+    app.radio(key="kl_source").set_value("Upload").run()
+    assert app.get("file_uploader")
+    workspace.classroom.put_settings(replace(workspace.classroom.settings(), uploads=False))
+    app.run()
+    assert not app.exception
+    assert app.radio(key="kl_source").options == ["Sample photo", "Camera"]
+    assert app.radio(key="kl_source").value == "Sample photo"
+    assert not app.get("file_uploader")
+    assert "The instructor turned uploads off for this class." in [c.value for c in app.caption]
+    workspace.classroom.put_settings(replace(workspace.classroom.settings(), camera=False))
+    app.run()
+    assert app.radio(key="kl_source").options == ["Sample photo"]
+    assert "The instructor turned uploads and the camera off for this class." in [c.value for c in app.caption]
+    workspace.classroom.put_settings(replace(workspace.classroom.settings(), uploads=True, camera=True))
+    app.run()
+    assert app.radio(key="kl_source").options == ["Sample photo", "Upload", "Camera"]
+    assert not any("instructor" in c.value for c in app.caption)
