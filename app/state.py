@@ -154,5 +154,10 @@ CL_FORGET_YES = "cl_forget_yes"  # Yes, delete everything (button)
 CL_FORGET_NO = "cl_forget_no"  # Keep it (button)
 CL_NOTE = "cl_note"  # a sentence left for the next run (e.g. "Your workspace was deleted.")
 
+# --- Workspace ---
+# app/workspace/identity.py: which workspace this browser session belongs to.
+WS_ID = "ws_id"  # this session's workspace id (from the convlab_workspace cookie, or made for it)
+WS_COOKIE_WRITTEN = "ws_cookie_written"  # the id whose cookie script this session has sent (once)
+
 # --- shared ---
 PRESENTATION = "presentation_mode"  # large text for projecting (sidebar toggle)
