@@ -64,6 +64,10 @@ AN_IN_C, AN_IN_H, AN_IN_W = "an_in_c", "an_in_h", "an_in_w"  # input-shape widge
 AN_ADD_TYPE = "an_add_type"  # the New layer selector, read by Add layer
 AN_ADD_AFTER = "an_add_after_{n}"  # Insert after layer, for a stack of n layers (a fresh widget per length)
 AN_LAYER_KEY = "an_{uid}_{what}"  # widgets of one edited layer: an_3_type, an_3_Conv2d_filters, an_3_up ...
+AN_NAME = "an_name"  # the network's name as the learner typed it ("" = the preset's name, or "Custom network")
+AN_NAME_KEPT = "an_name_kept"  # that name, kept across page visits (restores the widget)
+AN_KEPT = "an_kept"  # cnn_core.models.to_dict of the network the workspace holds (or the page opened with)
+AN_STORE_TOLD = "an_store_told"  # the workspace store's sentences already shown this session
 
 # --- Arithmetic ---
 AR_CFG = "ar_cfg"  # the page's ArithmeticConfig: the source of truth the widgets are seeded from
@@ -75,6 +79,9 @@ AR_STOP_PLAY = "ar_stop_play"  # playing reached the last step: the next full ru
 AR_LAST_TICK = "ar_last_tick"  # time.time() of the last step taken while playing
 AR_CHECKED = "ar_checked"  # quiz: answers have been checked
 AR_REVEAL = "ar_reveal"  # quiz: working revealed
+AR_JUST_CHECKED = "ar_just_checked"  # quiz: Check was pressed; this run records the marks in the progress
+AR_PROGRESS = "ar_progress"  # quiz progress: exercise key -> {right, total, mode, checked}, read once from the workspace
+AR_STORE_TOLD = "ar_store_told"  # the workspace store's sentences already shown this session
 AR_SETTINGS_PREFIX = "ar_w_"  # the settings widgets; dropped (and re-seeded from AR_CFG) when a config loads
 AR_ANSWER_PREFIX = "ar_q_"  # the quiz answer boxes: ar_q_{map}_{row}_{col}, ar_q_h and ar_q_w
 

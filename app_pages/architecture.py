@@ -24,6 +24,7 @@ top[1].button("Load", key="an_load", on_click=an.load_preset, type="primary", ic
 top[2].number_input("Input channels", 1, models.MAX_INPUT_CHANNELS, key=state.AN_IN_C, help="1 for gray, 3 for RGB.")
 top[3].number_input("Input height", 1, models.MAX_INPUT_SIDE, key=state.AN_IN_H)
 top[4].number_input("Input width", 1, models.MAX_INPUT_SIDE, key=state.AN_IN_W)
+an.name_widget()
 about = st.empty()
 
 st.subheader("Layers")
@@ -39,6 +40,7 @@ else:
     )
 an.publish_to_url(config)
 error = models.validate(config)
+an.keep_network(config, valid=error is None)
 if error is not None and error.index >= 0:
     slots[error.index].error(f"**{error.reason[:1].upper()}{error.reason[1:]}**", icon=":material/block:")
 

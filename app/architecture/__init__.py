@@ -2,6 +2,7 @@
 
 * :mod:`app.architecture.model`: the stack in the session, the preset and link it came from, the
   editor's callbacks and the config it describes;
+* :mod:`app.architecture.saved`: the network kept in the learner's workspace;
 * :mod:`app.architecture.widgets`: one row of widgets per layer, drawn from the specs' field settings;
 * :mod:`app.architecture.view`: the summary table, the diagram's blocks and the shape workings.
 
@@ -20,6 +21,7 @@ from app.architecture.model import (
     publish_to_url,
     type_of,
 )
+from app.architecture.saved import keep_network, saved_network
 from app.architecture.view import (
     count_text,
     diagram_blocks,
@@ -28,7 +30,7 @@ from app.architecture.view import (
     summary_frame,
     summary_of,
 )
-from app.architecture.widgets import layer_editor, layer_row
+from app.architecture.widgets import layer_editor, layer_row, name_widget
 
 __all__ = [
     "DEFAULTS",
@@ -37,12 +39,15 @@ __all__ = [
     "current_config",
     "diagram_blocks",
     "init_state",
+    "keep_network",
     "layer_editor",
     "layer_row",
     "load",
     "load_preset",
     "memory_text",
+    "name_widget",
     "publish_to_url",
+    "saved_network",
     "shape_workings",
     "summary_frame",
     "summary_of",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state
+from app.architecture import saved
 from cnn_core import models
 from cnn_core.models import DEFAULT_PRESET, LAYER_TYPES, PRESETS, LayerSpec, ModelConfig
 
@@ -17,6 +18,23 @@ DEFAULTS: dict[str, LayerSpec] = {
     name: spec for cls in LAYER_TYPES.values() for name, spec in cls.editor_variants().items()
 }
 TYPES = list(DEFAULTS)
+NAME_PARAM = "name"  # the network's name in a link (only when the learner named it)
+MAX_NAME = 60  # characters of a network's name
+UNNAMED = "Custom network"  # the name of an edited network the learner has not named
+
+
+def clean_name(text: object) -> str:
+    """A name as typed or linked: printable characters only, spaces collapsed, at most MAX_NAME."""
+    spaced = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return " ".join(spaced.split())[:MAX_NAME]
+
+
+def own_name(config: ModelConfig) -> str:
+    """The name the learner gave ``config``; "" when it is just a preset's or the unnamed default."""
+    name = clean_name(config.name)
+    if name == UNNAMED or (name in PRESETS and PRESETS[name].layers == config.layers):
+        return ""
+    return name
 
 
 def type_of(spec: LayerSpec) -> str:
@@ -50,19 +68,23 @@ def load(config: ModelConfig) -> None:
 
 
 def init_state() -> None:
-    """First run of a session: the network from the link if there is one, else the course MNIST CNN."""
+    """First run of a session: the network from the link if there is one, else the one kept in the
+    learner's workspace, else the course MNIST CNN."""
     ss = st.session_state
     if state.AN_LAYERS in ss:
         # Widget values are dropped while another page is shown: put them back.
         for key, value in zip((state.AN_IN_C, state.AN_IN_H, state.AN_IN_W), ss[state.AN_INPUT_SHAPE], strict=True):
             ss.setdefault(key, value)
         ss.setdefault(state.AN_PRESET, ss.get(state.AN_PRESET_KEPT, DEFAULT_PRESET))
+        ss.setdefault(state.AN_NAME, ss.get(state.AN_NAME_KEPT, ""))
         return
     config = PRESETS[DEFAULT_PRESET]
     params = st.query_params.to_dict()
     if "net" in params or "in" in params:
         try:
             config = models.from_query(params)
+            if name := clean_name(params.get(NAME_PARAM, "")):
+                config = ModelConfig(name, config.input_shape, config.layers)
         except ValueError as exc:
             ss[state.AN_LINK_ERROR] = f"{exc} Showing the course MNIST CNN instead."
         else:
@@ -71,13 +93,18 @@ def init_state() -> None:
                     f"The network in the link has a problem. {err} Values the editor cannot show were brought into "
                     "its range."
                 )
+    elif (kept := saved.saved_network()) is not None:
+        config = kept
     ss[state.AN_PRESET] = config.name if config.name in PRESETS else DEFAULT_PRESET
     load(config)
+    ss[state.AN_NAME] = own_name(config)
+    ss.pop(state.AN_KEPT, None)  # the first run's network is what the page opened with: no change
 
 
 def load_preset() -> None:
-    """Callback of the Load button."""
+    """Callback of the Load button: the preset, under its own name."""
     load(PRESETS[st.session_state[state.AN_PRESET]])
+    st.session_state[state.AN_NAME] = ""
 
 
 def move(uid: int, delta: int) -> None:
@@ -104,19 +131,27 @@ def add() -> None:
 
 
 def current_config(layers: list[LayerSpec]) -> ModelConfig:
-    """The edited network, named after the preset it equals (if any)."""
+    """The edited network, under the name the learner gave it, else the preset's it equals (if any)."""
     ss = st.session_state
     shape = (int(ss[state.AN_IN_C]), int(ss[state.AN_IN_H]), int(ss[state.AN_IN_W]))
     ss[state.AN_INPUT_SHAPE] = shape
     ss[state.AN_PRESET_KEPT] = ss.get(state.AN_PRESET, DEFAULT_PRESET)
+    ss[state.AN_NAME_KEPT] = name = clean_name(ss.get(state.AN_NAME, ""))
+    if name:
+        return ModelConfig(name, shape, tuple(layers))
     for preset in PRESETS.values():
         if preset.input_shape == shape and preset.layers == tuple(layers):
             return preset
-    return ModelConfig("Custom network", shape, tuple(layers))
+    return ModelConfig(UNNAMED, shape, tuple(layers))
 
 
 def publish_to_url(config: ModelConfig) -> None:
-    """Keep the link in the address bar equal to the network on screen."""
-    for k, v in models.to_query(config).items():
+    """Keep the link in the address bar equal to the network on screen (its name included)."""
+    wanted = models.to_query(config)
+    if name := own_name(config):
+        wanted[NAME_PARAM] = name
+    elif NAME_PARAM in st.query_params:
+        del st.query_params[NAME_PARAM]
+    for k, v in wanted.items():
         if st.query_params.get(k) != v:
             st.query_params[k] = v

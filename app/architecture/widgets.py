@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from app import state
-from app.architecture.model import DEFAULTS, TYPES, add, clamp, layer_key, move, remove, type_of
+from app.architecture.model import DEFAULTS, MAX_NAME, TYPES, UNNAMED, add, clamp, layer_key, move, remove, type_of
 from cnn_core.models import LayerSpec, Setting
 from cnn_core.models.base import settings
 
@@ -104,3 +104,14 @@ def layer_editor() -> tuple[list[LayerSpec], list]:
     )
     c.button("Add layer", on_click=add, icon=":material/add:", key="an_add")
     return specs, slots
+
+
+def name_widget() -> None:
+    """The network's name (empty: the preset's name, or "Custom network"); kept and in the link."""
+    st.text_input(
+        "Network name",
+        key=state.AN_NAME,
+        max_chars=MAX_NAME,
+        placeholder=f"the preset's name, or {UNNAMED}",
+        help="Name your network: the name is kept with it, shown on the Training page and put in the link.",
+    )

@@ -211,3 +211,134 @@ def test_every_layer_type_can_be_added_and_shows_the_widgets_its_fields_declare(
     widgets(at, "_Dropout_p")[0].set_value(0.25).run()
     net = at.query_params["net"]
     assert net.startswith("conv32-k3-relu_maxpool2_avgpool2_bn_dropout0.25_flatten_gap_dense64-relu_act-relu"), net
+
+
+# --- the workspace: the network being built is kept; the link holds its name -------------------
+
+
+class Workspace:
+    """A learner's workspace in a fresh store: pages opened with it are that learner's new sessions."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+        from app.workspace import Classroom, WorkspaceStore, identity
+
+        self.store = WorkspaceStore(root)
+        self.classroom = Classroom(self.store.database)
+        self.id = "learner-a"
+        monkeypatch.setattr(identity, "store", lambda: self.store)
+        monkeypatch.setattr(identity, "classroom", lambda: self.classroom)
+        monkeypatch.setattr(identity, "workspace_id", lambda: self.id)
+
+    def kept(self) -> models.ModelConfig | None:
+        data = self.store.get_item(self.id, "network")
+        return None if data is None else models.from_dict(data)
+
+
+@pytest.fixture
+def workspace(monkeypatch, tmp_path) -> Workspace:
+    return Workspace(monkeypatch, tmp_path / "state")
+
+
+def _summary_title(at: AppTest) -> str:
+    return next(h.value for h in at.subheader if h.value.startswith("Summary: "))
+
+
+def test_a_fresh_workspace_keeps_nothing_until_the_network_changes(workspace) -> None:
+    at = open_page()
+    at.toggle(key="an_keras_order").set_value(True).run()  # a view setting, not a change to the network
+    assert workspace.kept() is None
+    assert at.text_input(key=state.AN_NAME).value == ""
+    assert _summary_title(at) == "Summary: Course MNIST CNN (Keras notes)"
+    assert "name" not in at.query_params
+
+
+def test_the_network_is_saved_on_every_valid_change_and_found_by_a_new_session(workspace) -> None:
+    at = open_page()
+    at.selectbox(key="an_preset").set_value("LeNet-5")
+    at.button(key="an_load").click().run()
+    assert workspace.kept() == models.PRESETS["LeNet-5"]
+    widgets(at, "_Conv2d_filters")[0].set_value(8).run()
+    expected = metric(at, "Parameters")
+    kept = workspace.kept()
+    assert kept is not None and kept.layers[0].filters == 8 and kept.input_shape == (1, 32, 32)
+    again = open_page()  # a reload, a second tab, a restart: a new session of the same workspace
+    assert metric(again, "Parameters") == expected
+    assert again.number_input(key="an_in_h").value == 32
+    assert again.session_state[state.AN_MODEL_CONFIG] == kept
+    workspace.id = "learner-b"  # another learner starts from the course network
+    assert metric(open_page(), "Parameters") == "93,322"
+
+
+def test_an_invalid_edit_is_not_saved(workspace) -> None:
+    at = open_page()
+    widgets(at, "_Conv2d_filters")[0].set_value(16).run()
+    good = workspace.kept()
+    assert good is not None and good.layers[0].filters == 16
+    click(at, "_remove", 5)  # remove Flatten: Dense on a feature map is refused
+    assert any("Flatten" in e.value for e in at.error)
+    assert workspace.kept() == good
+    again = open_page()
+    assert again.session_state[state.AN_MODEL_CONFIG] == good
+
+
+def test_the_network_name_is_kept_shown_and_in_the_link(workspace) -> None:
+    at = open_page()
+    at.text_input(key=state.AN_NAME).input("  My   tiny\tnet ").run()
+    assert _summary_title(at) == "Summary: My tiny net"
+    assert at.query_params["name"] in ("My tiny net", ["My tiny net"])
+    assert workspace.kept().name == "My tiny net"
+    assert at.session_state[state.AN_MODEL_CONFIG].name == "My tiny net"
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/architecture.py").run()
+    assert at.text_input(key=state.AN_NAME).value == "My tiny net"
+    again = open_page()
+    assert again.text_input(key=state.AN_NAME).value == "My tiny net"
+    assert _summary_title(again) == "Summary: My tiny net"
+    again.button(key="an_load").click().run()  # Load starts again from the preset, under its own name
+    assert again.text_input(key=state.AN_NAME).value == ""
+    assert _summary_title(again) == "Summary: Course MNIST CNN (Keras notes)"
+    assert "name" not in again.query_params
+
+
+def test_a_link_with_a_name_opens_the_named_network_and_keeps_the_saved_one_until_a_change(workspace) -> None:
+    workspace.store.put_item(workspace.id, "network", "", models.to_dict(models.PRESETS["LeNet-5"]))
+    at = open_page({"in": "3x32x32", "net": "conv8-k3-s2-same-relu_gap_dense5", "name": "Tiny RGB net"})
+    assert _summary_title(at) == "Summary: Tiny RGB net"
+    assert at.text_input(key=state.AN_NAME).value == "Tiny RGB net"
+    assert at.query_params["name"] in ("Tiny RGB net", ["Tiny RGB net"])
+    assert workspace.kept() == models.PRESETS["LeNet-5"]
+    widgets(at, "_Conv2d_filters")[0].set_value(4).run()
+    kept = workspace.kept()
+    assert kept.name == "Tiny RGB net" and kept.layers[0].filters == 4 and kept.input_shape == (3, 32, 32)
+
+
+def test_a_link_without_a_network_opens_the_saved_one(workspace) -> None:
+    workspace.store.put_item(workspace.id, "network", "", models.to_dict(models.PRESETS["LeNet-5"]))
+    at = open_page({"name": "ignored without a network"})
+    assert _summary_title(at) == "Summary: LeNet-5"
+    assert at.selectbox(key="an_preset").value == "LeNet-5"
+    assert metric(at, "Parameters") == "61,706"
+
+
+def test_a_damaged_saved_network_is_a_sentence_and_a_fresh_start(workspace) -> None:
+    workspace.store.put_item(workspace.id, "network", "", {"name": "x", "input_shape": [1, 28], "layers": []})
+    at = open_page()
+    assert [t.value for t in at.toast] == [
+        "The network saved in your workspace could not be read, so the page starts afresh."
+    ]
+    assert metric(at, "Parameters") == "93,322"
+
+
+def test_a_store_that_cannot_write_is_a_sentence_once_and_the_network_stays(workspace, monkeypatch) -> None:
+    from app.workspace import StoreError
+
+    def refuse(*_args, **_kwargs):
+        raise StoreError("Your work could not be saved: the server's disk is full.")
+
+    monkeypatch.setattr(workspace.store, "put_item", refuse)
+    at = open_page()
+    widgets(at, "_Conv2d_filters")[0].set_value(16).run()
+    assert [t.value for t in at.toast] == ["Your work could not be saved: the server's disk is full."]
+    widgets(at, "_Conv2d_filters")[0].set_value(8).run()
+    assert not at.toast  # told once
+    assert at.session_state[state.AN_MODEL_CONFIG].layers[0].filters == 8
