@@ -111,6 +111,17 @@ TR_JOB = "tr_job"  # app.jobs.Job of the current or last run
 TR_OWN_DATA = "tr_own_data"  # cnn_core.data.ImageSet read from the learner's zip (kept per session)
 TR_SESSION_ID = "tr_session_id"  # uuid4 hex: this session's owner id in the training-job registry
 TR_WAS_ACTIVE = "tr_was_active"  # the live panel saw a run in progress (to redraw once when it ends)
+TR_NOTE = "tr_note"  # a sentence about the workspace (it could not be opened or read) for the Training page
+TR_RESTORED = "tr_restored"  # this session looked for its workspace's running job and latest model once
+TR_SEEDED = "tr_seeded"  # the Training widgets were preset from the link once this session
+TR_LINK_NET = "tr_link_net"  # cnn_core.models.ModelConfig of a network given in a Training link
+TR_LINK_ERROR = "tr_link_error"  # sentences for the parts of a Training link that could not be read
+TR_LAST_QUERY = "tr_last_query"  # the page's last link parameters, to restore the widgets after visiting other pages
+# The "Your runs" panel's widgets.
+TR_RUN_PICK = "tr_run_pick"  # the earlier run picked (select box over its run ids)
+TR_RUN_LOAD = "tr_run_load"  # Load this run (button)
+TR_RUN_DELETE = "tr_run_delete"  # Delete this run (button)
+TR_RESUME = "tr_resume"  # Resume from step N (button) for an interrupted run
 
 # --- Inside the model ---
 IN_CACHE = "in_cache"  # app.inside.View: the model copy and test-set predictions being looked at, with their version

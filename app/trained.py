@@ -5,7 +5,9 @@ its child process, the job's worker thread mirrors it here (:func:`app.training.
 loads each new set of weights into ``model`` (:meth:`set_weights`) and adds each snapshot, and
 the run's events land in ``events``, the same :class:`~app.jobs.EventHistory` its job holds.
 Pages read through the methods here, which copy under a lock, so looking inside never disturbs
-training (``model_copy`` gives an eval-mode copy on the CPU).
+training (``model_copy`` gives an eval-mode copy on the CPU). A bundle whose run is kept in the
+student's workspace names its ``run_id`` (:mod:`app.training.keep` saves it, :mod:`app.training.restore`
+rebuilds it in a new session).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class TrainedBundle:
     # Training step of the weights in ``model`` when a child process trains it (0: not trained yet);
     # None when ``model`` is trained in place or loaded, so it is as far as ``events`` say.
     weights_step: int | None = None
+    run_id: str | None = None  # its RunRecord in the workspace store, None when it is not kept there
+    notice: str | None = None  # a sentence about keeping it (the workspace could not save it), for the page
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:

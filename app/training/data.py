@@ -1,15 +1,18 @@
-"""The Training page's data: the dataset choice (bundled, generated, full sets, a learner's zip),
-the upload cap, and the sample grid and class counts the page shows."""
+"""The Training page's data: the dataset choice (bundled, generated, full sets, a learner's zip,
+as the instructor allows), the upload cap, where a dataset came from (for keeping a run), and the
+sample grid and class counts the page shows."""
 
 from __future__ import annotations
 
 import os
+import weakref
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app import state
+from app.workspace import ClassSettings
 from cnn_core import data as datasets
 
 SOURCES: dict[str, tuple[str, str | None]] = {
@@ -24,21 +27,42 @@ SOURCES: dict[str, tuple[str, str | None]] = {
 # The page's own caps (the browser's check can be bypassed), never above what the server accepts.
 SERVER_CAP = int(st.get_option("server.maxUploadSize")) * 1_000_000
 MAX_ZIP_BYTES = min(int(os.environ.get("CONVLAB_MAX_DATASET_MB", "25")) * 1_000_000, SERVER_CAP)
+# Where each shared dataset came from, so a kept run can load the same one again.
+_SOURCE_OF: weakref.WeakKeyDictionary[datasets.ImageSet, tuple[str, str | None]] = weakref.WeakKeyDictionary()
+
+
+def source_of(data: datasets.ImageSet) -> tuple[str, str | None]:
+    """(kind, name) as in :data:`SOURCES` for a dataset this page loaded; ("zip", None) for any other."""
+    return _SOURCE_OF.get(data, ("zip", None))
+
+
+def allowed_sources(settings: ClassSettings) -> list[str]:
+    """The dataset choices the instructor allows: own zips and the full sets can be switched off."""
+    off = {"zip"} if not settings.own_datasets else set()
+    off |= {"full"} if not settings.full_datasets else set()
+    return [label for label, (kind, _) in SOURCES.items() if kind not in off]
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=8)
 def shared_dataset(kind: str, name: str | None) -> datasets.ImageSet:
     """Read-only datasets shared by every session (bundled, generated and full sets)."""
     if kind == "bundled":
-        return datasets.load_bundled(name)
-    if kind == "shapes":
-        return datasets.synthetic_shapes(n_per_class=600, seed=0)
-    return datasets.load_full(name)
+        data = datasets.load_bundled(name)
+    elif kind == "shapes":
+        data = datasets.synthetic_shapes(n_per_class=600, seed=0)
+    else:
+        data = datasets.load_full(name)
+    _SOURCE_OF[data] = (kind, name)
+    return data
 
 
-def dataset_widget() -> datasets.ImageSet | None:
-    """Pick a dataset; returns None (with a message shown) when it cannot be had."""
-    choice = st.selectbox("Dataset", list(SOURCES), key=state.TR_SOURCE)
+def dataset_widget(settings: ClassSettings | None = None) -> datasets.ImageSet | None:
+    """Pick a dataset (among those the instructor allows); None (with a message shown) when it cannot be had."""
+    options = allowed_sources(settings or ClassSettings())
+    if st.session_state.get(state.TR_SOURCE) not in (None, *options):
+        st.info(f"The instructor has switched off “{st.session_state[state.TR_SOURCE]}” for this class.")
+        del st.session_state[state.TR_SOURCE]
+    choice = st.selectbox("Dataset", options, key=state.TR_SOURCE)
     kind, name = SOURCES[choice]
     if kind != "zip":
         try:

@@ -1,5 +1,5 @@
 """What a learner keeps from a run: the history as a table (CSV), the model as a ``.pt`` file, and
-loading such a file back (weights only, checked against the chosen dataset)."""
+loading such a file back (weights only, checked against the chosen dataset; the page's upload panel)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import io
 from collections.abc import Iterable
 
 import pandas as pd
+import streamlit as st
 
+from app import state
 from app.trained import TrainedBundle
 from app.training.data import SERVER_CAP
 from cnn_core import data as datasets
@@ -52,3 +54,20 @@ def load_model_file(raw: bytes, data: datasets.ImageSet) -> TrainedBundle:
     bundle.finished = True
     bundle.add_snapshot(inspection.take_snapshot(bundle.model_copy(), data, epoch=0, step=0))
     return bundle
+
+
+def load_panel(data: datasets.ImageSet) -> None:
+    """"Load a saved model": upload a ``.pt`` file and make it this session's model."""
+    with st.expander("Load a saved model"):
+        st.caption("A .pt file saved from this page. It is read as weights only: files carrying code are refused.")
+        up = st.file_uploader("Model file", type=["pt"], key=state.TR_LOAD)
+        if up is None or not st.button("Load it", key=state.TR_LOAD_GO):
+            return
+        if up.size > MAX_MODEL_BYTES:
+            st.error(f"{up.name} is {up.size / 1e6:.0f} MB; model files are limited to {MAX_MODEL_BYTES // 1_000_000} MB.")
+            return
+        try:
+            st.session_state[state.TR_BUNDLE] = load_model_file(up.getvalue(), data)
+            st.success(f"Loaded {up.name}. It is now this session's model.")
+        except (training.ModelFileError, ValueError, TypeError) as err:
+            st.error(f"{up.name}: {err}")

@@ -14,11 +14,20 @@ from cnn_core import models, training
 
 FAST_PRESET = models.FAST_PRESET
 FROM_ARCHITECTURE = "My network from the Architecture page"
+OPTIMIZERS = ["adamw", "adam", "sgd"]
+SCHEDULES = ["onecycle", "cosine", "step", "none"]
+BATCH_SIZES = [16, 32, 64, 128, 256, 512]
+
+
+def architecture_network() -> models.ModelConfig | None:
+    """The network built on the Architecture page, else the one a Training link carried."""
+    built = st.session_state.get(state.AN_MODEL_CONFIG)
+    return built if built is not None else st.session_state.get(state.TR_LINK_NET)
 
 
 def model_options() -> list[str]:
     options = [FAST_PRESET, *(n for n in models.PRESETS if n != FAST_PRESET)]
-    if st.session_state.get(state.AN_MODEL_CONFIG) is not None:
+    if architecture_network() is not None:
         options.insert(1, FROM_ARCHITECTURE)
     return options
 
@@ -28,7 +37,9 @@ def model_for(choice: str, data: datasets.ImageSet) -> models.ModelConfig:
 
     Raises ValueError (with the layer and the reason) when the network cannot take this input.
     """
-    base = st.session_state[state.AN_MODEL_CONFIG] if choice == FROM_ARCHITECTURE else models.PRESETS[choice]
+    base = architecture_network() if choice == FROM_ARCHITECTURE else models.PRESETS[choice]
+    if base is None:  # the Architecture network is gone: its page was never opened in this session
+        base = models.PRESETS[FAST_PRESET]
     cfg = dataclasses.replace(base, input_shape=data.input_shape)
     cfg = models.with_num_classes(cfg, data.num_classes)
     error = models.validate(cfg)
@@ -43,18 +54,28 @@ LR_HELP = (
 )
 
 
-def settings_widget(data: datasets.ImageSet) -> training.TrainConfig:
-    """Training settings; defaults are the fast recipe."""
+def settings_widget(data: datasets.ImageSet, max_epochs: int = 50) -> training.TrainConfig:
+    """Training settings; defaults are the fast recipe. At most ``max_epochs`` (the instructor's limit)."""
     d = training.TrainConfig()
+    max_epochs = max(1, int(max_epochs))
+    if int(st.session_state.get(state.TR_EPOCHS, 0)) > max_epochs:  # the instructor lowered the limit
+        st.session_state[state.TR_EPOCHS] = max_epochs
     c = st.columns(4)
-    optimizer = c[0].selectbox("Optimizer", ["adamw", "adam", "sgd"], key=state.TR_OPT, format_func=str.upper.__call__)
+    optimizer = c[0].selectbox("Optimizer", OPTIMIZERS, key=state.TR_OPT, format_func=str.upper.__call__)
     lr = c[1].number_input("Learning rate", 1e-5, 10.0, d.lr, format="%.4f", key=state.TR_LR, help=LR_HELP)
-    batch = c[2].select_slider("Batch size", [16, 32, 64, 128, 256, 512], d.batch_size, key=state.TR_BATCH)
-    epochs = c[3].number_input("Epochs", 1, 50, d.epochs, key=state.TR_EPOCHS, help="Passes over the training images.")
+    batch = c[2].select_slider("Batch size", BATCH_SIZES, d.batch_size, key=state.TR_BATCH)
+    epochs = c[3].number_input(
+        "Epochs",
+        1,
+        max_epochs,
+        min(d.epochs, max_epochs),
+        key=state.TR_EPOCHS,
+        help=f"Passes over the training images (at most {max_epochs} in this class).",
+    )
     c = st.columns(4)
     schedule = c[0].selectbox(
         "Learning-rate schedule",
-        ["onecycle", "cosine", "step", "none"],
+        SCHEDULES,
         key=state.TR_SCHEDULE,
         help="onecycle: warm up, then decay to almost 0 (fast and stable); cosine: smooth decay; "
         "step: divide by ~3 every epoch; none: constant.",
