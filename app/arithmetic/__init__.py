@@ -5,6 +5,7 @@
 - :mod:`~app.arithmetic.widgets`: the settings and quiz sidebars and their callbacks;
 - :mod:`~app.arithmetic.view`: Play, the step controls, the grids and tables of the current step;
 - :mod:`~app.arithmetic.quiz_view`: the quiz's answer boxes and marks;
+- :mod:`~app.arithmetic.progress`: the quiz progress kept in the learner's workspace;
 - :mod:`~app.arithmetic.panels`: the example note, output size, pooling comparison, scatter view, series.
 
 The page (``app_pages/arithmetic.py``) uses the names re-exported here.

@@ -1,5 +1,5 @@
-"""The Arithmetic page's quiz: whether answers are hidden, the answer boxes, Check and Reveal, and
-the marks (from :mod:`cnn_core.quiz`).
+"""The Arithmetic page's quiz: whether answers are hidden, the answer boxes, Check and Reveal, the
+marks (from :mod:`cnn_core.quiz`) and the learner's progress (kept by :mod:`app.arithmetic.progress`).
 """
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state
+from app.arithmetic import progress
 from app.arithmetic.config import QUIZ_MAX_SIDE
 from app.arithmetic.problem import Problem
 from cnn_core import quiz
@@ -40,13 +41,16 @@ def quiz_panel(problem: Problem) -> None:
         return
     ss = st.session_state
     st.markdown("**Your answers**")
+    score: tuple[int, int] | None = None  # (right, answers) once checked
     if cfg.quiz == "size":
         a, b = st.columns(2)
         h = a.text_input("Output height", key=Q + "h")
         w = b.text_input("Output width", key=Q + "w")
         if ss.get(state.AR_CHECKED):
+            score = (0, 2)
             for label, typed, expected in (("Height", h, problem.out.shape[1]), ("Width", w, problem.out.shape[2])):
                 mk = quiz.mark_value(expected, typed, tol=0)
+                score = (score[0] + mk.right, 2)
                 st.markdown(
                     f"{label}: {mk.symbol()} **{_status_word(mk)}**"
                     + (f" (the answer is {expected})" if ss.get(state.AR_REVEAL) else "")
@@ -73,6 +77,7 @@ def quiz_panel(problem: Problem) -> None:
         if marks is not None:
             flat = [mk for grid in marks for row in grid for mk in row]
             right = sum(mk.right for mk in flat)
+            score = (right, len(flat))
             st.markdown(f"**{right} of {len(flat)} right.** ✓ right, ✗ wrong, ? not a number; see the output grid.")
             for m, grid in enumerate(marks):
                 for i, row in enumerate(grid):
@@ -84,9 +89,18 @@ def quiz_panel(problem: Problem) -> None:
                                 + (f" (map {m + 1})" if problem.maps > 1 else "")
                                 + f": {_status_word(mk)}{extra}"
                             )
+    if ss.pop(state.AR_JUST_CHECKED, False) and score is not None:
+        progress.record(cfg, *score)
     a, b = st.columns(2)
-    a.button("Check answers", key="ar_check", on_click=lambda: ss.__setitem__(state.AR_CHECKED, True), type="primary")
+    a.button("Check answers", key="ar_check", on_click=_on_check, type="primary")
     b.toggle("Reveal the working", key=state.AR_REVEAL)
+    if summary := progress.summary_text(progress.progress()):
+        st.caption(summary)
+
+
+def _on_check() -> None:
+    st.session_state[state.AR_CHECKED] = True
+    st.session_state[state.AR_JUST_CHECKED] = True  # the next run marks the answers and records them
 
 
 def _status_word(mk: quiz.Mark) -> str:

@@ -314,3 +314,80 @@ def test_transposed_scatter_view_stamps_value_times_kernel():
     assert stamp.shape == (5, 5)
     np.testing.assert_array_equal(stamp[2:, 2:], 4 * kernel)  # stride 2: its copy starts at (2, 2)
     assert np.isnan(stamp[:2]).all() and np.isnan(stamp[:, :2]).all()
+
+
+# --- the workspace: quiz progress is kept ---------------------------------------------------------
+
+
+class Workspace:
+    """A learner's workspace in a fresh store: pages opened with it are that learner's new sessions."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+        from app.workspace import Classroom, WorkspaceStore, identity
+
+        self.store = WorkspaceStore(root)
+        self.classroom = Classroom(self.store.database)
+        self.id = "learner-a"
+        monkeypatch.setattr(identity, "store", lambda: self.store)
+        monkeypatch.setattr(identity, "classroom", lambda: self.classroom)
+        monkeypatch.setattr(identity, "workspace_id", lambda: self.id)
+
+
+@pytest.fixture
+def workspace(monkeypatch, tmp_path) -> Workspace:
+    return Workspace(monkeypatch, tmp_path / "state")
+
+
+def _progress(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption if c.value.startswith("You have done")]
+
+
+def _pooling_quiz(at: AppTest, answers: tuple[str, str, str, str]) -> AppTest:
+    at = _example(at, "4x4 average pooling 2x2, stride 2")
+    at.radio(key="ar_w_quiz").set_value("cells").run()
+    for (i, j), typed in zip(((0, 0), (0, 1), (1, 0), (1, 1)), answers, strict=True):
+        at.text_input(key=f"ar_q_0_{i}_{j}").input(typed)
+    return _click(at, "ar_check")
+
+
+def test_quiz_progress_is_counted_kept_and_found_by_a_new_session(workspace):
+    at = _app()
+    at.radio(key="ar_w_quiz").set_value("cells").run()
+    assert _progress(at) == []  # nothing done yet: the panel is as before
+    at = _pooling_quiz(at, ("4.25", "17/4", "5", "abc"))  # 2 of 4 right
+    assert _progress(at) == ["You have done 1 exercise, 2 of 4 cells right."]
+    at.text_input(key="ar_q_0_1_0").input("4.25").run()
+    assert _progress(at) == ["You have done 1 exercise, 2 of 4 cells right."]  # typing is not checking
+    _click(at, "ar_check")  # the same exercise checked again: its latest check counts
+    assert _progress(at) == ["You have done 1 exercise, 3 of 4 cells right."]
+    at.radio(key="ar_w_quiz").set_value("size").run()
+    at.text_input(key="ar_q_h").input("2")
+    at.text_input(key="ar_q_w").input("3")
+    _click(at, "ar_check")  # a second exercise: the output size, two answers
+    assert _progress(at) == ["You have done 2 exercises, 4 of 6 cells right."]
+    assert len(workspace.store.items(workspace.id, "quiz")) == 2
+    again = _app(**{k: v for k, v in at.query_params.items()})  # a reload: a new session
+    assert _progress(again) == ["You have done 2 exercises, 4 of 6 cells right."]
+    workspace.id = "learner-b"
+    other = _app(quiz="cells")
+    assert _progress(other) == []
+
+
+def test_damaged_progress_items_are_skipped(workspace):
+    workspace.store.put_item(workspace.id, "quiz", "a", {"right": 3, "total": 4, "mode": "cells"})
+    workspace.store.put_item(workspace.id, "quiz", "b", {"right": "x", "total": 4})
+    workspace.store.put_item(workspace.id, "quiz", "c", [1, 2])
+    at = _app(quiz="cells")
+    assert _progress(at) == ["You have done 1 exercise, 3 of 4 cells right."]
+
+
+def test_a_store_that_cannot_write_is_a_sentence_and_the_session_keeps_counting(workspace, monkeypatch):
+    from app.workspace import StoreError
+
+    def refuse(*_args, **_kwargs):
+        raise StoreError("Your work could not be saved: the server's disk is full.")
+
+    monkeypatch.setattr(workspace.store, "put_item", refuse)
+    at = _pooling_quiz(_app(), ("4.25", "17/4", "5", "abc"))
+    assert [t.value for t in at.toast] == ["Your work could not be saved: the server's disk is full."]
+    assert _progress(at) == ["You have done 1 exercise, 2 of 4 cells right."]
