@@ -124,6 +124,9 @@ class Database:
                     for tail in ("-wal", "-shm", "-journal"):  # a deleted database's leftovers must not replay
                         with contextlib.suppress(FileNotFoundError):
                             os.unlink(f"{self.path}{tail}")
+                elif not has_header(self.path):  # garbage, whatever an old journal beside it would mask
+                    self._set_aside()
+                    self._local.pending = self.notices[-1]
                 conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
                 try:
                     self._prepare(conn)
@@ -243,6 +246,13 @@ class Database:
                     self.notices.append("The class database on the server was replaced; a fresh one is in use.")
         except OSError as exc:
             raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
+
+
+def has_header(path: Path) -> bool:
+    """Whether the file is empty or starts as an SQLite database does."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    return not head or head == b"SQLite format 3\x00"
 
 
 def is_corrupt(exc: BaseException) -> bool:

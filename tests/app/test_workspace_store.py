@@ -1,0 +1,339 @@
+"""The workspace store: items, runs, model files, quota, expiry, forget, and every kind of bad state.
+
+Each test gets its own store under ``tmp_path``. The running user is root on the test machines, for
+whom ``chmod`` does not stop writes, so an unwritable folder is made by pointing the store's root at
+a path under a regular file (no folder can be created there), and a full disk by SQLite's own
+``max_page_count`` limit (the real SQLITE_FULL error) and an ``OSError(ENOSPC)`` from the file
+write; the chmod test runs only where the user is not root.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from app.workspace import RunRecord, StoreError, WorkspaceStore
+from app.workspace import files as ws_files
+from app.workspace.runs import OWNER
+
+ROOT = Path(__file__).resolve().parents[2]
+WS = "ws-alice_0123456789"
+UNSAVED = "Your work could not be saved on the server"
+
+
+def run(store: WorkspaceStore, ws: str = WS, *, status: str = "finished", created: float | None = None, **kw) -> RunRecord:
+    now = time.time() if created is None else created
+    record = RunRecord(store.new_run_id(), ws, "ConvLab fast on Shapes, 2 epochs", status, now, now, **kw)
+    store.save_run(record)
+    return record
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> WorkspaceStore:
+    return WorkspaceStore(tmp_path / "state")
+
+
+# --- items ---
+
+
+def test_items_round_trip_replace_and_delete(store: WorkspaceStore) -> None:
+    assert store.get_item(WS, "kernel") is None
+    store.put_item(WS, "kernel", "", {"rows": [[1, 0, -1], [2, 0, -2]], "name": "Sobel"})
+    assert store.get_item(WS, "kernel") == {"rows": [[1, 0, -1], [2, 0, -2]], "name": "Sobel"}
+    store.put_item(WS, "kernel", "", [[1]])
+    assert store.get_item(WS, "kernel") == [[1]]
+    store.put_item(WS, "quiz", "conv-1", {"right": 3})
+    store.put_item(WS, "quiz", "pool-2", {"right": 1})
+    assert store.items(WS, "quiz") == {"conv-1": {"right": 3}, "pool-2": {"right": 1}}
+    assert store.items("someone-else", "quiz") == {}
+    store.delete_item(WS, "quiz", "conv-1")
+    assert store.items(WS, "quiz") == {"pool-2": {"right": 1}}
+    assert store.root == store.database.parent and store.database.name == "convlab.sqlite3"
+
+
+@pytest.mark.parametrize("bad", ["", "a" * 65, "../etc", "a b", "ws/1", None])
+def test_bad_workspace_ids_are_refused_with_a_sentence(store: WorkspaceStore, bad: object) -> None:
+    with pytest.raises(ValueError, match="A workspace id is 1 to 64 letters"):
+        store.get_item(bad, "kernel")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="run id"):
+        store.load_model(WS, "../../x")
+
+
+def test_a_corrupt_item_is_dropped_with_a_sentence_and_nothing_else_is(store: WorkspaceStore) -> None:
+    store.put_item(WS, "kernel", "", [[1, 2]])
+    store.put_item(WS, "network", "", {"name": "LeNet-5"})
+    with sqlite3.connect(store.database) as conn:
+        conn.execute("UPDATE items SET value='{not json' WHERE kind='kernel'")
+    with pytest.raises(StoreError, match="Your saved kernel could not be read .* removed"):
+        store.get_item(WS, "kernel")
+    assert store.get_item(WS, "kernel") is None  # dropped: a fresh start for that item only
+    assert store.get_item(WS, "network") == {"name": "LeNet-5"}
+    with sqlite3.connect(store.database) as conn:
+        conn.execute("INSERT INTO items VALUES (?, 'quiz', 'a', '[1', 0)", (WS,))
+        conn.execute("INSERT INTO items VALUES (?, 'quiz', 'b', '[2]', 0)", (WS,))
+    assert store.items(WS, "quiz") == {"b": [2]}
+
+
+# --- runs, models and checkpoints ---
+
+
+def test_runs_round_trip_newest_first(store: WorkspaceStore) -> None:
+    old = run(store, created=time.time() - 100, settings={"dataset": "Shapes"}, curve=[{"step": 1, "loss": 2.3}])
+    new = run(store, status="running", summary={"test_acc": 0.9})
+    assert [r.run_id for r in store.runs(WS)] == [new.run_id, old.run_id]
+    got = store.get_run(WS, old.run_id)
+    assert got is not None and got.settings == {"dataset": "Shapes"} and got.curve == [{"step": 1, "loss": 2.3}]
+    assert got.has_model is False and got.checkpoint_step is None
+    store.save_run(replace(new, status="finished", curve=[{"step": 5}]))
+    assert store.get_run(WS, new.run_id).status == "finished"  # type: ignore[union-attr]
+    assert store.get_run("other-workspace", new.run_id) is None  # runs never cross workspaces
+    store.delete_run(WS, old.run_id)
+    assert [r.run_id for r in store.runs(WS)] == [new.run_id]
+
+
+def test_model_and_checkpoint_files(store: WorkspaceStore) -> None:
+    r = run(store, status="running")
+    weights = {"conv.weight": torch.arange(6.0).reshape(1, 1, 2, 3), "conv.bias": torch.zeros(1)}
+    store.save_model(WS, r.run_id, weights)
+    store.save_checkpoint(WS, r.run_id, 120, {"model": weights, "optimizer": {"lr": 0.01}, "step": 120})
+    got = store.get_run(WS, r.run_id)
+    assert got is not None and got.has_model and got.checkpoint_step == 120
+    store.save_run(replace(r, status="finished"))  # a later save of the record keeps the file facts
+    got = store.get_run(WS, r.run_id)
+    assert got is not None and got.has_model and got.checkpoint_step == 120
+    loaded = store.load_model(WS, r.run_id)
+    assert torch.equal(loaded["conv.weight"], weights["conv.weight"])
+    assert store.load_checkpoint(WS, r.run_id)["step"] == 120
+    assert not list(store.model_dir(WS).glob("*.tmp"))  # atomic writes leave no temp files
+    store.delete_run(WS, r.run_id)
+    assert not store.model_path(WS, r.run_id).exists() and not store.checkpoint_path(WS, r.run_id).exists()
+
+
+def test_a_truncated_model_file_is_a_sentence_and_other_runs_keep_theirs(store: WorkspaceStore) -> None:
+    a, b = run(store), run(store)
+    for r in (a, b):
+        store.save_model(WS, r.run_id, {"w": torch.randn(200, 200)})
+    path = store.model_path(WS, a.run_id)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(StoreError, match="saved trained model of this run was damaged .* other runs are kept"):
+        store.load_model(WS, a.run_id)
+    assert store.get_run(WS, a.run_id).has_model is False  # type: ignore[union-attr]
+    assert store.get_run(WS, a.run_id).title == a.title  # type: ignore[union-attr]  # the run and its curve stay
+    assert store.load_model(WS, b.run_id)["w"].shape == (200, 200)
+    with pytest.raises(StoreError, match="no longer on the server"):
+        store.load_model(WS, a.run_id)
+
+
+def test_a_model_file_carrying_code_is_refused(store: WorkspaceStore) -> None:
+    r = run(store)
+    store.model_dir(WS).mkdir(parents=True, exist_ok=True)
+    torch.save({"w": torch.ones(1), "evil": ws_files.BadFile("x")}, store.model_path(WS, r.run_id))  # an arbitrary class
+    with pytest.raises(StoreError, match="damaged"):
+        store.load_model(WS, r.run_id)
+
+
+def test_a_corrupt_run_row_is_dropped_alone(store: WorkspaceStore) -> None:
+    a, b = run(store), run(store)
+    with sqlite3.connect(store.database) as conn:
+        conn.execute("UPDATE runs SET curve='[{' WHERE run_id=?", (a.run_id,))
+    with pytest.raises(StoreError, match="could not be read .* your other runs are kept"):
+        store.get_run(WS, a.run_id)
+    assert [r.run_id for r in store.runs(WS)] == [b.run_id]
+
+
+def test_interrupted_runs_are_those_whose_process_is_gone(store: WorkspaceStore) -> None:
+    mine = run(store, status="running")
+    gone, done = run(store, status="queued"), run(store, status="finished")
+    with sqlite3.connect(store.database) as conn:
+        conn.execute("UPDATE runs SET owner=? WHERE run_id IN (?, ?)", (OWNER.rsplit(":", 2)[0] + ":999999999:1", gone.run_id, done.run_id))
+    assert [r.run_id for r in store.interrupted_runs()] == [gone.run_id]
+    assert mine.run_id not in {r.run_id for r in store.interrupted_runs()}  # this process still runs it
+
+
+def test_old_runs_beyond_max_runs_are_dropped(tmp_path: Path) -> None:
+    store = WorkspaceStore(tmp_path, max_runs=3)
+    made = [run(store, created=1000.0 + i) for i in range(5)]
+    assert [r.run_id for r in store.runs(WS)] == [r.run_id for r in reversed(made[2:])]
+
+
+# --- quota, expiry, forget, summary ---
+
+
+def test_quota_prunes_oldest_model_files_first_then_oldest_runs(tmp_path: Path) -> None:
+    store = WorkspaceStore(tmp_path, quota_bytes=700_000)
+    runs = [run(store, created=1000.0 + i) for i in range(3)]
+    for r in runs[:2]:
+        store.save_model(WS, r.run_id, {"w": torch.zeros(50_000)})  # about 200 kB each
+    store.save_model(WS, runs[2].run_id, {"w": torch.zeros(50_000)})
+    assert [r.has_model for r in store.runs(WS)] == [True, True, True]
+    newest = run(store, created=2000.0)
+    store.save_model(WS, newest.run_id, {"w": torch.zeros(50_000)})
+    kept = {r.run_id: r.has_model for r in store.runs(WS)}
+    assert kept == {newest.run_id: True, runs[2].run_id: True, runs[1].run_id: True, runs[0].run_id: False}
+    assert store.summary(WS).bytes_used <= 700_000
+    tight = WorkspaceStore(tmp_path, quota_bytes=3_000)  # now even the rows do not fit: oldest runs go
+    tight.put_item(WS, "kernel", "", [[1]])
+    assert len(tight.runs(WS)) < 5 and tight.get_item(WS, "kernel") == [[1]]
+    with pytest.raises(StoreError, match="workspace on the server is full"):
+        tight.save_model(WS, newest.run_id, {"w": torch.zeros(50_000)})
+
+
+def test_summary_forget_and_expiry(tmp_path: Path) -> None:
+    store = WorkspaceStore(tmp_path, expiry_days=1)
+    store.put_item(WS, "kernel", "", [[1]])
+    store.put_item(WS, "quiz", "a", 1)
+    r = run(store)
+    store.save_model(WS, r.run_id, {"w": torch.ones(10)})
+    s = store.summary(WS)
+    assert (s.items, s.runs, s.models, s.quota_bytes) == ({"kernel": 1, "quiz": 1}, 1, 1, 200_000_000)
+    assert s.bytes_used > 10 * 4 and s.last_used > time.time() - 60
+    store.put_item("bob-0123456789abcdef", "kernel", "", [[2]])
+    store.forget(WS)
+    assert store.summary(WS).runs == 0 and store.get_item(WS, "kernel") is None and not store.model_dir(WS).exists()
+    assert store.get_item("bob-0123456789abcdef", "kernel") == [[2]]  # forgetting one never touches another
+    with sqlite3.connect(store.database) as conn:
+        conn.execute("UPDATE workspaces SET last_used=? WHERE ws='bob-0123456789abcdef'", (time.time() - 2 * 86400,))
+    store.touch(WS)  # already touched within the minute: no write, and WS has no row any more
+    assert store.expire() == 1 and store.get_item("bob-0123456789abcdef", "kernel") is None
+
+
+def test_limits_follow_a_callable(tmp_path: Path) -> None:
+    store = WorkspaceStore(tmp_path, limits=lambda: (1234, 2.0))
+    assert (store.quota_bytes, store.expiry_days) == (1234, 2.0)
+    assert WorkspaceStore(tmp_path, limits=lambda: (None, None)).quota_bytes == 200_000_000
+
+
+# --- the database file going bad ---
+
+
+def test_a_deleted_database_is_recreated_and_files_stay(store: WorkspaceStore) -> None:
+    store.put_item(WS, "kernel", "", [[1]])
+    r = run(store)
+    store.save_model(WS, r.run_id, {"w": torch.ones(3)})
+    for tail in ("", "-wal", "-shm"):
+        Path(f"{store.database}{tail}").unlink(missing_ok=True)
+    assert store.get_item(WS, "kernel") is None  # what was in it is gone, nothing raises
+    store.put_item(WS, "kernel", "", [[2]])
+    assert store.get_item(WS, "kernel") == [[2]] and store.database.exists()
+    assert store.load_model(WS, r.run_id)["w"].sum() == 3  # the model file is untouched
+
+
+def test_a_deleted_state_folder_is_recreated(store: WorkspaceStore) -> None:
+    store.put_item(WS, "kernel", "", [[1]])
+    ws_files.remove_tree(store.root)
+    store.put_item(WS, "kernel", "", [[3]])
+    assert store.get_item(WS, "kernel") == [[3]]
+
+
+def test_a_corrupt_database_file_is_set_aside_once(store: WorkspaceStore) -> None:
+    store.put_item(WS, "kernel", "", [[1]])
+    store.db.close()
+    for tail in ("-wal", "-shm"):
+        Path(f"{store.database}{tail}").unlink(missing_ok=True)
+    store.database.write_bytes(os.urandom(8192))
+    with pytest.raises(StoreError, match=r"damaged, so it was set aside \(as convlab\.sqlite3\.corrupt-"):
+        store.get_item(WS, "kernel")
+    assert store.get_item(WS, "kernel") is None  # once: then a fresh, working database
+    store.put_item(WS, "kernel", "", [[4]])
+    assert store.get_item(WS, "kernel") == [[4]]
+    assert len(list(store.root.glob("convlab.sqlite3.corrupt-*"))) == 1
+
+
+def test_a_database_corrupted_under_an_open_connection(store: WorkspaceStore) -> None:
+    store.put_item(WS, "kernel", "", [[1]])
+    fresh = store.database.with_name("garbage")
+    fresh.write_bytes(b"this is not a database" * 500)
+    os.replace(fresh, store.database)  # another inode: the open connection notices and reopens
+    with pytest.raises(StoreError, match="set aside"):
+        store.put_item(WS, "kernel", "", [[2]])
+    store.put_item(WS, "kernel", "", [[2]])
+    assert store.get_item(WS, "kernel") == [[2]]
+
+
+def test_an_unwritable_root_reads_nothing_and_writes_raise_a_sentence(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    store = WorkspaceStore(blocker / "state")  # no folder can ever be made here, even by root
+    assert store.get_item(WS, "kernel") is None and store.runs(WS) == [] and store.items(WS, "quiz") == {}
+    assert store.summary(WS).runs == 0 and store.interrupted_runs() == []
+    assert store.problem() is not None and UNSAVED in store.problem()  # type: ignore[operator]
+    with pytest.raises(StoreError, match=f"{UNSAVED} .*kept in this tab until you close it"):
+        store.put_item(WS, "kernel", "", [[1]])
+    with pytest.raises(StoreError, match=UNSAVED):
+        store.save_model(WS, "run-1", {"w": torch.ones(1)})
+    store.touch(WS)  # never raises: the page runs on from memory
+
+
+def test_a_full_disk_is_a_sentence(store: WorkspaceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.put_item(WS, "kernel", "", [[1]])
+    conn = store.db.connection()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own SQLITE_FULL on the next growth
+    with pytest.raises(StoreError, match=rf"{UNSAVED} \(the server's disk is full\)"):
+        store.put_item(WS, "network", "", {"layers": ["x" * 4096] * 100})
+    assert store.get_item(WS, "kernel") == [[1]]  # reads still work, nothing else lost
+    r = run(store)
+
+    def full(*args: object, **kw: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ws_files.os, "replace", full)
+    with pytest.raises(StoreError, match=rf"{UNSAVED} \(the server's disk is full\)"):
+        store.save_model(WS, r.run_id, {"w": torch.ones(1)})
+    assert not list(store.model_dir(WS).iterdir())  # no half file, no temp file left
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores chmod; the test above covers it")
+def test_a_read_only_folder_is_a_sentence(store: WorkspaceStore) -> None:
+    store.put_item(WS, "kernel", "", [[1]])
+    store.db.close()
+    for path in (store.root, *store.root.iterdir()):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        with pytest.raises(StoreError, match=UNSAVED):
+            store.put_item(WS, "kernel", "", [[2]])
+    finally:
+        for path in (store.root, *store.root.iterdir()):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+# --- several writers ---
+
+
+def test_two_threads_write_at_once(store: WorkspaceStore) -> None:
+    def writer(n: int) -> None:
+        for i in range(100):
+            store.put_item(WS, "quiz", f"{n}-{i}", i)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.items(WS, "quiz")) == 200
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from app.workspace import WorkspaceStore
+store = WorkspaceStore(Path(sys.argv[1]))
+for i in range(150):
+    store.put_item("shared-ws", "quiz", sys.argv[2] + str(i), i)
+"""
+
+
+def test_two_processes_write_at_once(tmp_path: Path) -> None:
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), tag], cwd=ROOT) for tag in ("a", "b")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert len(WorkspaceStore(tmp_path).items("shared-ws", "quiz")) == 300
