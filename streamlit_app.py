@@ -1,4 +1,8 @@
-"""ConvLab entry point: process environment, page config, navigation over app_pages/, and the shared sidebar."""
+"""ConvLab entry point: process environment, page config, navigation over app_pages/, and the shared sidebar.
+
+The students' navigation lists Home and the pages the instructor shows (class settings, read on
+every run); the instructor console at /instructor is a hidden page, reached by its address only.
+"""
 
 import os
 
@@ -7,20 +11,44 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
+from streamlit.navigation.page import StreamlitPage  # noqa: E402
 
 from app import layout  # noqa: E402
+from app.instructor.class_settings import current  # noqa: E402
+from app.workspace.classroom import ClassSettings  # noqa: E402
 
-st.set_page_config(page_title="ConvLab", page_icon=":material/grid_on:", layout="wide")
 
-PAGES = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/kernel_lab.py", title="Kernel Lab", icon=":material/filter:"),
-    st.Page("app_pages/arithmetic.py", title="Arithmetic", icon=":material/calculate:"),
-    st.Page("app_pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
-    st.Page("app_pages/training.py", title="Training", icon=":material/model_training:"),
-    st.Page("app_pages/inside.py", title="Inside the model", icon=":material/visibility:"),
-]
+def pages(settings: ClassSettings) -> list[StreamlitPage]:
+    """Every page; those the instructor hides, and the console, are left out of the navigation."""
 
-page = st.navigation(PAGES)
-layout.sidebar()
-page.run()
+    def page(script: str, title: str, icon: str, **kwargs: str) -> StreamlitPage:
+        visible = layout.shown(title, settings) and title != layout.INSTRUCTOR
+        return st.Page(script, title=title, icon=icon, visibility="visible" if visible else "hidden", **kwargs)
+
+    return [
+        page("app_pages/home.py", "Home", ":material/home:", default=True),
+        page("app_pages/kernel_lab.py", "Kernel Lab", ":material/filter:"),
+        page("app_pages/arithmetic.py", "Arithmetic", ":material/calculate:"),
+        page("app_pages/architecture.py", "Architecture", ":material/account_tree:"),
+        page("app_pages/training.py", "Training", ":material/model_training:"),
+        page("app_pages/inside.py", "Inside the model", ":material/visibility:"),
+        page("app_pages/instructor.py", layout.INSTRUCTOR, ":material/school:", url_path="instructor"),
+    ]
+
+
+def main() -> None:
+    """One run: the page config, the navigation, the sidebar, then the page (or why it is hidden)."""
+    st.set_page_config(page_title="ConvLab", page_icon=":material/grid_on:", layout="wide")
+    settings = current()
+    page = st.navigation(pages(settings))
+    layout.sidebar(page.title)
+    if layout.shown(page.title, settings):
+        page.run()
+    else:
+        st.info(layout.HIDDEN_PAGE, icon=":material/visibility_off:")
+
+
+# Streamlit runs this file as __main__; a training process started by multiprocessing re-imports it
+# as __mp_main__, where it must only import, never draw a page.
+if __name__ == "__main__":
+    main()

@@ -1,14 +1,17 @@
-"""Page furniture shared by every page: the learning path and the sidebar (presentation mode,
-the session's training status)."""
+"""Page furniture shared by every page: the learning path, which pages the class sees, and the
+sidebar (the classroom box with the instructor's banner, link and poll, the presentation mode, the
+session's training status, the "Your workspace" panel)."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import streamlit as st
 
 from app import state
-from cnn_core import training
+from app.workspace import identity
+from app.workspace.classroom import ClassSettings
 
 PATH = [
     ("Kernel Lab", "app_pages/kernel_lab.py", "Pixels and kernels: what one convolution does to a photo."),
@@ -17,6 +20,10 @@ PATH = [
     ("Training", "app_pages/training.py", "Train a small CNN live and watch it learn."),
     ("Inside the model", "app_pages/inside.py", "Feature maps, learned kernels, mistakes and saliency."),
 ]
+HOME = "Home"
+INSTRUCTOR = "Instructor"  # the console at /instructor: never in the students' navigation
+ALL_PAGES = (HOME, *(title for title, _, _ in PATH))  # the pages a student can be shown
+HIDDEN_PAGE = "The instructor has hidden this page for now. Pick another page in the sidebar."
 
 # Larger type for a projector: body text, widgets, tables and code all grow together.
 PRESENTATION_CSS = """
@@ -28,14 +35,32 @@ html, .stApp { font-size: 20px; }
 """
 
 
+def url_path(title: str) -> str:
+    """The page's path in the address bar: "" for Home, else its script's name (``kernel_lab``)."""
+    if title == HOME:
+        return ""
+    return next(Path(file).stem for name, file, _ in PATH if name == title)
+
+
+def shown(title: str, settings: ClassSettings) -> bool:
+    """Whether students see a page: Home and the console's own page always; the rest as the instructor set."""
+    return title in (HOME, INSTRUCTOR) or title in settings.pages
+
+
 def presentation_default() -> bool:
     """Instructors can start every session in presentation mode with CONVLAB_PRESENTATION=1."""
     return os.environ.get("CONVLAB_PRESENTATION", "0").lower() in ("1", "true", "yes", "on")
 
 
-def sidebar() -> None:
-    """The sidebar every page shares."""
+def sidebar(page: str = "") -> None:
+    """The sidebar every page shares; ``page`` is the title of the page being shown."""
+    from app.instructor.in_class import class_panel
+    from app.instructor.my_workspace import workspace_panel
+
+    workspace = identity.workspace_id()
     with st.sidebar:
+        if page != INSTRUCTOR:
+            class_panel(page or HOME, workspace)
         st.caption("ConvLab: learn convolutional neural networks by touching every step.")
         if st.toggle(
             "Presentation mode",
@@ -44,32 +69,5 @@ def sidebar() -> None:
             help="Large text for projecting in a classroom.",
         ):
             st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
-        training_status()
-
-
-def training_status() -> None:
-    """A small live view of this session's training run, visible from every page.
-
-    While the run is active it refreshes every 5 s and stamps the run's heartbeat
-    (:meth:`app.jobs.Job.mark_seen`), so a run goes on whichever page its learner is on.
-    """
-    job = st.session_state.get(state.TR_JOB)
-    if job is None:
-        return
-
-    @st.fragment(run_every=5.0 if job.active else None)
-    def _status() -> None:
-        job.mark_seen()  # the heartbeat that keeps the run going while this tab is open, on any page
-        events = job.events()
-        last = next((e for e in reversed(events) if isinstance(e, training.StepEvent)), None)
-        started = next((e for e in events if isinstance(e, training.RunStarted)), None)
-        if job.status == "queued":
-            st.caption("Training: waiting for a free slot…")
-        elif job.active and last is not None and started is not None:
-            st.progress(
-                min(last.step / started.total_steps, 1.0), text=f"Training: epoch {last.epoch}/{started.epochs}"
-            )
-        elif not job.active:
-            st.caption(f"Training: {job.status}.")
-
-    _status()
+        if page != INSTRUCTOR:
+            workspace_panel(workspace)

@@ -1,61 +1,45 @@
 """A training job's progress in words: what a student's sidebar, their presence and the console say.
 
-Read from the job's events (:meth:`app.jobs.Job.events`) and the registry's queue; no Streamlit.
+Read from the job's own :meth:`~app.jobs.Job.progress` and the registry's queue; no Streamlit.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from app.jobs import Job, JobRegistry
-from cnn_core import training
 
 
-@dataclass(frozen=True)
-class Progress:
-    """How far one run has got."""
-
-    fraction: float | None  # 0-1 of its steps, None before its first step
-    epoch: int | None
-    epochs: int | None
-    eta_s: float | None  # seconds left by the run's own estimate
-    queue_position: int | None  # 1 for the next to start, when queued
-
-    def finish_text(self, now: float | None = None) -> str:
-        """ "in 3 min (about 14:32)", or "" when there is no estimate yet."""
-        if self.eta_s is None:
-            return ""
-        at = time.strftime("%H:%M", time.localtime((now or time.time()) + self.eta_s))
-        minutes = self.eta_s / 60
-        left = f"{self.eta_s:.0f} s" if minutes < 1 else f"{minutes:.0f} min"
-        return f"in {left} (about {at})"
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
-def progress(job: Job, registry: JobRegistry) -> Progress:
-    """The run's progress from its events so far."""
-    events = job.events()
-    started = next((e for e in events if isinstance(e, training.RunStarted)), None)
-    last = next((e for e in reversed(events) if isinstance(e, training.StepEvent)), None)
-    fraction = None
-    if started is not None and last is not None and started.total_steps > 0:
-        fraction = min(last.step / started.total_steps, 1.0)
-    return Progress(
-        fraction=fraction,
-        epoch=last.epoch if last is not None else None,
-        epochs=started.epochs if started is not None else None,
-        eta_s=last.eta_s if last is not None and job.status == "running" else None,
-        queue_position=registry.queue_position(job) if job.status == "queued" else None,
-    )
+def finish_text(job: Job, now: float | None = None) -> str:
+    """ "in 3 min (about 14:32)", or "" when the run has no estimate yet."""
+    p = job.progress()
+    if p is None or p.expected_finish is None or job.status != "running":
+        return ""
+    now = time.time() if now is None else now
+    left = max(p.expected_finish - now, 0.0)
+    return f"in {_duration(left)} (about {time.strftime('%H:%M', time.localtime(p.expected_finish))})"
+
+
+def wait_text(job: Job, registry: JobRegistry) -> str:
+    """ "#2 in the queue, about 4 min" for a queued run."""
+    position = registry.queue_position(job)
+    wait = registry.wait_estimate(job)
+    where = f"#{position} in the queue" if position else "in the queue"
+    return where if wait is None else f"{where}, about {_duration(wait)}"
 
 
 def status_text(job: Job | None, registry: JobRegistry) -> str | None:
     """ "running 45% (epoch 2/5)", "queued #2", "starting"; None when there is no active run."""
     if job is None or not job.active:
         return None
-    p = progress(job, registry)
     if job.status == "queued":
-        return f"queued #{p.queue_position}" if p.queue_position else "queued"
-    if p.fraction is None:
+        position = registry.queue_position(job)
+        return f"queued #{position}" if position else "queued"
+    p = job.progress()
+    if p is None or p.step == 0:
         return "starting"
     return f"running {p.fraction:.0%} (epoch {p.epoch}/{p.epochs})"

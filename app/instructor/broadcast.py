@@ -1,0 +1,101 @@
+"""The console's broadcasts: a banner on every student's page, and a link "shown to the class".
+
+A pushed link is a path of this app with its query (``/kernel_lab?preset=Sobel+x``), picked from
+the pages or pasted from the instructor's own address bar (a whole address is cut to its path and
+query). Students see it with an Open button that opens it in a new tab of their own, so the page
+they are on, and their work, stay as they are.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from app import layout, state
+from app.instructor.actions import act
+from app.workspace import StoreError, identity
+
+NOT_A_PAGE = (
+    "That address is not a ConvLab page. Paste an address from this app (such as "
+    "/kernel_lab?preset=Sobel+x) or leave it empty and pick a page."
+)
+
+
+def link_path(typed: str, page_title: str) -> str:
+    """The path and query to push: the typed address cut to them, else the picked page's path.
+
+    Raises ValueError with a sentence when the typed address names no page of the app.
+    """
+    typed = typed.strip()
+    if not typed:
+        return "/" + layout.url_path(page_title)
+    parts = urlsplit(typed if "://" in typed or typed.startswith("/") else "/" + typed)
+    name = parts.path.strip("/")
+    if name not in {layout.url_path(title) for title in layout.ALL_PAGES} or any(c in typed for c in "<>\"' \n"):
+        raise ValueError(NOT_A_PAGE)
+    return f"/{name}" + (f"?{parts.query}" if parts.query else "")
+
+
+def banner_form() -> None:
+    room = identity.classroom()
+    current = room.banner()
+    if current is not None:
+        st.info(f"Shown now: {current.text}", icon=":material/campaign:")
+        st.button("Take the banner down", key=state.IC_BANNER_CLEAR, on_click=act, args=(room.clear_banner,))
+    with st.form(state.IC_BANNER_FORM, clear_on_submit=True):
+        text = st.text_area("Banner text", key=state.IC_BANNER_TEXT, max_chars=300, height=80)
+        minutes = st.number_input("Show it for (minutes)", 1, 240, 10, key=state.IC_BANNER_MINUTES)
+        sent = st.form_submit_button("Show the banner to the class", type="primary")
+    if sent:
+        if not text.strip():
+            st.error("Type the banner's text first.")
+            return
+        try:
+            room.post_banner(text.strip(), seconds=float(minutes) * 60)
+        except ValueError as err:
+            st.error(str(err))
+            return
+        st.session_state[state.IC_NOTE] = "The banner is on every student's page."
+        st.rerun()
+
+
+def link_form() -> None:
+    room = identity.classroom()
+    current = room.pushed_link()
+    if current is not None:
+        st.info(f"Shown now: {current.label} ({current.url})", icon=":material/link:")
+        st.button("Take the link down", key=state.IC_LINK_CLEAR, on_click=act, args=(room.clear_link,))
+    with st.form(state.IC_LINK_FORM):
+        page = st.selectbox("Page", layout.ALL_PAGES, key=state.IC_LINK_PAGE)
+        typed = st.text_input(
+            "Or paste the address of your view",
+            key=state.IC_LINK_URL,
+            placeholder="/kernel_lab?preset=Sobel+x",
+            help="Copy it from your browser's address bar; every page keeps its settings there.",
+        )
+        label = st.text_input("What it shows (students read this)", key=state.IC_LINK_LABEL, max_chars=120)
+        sent = st.form_submit_button("Show this to the class", type="primary")
+    if sent:
+        try:
+            path = link_path(typed, page)
+            room.push_link(path, label.strip() or page)
+        except ValueError as err:
+            st.error(str(err))
+            return
+        st.session_state[state.IC_NOTE] = f"Every student now sees a link to {path}."
+        st.rerun()
+
+
+def broadcasts() -> None:
+    """Both forms, side by side."""
+    left, right = st.columns(2)
+    try:
+        with left:
+            st.markdown("##### Banner")
+            banner_form()
+        with right:
+            st.markdown("##### Show this to the class")
+            link_form()
+    except StoreError as err:
+        st.error(f"The class database cannot be written just now: {err}")

@@ -1,0 +1,155 @@
+"""The classroom on every student's page: the heartbeat, the banner, the pushed link, the open poll.
+
+:func:`class_panel` draws it at the top of the sidebar in a fragment that refreshes every
+:data:`REFRESH_S` seconds. Each refresh beats the student's presence (the page, the training
+status, the nickname) into the classroom and the heartbeat of their training run, and shows what
+the instructor posted; something new is also announced with a toast, for a phone whose sidebar
+is folded away. A student is shown to the instructor under :func:`presence_id`, a one-way name of
+their workspace, so their tabs are one row and the workspace id itself is never written there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from app import state
+from app.instructor import progress
+from app.jobs import Job, JobRegistry
+from app.workspace import StoreError, identity
+from app.workspace.classroom import Classroom, Poll
+
+REFRESH_S = 3.0
+
+
+def presence_id(workspace: str) -> str:
+    """The name a workspace's pages beat under: stable, and not the workspace id itself."""
+    return "p-" + hashlib.sha256(workspace.encode("utf-8")).hexdigest()[:16]
+
+
+def link_href(url: str) -> str:
+    """A pushed path (``/kernel_lab?x=1``) as a link relative to the page, so it also works behind a proxy's base path."""
+    return "./" + url.lstrip("/")
+
+
+def current_job(registry: JobRegistry, workspace: str) -> Job | None:
+    """This session's run, or an active run of the same workspace started in another tab."""
+    job = st.session_state.get(state.TR_JOB)
+    if job is None or not job.active:
+        other = registry.latest_for(workspace)
+        if other is not None and (other.active or job is None):
+            job = other
+    return job
+
+
+def _announce(kind: str, stamp: object, text: str) -> None:
+    """A toast the first time this session sees something new."""
+    seen = st.session_state.setdefault(state.CL_SEEN, {})
+    if seen.get(kind) != stamp:
+        seen[kind] = stamp
+        st.toast(text, icon=":material/campaign:")
+
+
+def _banner(room: Classroom) -> None:
+    banner = room.banner()
+    if banner is not None:
+        st.info(banner.text, icon=":material/campaign:")
+        _announce("banner", banner.posted, banner.text)
+
+
+def _link(room: Classroom) -> None:
+    link = room.pushed_link()
+    if link is None:
+        return
+    with st.container(border=True):
+        st.markdown(f"**The instructor shows:** {link.label}")
+        st.link_button(
+            "Open",
+            link_href(link.url),
+            icon=":material/open_in_new:",
+            help="Opens in a new tab; this one stays as it is.",
+        )
+        _announce("link", link.posted, f"The instructor shows: {link.label} (see the sidebar)")
+
+
+def _poll(room: Classroom, workspace: str) -> None:
+    poll = room.current_poll()
+    if poll is None:
+        return
+    _announce("poll", poll.poll_id, "The instructor opened a poll (see the sidebar).")
+    with st.container(border=True):
+        st.markdown(f"**Poll:** {poll.question}")
+        mine = room.my_answer(poll.poll_id, workspace)
+        if poll.revealed:
+            _revealed(poll, mine)
+            return
+        with st.form(state.CL_POLL_FORM.format(poll=poll.poll_id), border=False):
+            key = state.CL_ANSWER.format(poll=poll.poll_id)
+            if poll.kind == "choice":
+                answer = st.radio("Your answer", poll.choices, index=None, key=key)
+            else:
+                answer = st.text_input("Your answer", key=key, placeholder="a number, such as 13 or 1/9")
+            sent = st.form_submit_button("Submit")
+        if sent:
+            if not answer:
+                st.error("Pick one of the choices first." if poll.kind == "choice" else "Type your answer first.")
+                return
+            try:
+                room.answer_poll(poll.poll_id, workspace, answer)
+            except (ValueError, StoreError) as err:
+                st.error(str(err))
+                return
+            mine = room.my_answer(poll.poll_id, workspace)
+        if mine is not None:
+            st.caption(f"Your answer: {mine}. You can change it until the answer is revealed.")
+
+
+def _revealed(poll: Poll, mine: str | None) -> None:
+    if poll.answer is None:
+        st.info("The answers are in.")
+        return
+    st.success(f"The answer: {poll.answer}")
+    if mine is not None:
+        st.caption(f"Your answer: {mine}, " + ("right." if mine == poll.answer else "not this time."))
+
+
+def _training(job: Job | None, registry: JobRegistry) -> None:
+    if job is None:
+        return
+    if job.status == "queued":
+        st.caption(f"Training: waiting, {progress.wait_text(job, registry)}.")
+    elif job.active:
+        p = job.progress()
+        if p is not None and p.step > 0:
+            st.progress(p.fraction, text=f"Training: epoch {p.epoch}/{p.epochs}")
+        else:
+            st.caption("Training: starting…")
+    else:
+        st.caption(f"Training: {job.status}." + (f" {job.stop_message}" if job.stop_message else ""))
+
+
+def class_panel(page: str, workspace: str) -> None:
+    """The live classroom box at the top of the sidebar (a fragment refreshing every few seconds)."""
+
+    @st.fragment(run_every=REFRESH_S)
+    def _panel() -> None:
+        from app.training import registry  # the server's job registry (st.cache_resource)
+
+        jobs = registry()
+        job = current_job(jobs, workspace)
+        if job is not None:
+            job.mark_seen()  # the heartbeat that keeps the run going while this tab is open, on any page
+        jobs.beat(workspace)
+        try:
+            room = identity.classroom()
+            nickname = (st.session_state.get(state.CL_NICKNAME) or "").strip() or None
+            room.beat(presence_id(workspace), page=page, nickname=nickname, training=progress.status_text(job, jobs))
+            _banner(room)
+            _link(room)
+            _poll(room, workspace)
+        except StoreError as err:
+            st.caption(f"The classroom is out of reach for now: {err}")
+        _training(job, jobs)
+
+    _panel()

@@ -1,0 +1,105 @@
+"""The console's live view of the class: who is connected, who trains or waits, the server's load.
+
+Drawn in a fragment that refreshes every :data:`REFRESH_S` seconds. Connected sessions come from
+the classroom's presence beats (every server process writes them); the runs listed with a Cancel
+button are this process's jobs. Cancelling asks through the classroom (so the process that runs
+the job stops it, whichever it is) and stops the job here at once when it lives in this process.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from app import state
+from app.instructor import actions, progress, server_load
+from app.instructor.actions import act
+from app.instructor.in_class import presence_id
+from app.jobs import Job, JobRegistry
+from app.workspace import StoreError, identity
+from app.workspace.classroom import Classroom, Presence
+
+REFRESH_S = 3.0
+CANCEL_MESSAGE = "The instructor stopped this run."
+
+
+def sessions_frame(people: list[Presence], now: float) -> pd.DataFrame:
+    """One row per open page: who, where, training, last seen."""
+    rows = [
+        {
+            "student": p.label,
+            "page": p.page,
+            "training": p.training or "",
+            "seen": f"{max(now - p.last_seen, 0):.0f} s ago",
+        }
+        for p in sorted(people, key=lambda p: p.label)
+    ]
+    return pd.DataFrame(rows, columns=["student", "page", "training", "seen"])
+
+
+def cancel(job: Job, registry: JobRegistry, room: Classroom) -> None:
+    """Stop a run: ask every process through the classroom, and stop it here (it is this process's job)."""
+    if job.run_id:
+        room.request_cancel(job.run_id)
+    registry.stop(job, "instructor", CANCEL_MESSAGE)
+
+
+def _runs(registry: JobRegistry, room: Classroom, labels: dict[str, str]) -> None:
+    jobs = registry.active_jobs()
+    if not jobs:
+        st.caption("No training runs right now.")
+        return
+    for job in jobs:
+        who = labels.get(presence_id(job.owner), "a student not connected now")
+        cols = st.columns([3, 3, 2], vertical_alignment="center")
+        cols[0].markdown(f"**{who}**: {job.label}")
+        p = job.progress()
+        if job.status == "queued":
+            cols[1].caption(f"waiting, {progress.wait_text(job, registry)}")
+        elif p is None or p.step == 0:
+            cols[1].caption("starting")
+        else:
+            finish = progress.finish_text(job)
+            text = f"epoch {p.epoch}/{p.epochs}" + (f", finishes {finish}" if finish else "")
+            cols[1].progress(p.fraction, text=text)
+        cols[2].button(
+            "Cancel", key=state.IC_CANCEL.format(job=job.id), icon=":material/cancel:",
+            on_click=act, args=(cancel, job, registry, room), kwargs={"done": f"Cancelled {who}'s run ({job.label})."},
+        )  # fmt: skip
+
+
+def class_live() -> None:
+    """The live panel (a fragment refreshing every few seconds)."""
+
+    @st.fragment(run_every=REFRESH_S)
+    def _live() -> None:
+        from app.training import registry  # the server's job registry (st.cache_resource)
+
+        jobs = registry()
+        now = time.time()
+        try:
+            room = identity.classroom()
+            people = room.sessions()
+        except StoreError as err:
+            st.error(f"The class database cannot be read just now: {err}")
+            return
+        actions.note()
+        load = server_load.read_load()
+        cols = st.columns(5)
+        cols[0].metric("Connected", len(people), help="Pages open in the last 30 s")
+        cols[1].metric("Training", f"{jobs.running_count} of {jobs.slots}", help="Runs training now, of the slots")
+        cols[2].metric("Waiting", jobs.queued_count)
+        for col, (label, value) in zip(cols[3:], server_load.describe(load)[:2], strict=True):
+            col.metric(label, value)
+        st.caption(" · ".join(f"{label}: {value}" for label, value in server_load.describe(load)[2:]))
+        st.markdown("##### Runs")
+        _runs(jobs, room, {p.session: p.label for p in people})
+        st.markdown("##### Connected sessions")
+        if people:
+            st.dataframe(sessions_frame(people, now), hide_index=True, width="stretch")
+        else:
+            st.caption("Nobody is connected yet.")
+
+    _live()

@@ -1,0 +1,21 @@
+"""Instructor console (key required): the class live, broadcasts, a shown link, the live poll,
+run cancelling and the class settings. Reached at /instructor; not in the students' navigation."""
+
+import streamlit as st
+
+from app.instructor import access, broadcast, class_settings, live, poll
+
+st.title("Instructor console")
+if not access.gate():
+    st.stop()
+
+st.subheader("The class now")
+live.class_live()
+
+talk, ask, rules = st.tabs(["Broadcast", "Live poll", "Class settings"])
+with talk:
+    broadcast.broadcasts()
+with ask:
+    poll.live_poll()
+with rules:
+    class_settings.settings_form()
