@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
@@ -49,6 +51,26 @@ def _reap(proc: BaseProcess, child_stop: ProcessEvent) -> None:
     if proc.is_alive():
         proc.kill()
         proc.join(5)
+
+
+def _start(ctx: BaseContext, args: tuple, receive: Connection) -> BaseProcess:
+    """Start the child; a fork server that has died (killed, or a failed preload) is started again once."""
+
+    def launch() -> BaseProcess:
+        proc = ctx.Process(target=child.main, args=args, name=PROCESS_NAME, daemon=True)
+        proc.start()
+        return proc
+
+    try:
+        return launch()
+    except (BrokenPipeError, ConnectionError, EOFError):
+        pass  # multiprocessing starts a new fork server when the old one is gone
+    try:
+        return launch()
+    except (BrokenPipeError, ConnectionError, EOFError) as err:
+        receive.close()
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise TrainingProcessError(f"The training process could not be started ({reason}); try again.") from None
 
 
 def train_in_child(
@@ -87,8 +109,7 @@ def train_in_child(
         model_config, state_arrays(model), child.pack(data), config, max(0, min(19, nice)), snapshots,
         resume=packed, checkpoint_every_s=checkpoint_every_s,
     )  # fmt: skip
-    proc = ctx.Process(target=child.main, args=(send, child_stop, request), name=PROCESS_NAME, daemon=True)
-    proc.start()
+    proc = _start(ctx, (send, child_stop, request), receive)
     send.close()  # the child holds the only writing end: EOF here means it is gone
     finished = False
     try:

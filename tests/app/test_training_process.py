@@ -165,3 +165,17 @@ def test_a_damaged_or_foreign_checkpoint_is_a_sentence_and_starts_no_child(shape
     with pytest.raises(P.TrainingProcessError, match="resume with the run's own settings"):
         list(P.train_in_child(fresh_model(), CFG, shapes, replace(RUN, epochs=5), resume_state=ckpt.state))
     assert not children()
+
+
+def test_a_dead_fork_server_is_started_again(shapes):
+    from multiprocessing import forkserver
+
+    P.warm_up()
+    pid = forkserver._forkserver._forkserver_pid
+    if pid is None:
+        pytest.skip("this platform starts training processes without a fork server")
+    os.kill(pid, signal.SIGKILL)
+    messages = list(P.train_in_child(fresh_model(), CFG, shapes, RUN))
+    assert messages[-1].reason == "completed"
+    assert forkserver._forkserver._forkserver_pid not in (None, pid)
+    assert not children()
