@@ -4,6 +4,10 @@
 #   scripts/serve_class.sh                 # one process on 0.0.0.0:8501 (students open http://SERVER:8501)
 #   CONVLAB_PROCESSES=2 scripts/serve_class.sh   # two processes on 127.0.0.1:8501-8502, behind nginx
 #   scripts/serve_class.sh --print         # print the commands, start nothing
+#   scripts/serve_class.sh restart [N] [text]   # tell every open page "The server restarts in N seconds.
+#                                          # Your work is saved." [N=60], wait N s, restart the processes
+#                                          # a running serve_class.sh started (it keeps its pid in
+#                                          # CONVLAB_STATE_DIR/serve_class.pid; SIGHUP to it restarts them)
 #
 # Settings (environment variables; defaults in brackets). See docs/HOSTING.md.
 #   CONVLAB_ADDRESS         address to bind [0.0.0.0 for one process, 127.0.0.1 behind a proxy]
@@ -18,6 +22,8 @@
 #   CONVLAB_DOWNLOAD        1 lets the server download full datasets, 0 never [0 here]
 #   CONVLAB_PRESENTATION    1 starts every session in presentation mode (large text) [0]
 #   CONVLAB_SESSION_TTL_S   seconds a closed tab's session is kept for a reconnect [120]
+#   CONVLAB_STATE_DIR       the workspaces and the classroom [$XDG_STATE_HOME/convlab or ~/.local/state/convlab]
+#   CONVLAB_INSTRUCTOR_KEY  the key that opens the instructor console at /instructor [none: console shut]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +36,27 @@ else
 fi
 max_upload="${CONVLAB_MAX_UPLOAD_MB:-25}"
 python="${CONVLAB_PYTHON:-.venv/bin/python}"
+state_dir="${CONVLAB_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/convlab}"
+pidfile="$state_dir/serve_class.pid"
+
+if [[ "${1:-}" == "restart" ]]; then
+  seconds="${2:-60}"
+  if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -lt 1 ]]; then
+    echo "usage: scripts/serve_class.sh restart [seconds] [text]  (seconds: a whole number, at least 1)" >&2
+    exit 2
+  fi
+  supervisor="$(cat "$pidfile" 2>/dev/null || true)"
+  if ! [[ "$supervisor" =~ ^[0-9]+$ ]] || ! kill -0 "$supervisor" 2>/dev/null; then
+    echo "No running scripts/serve_class.sh found (no live pid in $pidfile): start the class first." >&2
+    exit 1
+  fi
+  "$python" -m app.instructor.announce --seconds "$seconds" ${3:+"$3"}
+  echo "Restarting the server in $seconds s ..."
+  sleep "$seconds"
+  kill -HUP "$supervisor"
+  echo "Asked serve_class.sh (pid $supervisor) to restart its processes."
+  exit 0
+fi
 
 export CONVLAB_MAX_DATASET_MB="${CONVLAB_MAX_DATASET_MB:-$max_upload}"
 export CONVLAB_DOWNLOAD="${CONVLAB_DOWNLOAD:-0}"
@@ -62,15 +89,35 @@ if [[ "${1:-}" == "--print" ]]; then
 fi
 
 pids=()
-stop() {
+stop() {  # stop the processes and wait for them, so their ports are free again
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
 }
-trap stop INT TERM
-for ((i = 0; i < processes; i++)); do
-  mapfile -t cmd < <(command_for $((port + i)))
-  echo "ConvLab process $((i + 1))/$processes on $address:$((port + i))"
-  "${cmd[@]}" &
-  pids+=("$!")
+start() {
+  for ((i = 0; i < processes; i++)); do
+    mapfile -t cmd < <(command_for $((port + i)))
+    echo "ConvLab process $((i + 1))/$processes on $address:$((port + i))"
+    "${cmd[@]}" &
+    pids+=("$!")
+  done
+}
+restart_asked=0
+mkdir -p "$state_dir"
+echo "$$" >"$pidfile"
+trap 'stop; rm -f "$pidfile"; exit 0' INT TERM
+trap 'restart_asked=1; stop' HUP
+start
+while true; do
+  status=0
+  wait || status=$?
+  if [[ "$restart_asked" -eq 1 ]]; then
+    restart_asked=0
+    echo "Restarting ConvLab ($processes process(es))"
+    start
+    continue
+  fi
+  break
 done
-wait
+rm -f "$pidfile"
+exit "$status"
