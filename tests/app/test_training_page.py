@@ -182,3 +182,158 @@ def test_network_from_the_architecture_page_and_one_that_does_not_fit():
     at.selectbox(key="tr_model").set_value("AlexNet").run()
     assert not at.exception
     assert any("does not fit" in e.value for e in at.error)
+
+
+# --- the workspace: every run kept, a new session finds it, instructor limits, links ---------------
+
+
+def open_as(ws: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    """The Training page in a new session (a reload, a pasted link, a second tab) of workspace ``ws``."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    if ws is not None:
+        at.session_state[state.WS_ID] = ws  # what the browser's workspace cookie gives
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.switch_page("app_pages/training.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def start_shapes(at: AppTest, epochs: int) -> None:
+    at.selectbox(key="tr_source").set_value(SHAPES).run()
+    at.number_input(key="tr_epochs").set_value(epochs)
+    at.button(key="tr_start").click().run()
+    assert not at.exception, at.exception
+
+
+def wait_for(cond, timeout: float = 60.0, at: AppTest | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.25)
+        if at is not None:
+            at.run()  # as the open tab's fragments do
+
+
+@pytest.fixture
+def classroom():
+    from app.workspace import ClassSettings, identity
+
+    room = identity.classroom()
+    yield room
+    room.put_settings(ClassSettings())
+
+
+def test_a_run_is_kept_and_a_new_session_of_the_workspace_finds_model_and_curves():
+    from app.workspace import identity
+
+    at = open_page()
+    start_shapes(at, 1)
+    wait_until_finished(at)
+    ws, bundle = at.session_state[state.WS_ID], at.session_state[state.TR_BUNDLE]
+    record = identity.store().get_run(ws, bundle.run_id)
+    assert record.status == "finished" and record.has_model and record.summary["test_acc"] > 0.5
+    assert record.settings["dataset"]["kind"] == "shapes" and record.settings["train"]["epochs"] == 1
+
+    again = open_as(ws)  # a reload: a new session, the same workspace cookie
+    found = again.session_state[state.TR_BUNDLE]
+    assert found.run_id == bundle.run_id and found.finished
+    before = next(e for e in bundle.events if isinstance(e, training.RunFinished))
+    assert next(e for e in found.events if isinstance(e, training.RunFinished)) == before  # the curve came back
+    assert len(again.get("plotly_chart")) >= 1  # and is drawn
+    assert any("Training finished" in s.value for s in again.success)
+    assert any(e.label.startswith("Your runs (1 kept") for e in again.expander)
+    other = open_as()  # another student's workspace holds none of it
+    assert state.TR_BUNDLE not in other.session_state or other.session_state[state.TR_BUNDLE] is None
+    assert not any(e.label.startswith("Your runs") for e in other.expander)
+
+
+def test_a_reload_mid_run_reattaches_to_the_running_job():
+    at = open_page()
+    start_shapes(at, 30)
+    job = at.session_state[state.TR_JOB]
+    wait_for(lambda: any(isinstance(e, training.StepEvent) for e in job.events()), at=at)
+    again = open_as(at.session_state[state.WS_ID])
+    assert again.session_state[state.TR_JOB] is job  # the same run, the same event history
+    assert again.session_state[state.TR_BUNDLE].events is job.history
+    assert again.button(key="tr_start").disabled and not again.button(key="tr_stop").disabled
+    again.button(key="tr_stop").click().run()
+    wait_until_finished(again)
+    assert job.status == "stopped"
+
+
+def test_the_instructor_cancels_a_run_and_limits_its_minutes(classroom):
+    from app.workspace import ClassSettings
+
+    at = open_page()
+    start_shapes(at, 30)
+    job = at.session_state[state.TR_JOB]
+    wait_for(lambda: job.status == "running")
+    classroom.request_cancel(job.run_id)
+    wait_until_finished(at, timeout=60)
+    assert job.stop_reason == "instructor"
+    assert any(w.value == "Stopped by the instructor." for w in at.warning)
+
+    classroom.put_settings(ClassSettings(max_minutes=0.02))  # 1.2 s per run
+    start_shapes(at, 30)
+    wait_until_finished(at, timeout=60)
+    assert any(w.value == "Stopped: the instructor's limit is 0.02 minutes per run." for w in at.warning)
+
+
+def test_the_instructors_switches_hide_choices_and_cap_epochs(classroom):
+    from app.workspace import ClassSettings
+
+    classroom.put_settings(ClassSettings(max_epochs=3, own_datasets=False, full_datasets=False, uploads=False))
+    at = open_as(query={"epochs": "10"})
+    assert at.number_input(key="tr_epochs").value == 3
+    assert any("the instructor allows at most 3 per run" in w.value for w in at.warning)
+    options = at.selectbox(key="tr_source").options
+    assert tr.SOURCES and all("full" not in o and "zip" not in o for o in options) and SHAPES in options
+    assert not at.get("file_uploader")  # no model upload
+    classroom.put_settings(ClassSettings())
+    at = open_as()
+    assert len(at.selectbox(key="tr_source").options) == len(tr.SOURCES) and at.get("file_uploader")
+
+
+def test_the_link_holds_data_network_and_settings_and_bad_values_get_a_sentence():
+    at = open_as(query={"data": "shapes", "model": "Course MNIST CNN (Keras notes)", "lr": "0.01", "batch": "64"})
+    assert at.selectbox(key="tr_source").value == SHAPES
+    assert at.selectbox(key="tr_model").value == "Course MNIST CNN (Keras notes)"
+    assert at.number_input(key="tr_lr").value == 0.01 and at.select_slider(key="tr_batch").value == 64
+    at.number_input(key="tr_epochs").set_value(3).run()
+    assert at.query_params["epochs"] == "3" and at.query_params["data"] == "shapes"
+    bad = open_as(query={"data": "nope", "lr": "fast", "epochs": "-2"})
+    words = texts(bad.warning)
+    assert "dataset “nope” is not one ConvLab knows" in words and "lr='fast' cannot be used" in words
+    assert "epochs='-2' cannot be used" in words and bad.number_input(key="tr_epochs").value == 2
+
+
+def test_an_interrupted_run_says_so_and_resumes_from_its_checkpoint():
+    import dataclasses
+
+    from app.workspace import identity
+
+    at = open_page()
+    start_shapes(at, 3)
+    wait_until_finished(at)
+    ws, run_id = at.session_state[state.WS_ID], at.session_state[state.TR_BUNDLE].run_id
+    store = identity.store()
+    record = store.get_run(ws, run_id)
+    assert record.checkpoint_step is not None  # checkpoints were kept as it trained
+    step = record.checkpoint_step
+    # as a server that went away mid-run leaves it: the curve up to the checkpoint, marked by the next start
+    cut = [c for c in record.curve if c["step"] <= step and c["t"] != "end"]
+    store.save_run(dataclasses.replace(record, status="interrupted", curve=cut))
+    again = open_as(ws)
+    total = next(c["total_steps"] for c in cut if c["t"] == "start")
+    assert any(f"interrupted by a server restart at step {step:,} of {total:,}" in w.value for w in again.warning)
+    again.button(key="tr_resume").click().run()
+    assert not again.exception, again.exception
+    wait_until_finished(again)
+    bundle = again.session_state[state.TR_BUNDLE]
+    assert bundle.run_id == run_id
+    starts = [e for e in bundle.events if isinstance(e, training.RunStarted)]
+    assert starts[-1].first_step == step  # it went on from the checkpoint, its earlier curve kept
+    assert store.get_run(ws, run_id).status == "finished"
