@@ -1,10 +1,10 @@
 """The workspace database file: connections, schema, and what happens when the file goes bad.
 
-One SQLite file (``convlab.sqlite3``) holds the students' workspaces and the classroom. Each
-thread has its own connection (WAL journal, ``busy_timeout`` 5 s, foreign keys on), so several
-threads and several server processes read and write it at once. Before each use a connection checks
-that the file it opened is still the one on disk: a deleted file is re-created (with the schema),
-a replaced one is reopened. A file that is not a database (garbage bytes) is moved aside as
+One SQLite file (``convlab.sqlite3``) holds the students' workspaces and the classroom. A call
+borrows a connection from a small pool, so each connection serves one thread at a time (WAL journal,
+``busy_timeout`` 5 s, foreign keys on) and several threads and several server processes read and
+write the file at once. Before each use a connection checks that the file it opened is still the
+one on disk: a deleted file is re-created (with the schema), a replaced one is reopened. A file that is not a database (garbage bytes) is moved aside as
 ``convlab.sqlite3.corrupt-<time>`` and a fresh one started; the call that found it raises
 :class:`StoreError` with a sentence, once. Creating and setting aside hold an ``flock`` on
 ``convlab.sqlite3.lock`` so two processes never do it at once. A folder or disk that cannot be
@@ -28,6 +28,7 @@ __all__ = ["SCHEMA_VERSION", "Database", "StoreError", "StoreUnavailable", "unsa
 T = TypeVar("T")
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
+POOL_SIZE = 8  # idle connections kept per process
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -96,27 +97,37 @@ def reason_of(exc: BaseException) -> str:
 
 
 class Database:
-    """The SQLite file at ``path``, one connection per thread, re-created when it goes away."""
+    """The SQLite file at ``path``, re-created when it goes away.
+
+    Connections are pooled: a call borrows one (each used by one thread at a time), checks it still
+    points at the file on disk, and gives it back. Streamlit runs each script run in a new thread,
+    so a connection per thread would be opened afresh for every page run.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self.notices: list[str] = []  # what happened to the file (deleted, set aside), newest last
+        self._idle: list[tuple[sqlite3.Connection, int]] = []  # (connection, inode of its file)
+        self._lock = threading.Lock()  # guards _idle and _pending
+        self._create_lock = threading.Lock()  # with the flock: creating or setting aside the file
+        self._pending: str | None = None  # a sentence the next call raises once (the file was set aside)
+        self.notices: list[str] = []  # what happened to the file (set aside), newest last
 
     # --- connections ---
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
         """Process- and thread-exclusive while creating or setting aside the file."""
-        with self._lock, open(self.path.with_name(self.path.name + ".lock"), "a") as fh:
+        with self._create_lock, open(self.path.with_name(self.path.name + ".lock"), "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _open(self) -> sqlite3.Connection:
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+
+    def _open(self) -> tuple[sqlite3.Connection, int]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._file_lock():
@@ -126,8 +137,7 @@ class Database:
                             os.unlink(f"{self.path}{tail}")
                 elif not has_header(self.path):  # garbage, whatever an old journal beside it would mask
                     self._set_aside()
-                    self._local.pending = self.notices[-1]
-                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+                conn = self._connect()
                 try:
                     self._prepare(conn)
                 except sqlite3.DatabaseError as exc:
@@ -135,14 +145,11 @@ class Database:
                     if not is_corrupt(exc):
                         raise
                     self._set_aside()
-                    conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+                    conn = self._connect()
                     self._prepare(conn)
-                    self._local.pending = self.notices[-1]
+                return conn, os.stat(self.path).st_ino
         except (OSError, sqlite3.OperationalError) as exc:
             raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
-        self._local.conn = conn
-        self._local.ino = os.stat(self.path).st_ino
-        return conn
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -160,39 +167,60 @@ class Database:
             conn.execute("COMMIT")
 
     def _set_aside(self) -> None:
-        """Move a corrupt file aside (caller holds the file lock) and note it."""
+        """Move a corrupt file aside (the caller holds the file lock); the next call says so, once."""
         aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
         os.replace(self.path, aside)
         for tail in ("-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{tail}")
-        self.notices.append(
+        sentence = (
             "The class database on the server was damaged, so it was set aside "
             f"(as {aside.name}) and a fresh one started: work saved before this is not in it."
         )
+        self.notices.append(sentence)
+        with self._lock:
+            self._pending = sentence
 
-    def _close_local(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
+    def _borrow(self) -> tuple[sqlite3.Connection, int]:
+        """An idle connection to the file now at ``path``, or a new one."""
+        try:
+            ino = os.stat(self.path).st_ino
+        except OSError:
+            ino = -1
+        stale = []
+        with self._lock:
+            while self._idle:
+                conn, conn_ino = self._idle.pop()
+                if conn_ino == ino:
+                    break
+                stale.append(conn)
+            else:
+                conn = None
+        for old in stale:  # the file was deleted or replaced under them
             with contextlib.suppress(sqlite3.Error):
-                conn.close()
+                old.close()
+        return (conn, ino) if conn is not None else self._open()
+
+    def _give_back(self, conn: sqlite3.Connection, ino: int) -> None:
+        with self._lock:
+            if len(self._idle) < POOL_SIZE:
+                self._idle.append((conn, ino))
+                return
+        conn.close()
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection to the file now at ``path`` (opened or re-opened as needed)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            try:
-                if os.stat(self.path).st_ino == self._local.ino:
-                    return conn
-            except OSError:
-                pass
-            self._close_local()
-        return self._open()
+        """An idle connection of the pool (opened if there is none), left in the pool: for tests."""
+        conn, ino = self._borrow()
+        self._give_back(conn, ino)
+        return conn
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        self._close_local()
+        """Close the idle connections."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
 
     # --- transactions ---
 
@@ -203,10 +231,11 @@ class Database:
         :class:`StoreError` (once) when it was corrupt and has been replaced.
         """
         for attempt in (0, 1):
-            conn = self.connection()
-            pending = getattr(self._local, "pending", None)
+            conn, ino = self._borrow()
+            with self._lock:
+                pending, self._pending = self._pending, None
             if pending:
-                self._local.pending = None
+                self._give_back(conn, ino)
                 raise StoreError(pending)
             try:
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -217,23 +246,33 @@ class Database:
                         conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-                return result
             except sqlite3.DatabaseError as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
                 if is_corrupt(exc):
-                    self._recover_corrupt()
-                    raise StoreError(self.notices[-1]) from exc
+                    if self._recover_corrupt(ino):
+                        raise StoreError(self._take_pending() or self.notices[-1]) from exc
+                    if attempt == 0:
+                        continue  # another process already replaced it: try the new file
                 if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc).lower() and attempt == 0:
-                    self._close_local()  # the file was emptied under us: reopen, which re-creates the schema
-                    continue
+                    continue  # the file was emptied under us: a new connection re-creates the schema
                 if isinstance(exc, (sqlite3.OperationalError, sqlite3.IntegrityError)) and not is_unwritable(exc):
                     raise
-                self._close_local()
                 raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
+            except BaseException:
+                self._give_back(conn, ino)
+                raise
+            self._give_back(conn, ino)
+            return result
         raise AssertionError("unreachable")
 
-    def _recover_corrupt(self) -> None:
-        ino = getattr(self._local, "ino", None)
-        self._close_local()
+    def _take_pending(self) -> str | None:
+        with self._lock:
+            pending, self._pending = self._pending, None
+        return pending
+
+    def _recover_corrupt(self, ino: int) -> bool:
+        """Set the corrupt file aside unless another process already has; whether this call did."""
         try:
             with self._file_lock():
                 try:
@@ -242,8 +281,7 @@ class Database:
                     same = False
                 if same:
                     self._set_aside()
-                else:
-                    self.notices.append("The class database on the server was replaced; a fresh one is in use.")
+                return same
         except OSError as exc:
             raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
 

@@ -337,3 +337,15 @@ def test_two_processes_write_at_once(tmp_path: Path) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), tag], cwd=ROOT) for tag in ("a", "b")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     assert len(WorkspaceStore(tmp_path).items("shared-ws", "quiz")) == 300
+
+
+def test_connections_are_reused_across_short_lived_threads(store: WorkspaceStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.put_item(WS, "kernel", "", [[1]])
+    opened = []
+    real = store.db._connect
+    monkeypatch.setattr(store.db, "_connect", lambda: opened.append(1) or real())
+    for _ in range(20):  # Streamlit runs every page run in a new thread
+        t = threading.Thread(target=store.get_item, args=(WS, "kernel"))
+        t.start()
+        t.join()
+    assert opened == []  # the pooled connection served them all
