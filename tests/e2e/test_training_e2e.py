@@ -21,7 +21,7 @@ def test_train_watch_and_stop(page: Page, server: str) -> None:
     expect(start).to_be_enabled()
     start.click()
 
-    progress = page.locator('[data-testid="stProgress"]').first
+    progress = page.locator('[data-testid="stMain"] [data-testid="stProgress"]').first
     expect(progress).to_contain_text(re.compile(r"step [1-9]"), timeout=60_000)
     first = progress.inner_text()
     expect(progress).not_to_have_text(first)  # the progress moves on while the page is open
@@ -33,3 +33,35 @@ def test_train_watch_and_stop(page: Page, server: str) -> None:
     expect(page.get_by_role("button", name="Start training")).to_be_enabled()
     expect(page.get_by_text("Model (.pt)")).to_be_visible()
     page.screenshot(path=str(SHOTS / "training_stopped.png"))
+
+
+def test_a_reload_keeps_the_model_and_curves_and_reattaches_mid_run(page: Page, server: str) -> None:
+    page.goto(f"{server}/training?data=shapes&epochs=1")
+    wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Training finished").first).to_be_visible(timeout=120_000)
+    expect(page).to_have_url(re.compile(r"data=shapes"))  # the link holds the page's data and settings
+
+    page.reload()  # a new session: the workspace cookie finds the model and its curves
+    wait_for_app(page)
+    expect(page.get_by_text("Training finished").first).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    expect(page.get_by_text("Model (.pt)")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Your runs \(1 kept"))).to_be_visible()
+
+    epochs = page.get_by_label("Epochs", exact=True)
+    epochs.fill("20")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Start training").click()
+    progress = page.locator('[data-testid="stMain"] [data-testid="stProgress"]').first
+    expect(progress).to_contain_text(re.compile(r"step [1-9]"), timeout=60_000)
+    page.reload()  # mid-run: the same run, its progress carrying on
+    wait_for_app(page)
+    progress = page.locator('[data-testid="stMain"] [data-testid="stProgress"]').first
+    expect(progress).to_contain_text(re.compile(r"step [1-9]"), timeout=30_000)
+    first = progress.inner_text()
+    expect(progress).not_to_have_text(first)
+    expect(page.get_by_role("button", name="Start training")).to_be_disabled()
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_role("button", name="Start training")).to_be_enabled(timeout=60_000)
+    page.screenshot(path=str(SHOTS / "training_reattached.png"))
