@@ -128,7 +128,12 @@ IN_CACHE = "in_cache"  # app.inside.View: the model copy and test-set prediction
 IN_REFRESH = "in_refresh"  # bumped by "Take a fresh copy" while the model is still training
 IN_DEMO_RUN = "in_demo_run"  # app.inside.demo.DemoRun: the quick demo's job and bundle while it trains (or failed)
 IN_DEMO_NOTE = "in_demo_note"  # message left by the quick demo training (shown once on the next run)
-# Widget keys the code also sets: the page moves them (Random, a clicked cell, a default layer).
+IN_WS_NOTE = "in_ws_note"  # (ok, sentence) on the model found in the workspace, or why none could be opened
+IN_LINK = "in_link"  # {"tab": ..., "image": ...} last put in the address bar (restores the view on coming back)
+IN_LINK_NOTE = "in_link_note"  # a sentence on a link part that could not be followed (shown once)
+# Widget keys the code also sets: the page moves them (Random, a clicked cell, a default layer, a link).
+IN_TAB = "in_tab"  # the open section (st.tabs over app.inside.TABS; a link's tab= sets it)
+IN_SOURCE = "in_source"  # Test image / Upload / Draw (radio; a link's image= sets it; no Upload when uploads are off)
 IN_TEST_INDEX = "in_test_index"  # the test image looked at (number input; Random sets it, clamped to the test set)
 IN_SNAP = "in_snap"  # the snapshot shown in "Over time" (select slider; starts on the latest)
 IN_CM_CHART = "in_cm_fig"  # the confusion chart, whose selection event names the clicked cell
