@@ -10,15 +10,19 @@ st.write(
     "gets confused, which pixels decided its answer, and what it says about a digit you draw."
 )
 
-bundle = st.session_state.get(state.TR_BUNDLE)
+bundle = inside.find_model()  # the session's model, else the workspace's running or latest kept one
+inside.workspace_note()
 if bundle is None or inside.demo_pending():  # no model yet, or the quick demo is still training it
     inside.no_model_panel()
     st.stop()
 
 view = inside.current_view(bundle)
+choices = inside.sources(inside.uploads_allowed())
+inside.follow_link(int(bundle.data.x_test.shape[0]), choices)  # a link's tab and image, before their widgets
 inside.status(view)
+inside.link_note()
 with st.container(border=True):
-    chosen = inside.image_picker(view)
+    chosen = inside.image_picker(view, choices)
 
 SECTIONS = {
     "Feature maps": lambda: inside.feature_maps_section(view, chosen),
@@ -29,8 +33,9 @@ SECTIONS = {
     "Saliency & Grad-CAM": lambda: inside.saliency_section(view, chosen),
     "Predict": lambda: inside.predict_section(view, chosen),
 }
-tabs = st.tabs(list(SECTIONS), key="in_tab", on_change="rerun")
-for tab, draw in zip(tabs, SECTIONS.values(), strict=True):
+tabs = st.tabs(list(SECTIONS), key=state.IN_TAB, on_change="rerun")
+for label, tab, draw in zip(SECTIONS, tabs, SECTIONS.values(), strict=True):
     if tab.open:  # only the open tab is computed
+        inside.publish(label)  # the address bar names this tab and the image
         with tab:
             draw()

@@ -6,7 +6,9 @@ tab. Every number comes from :mod:`cnn_core.inspection`, every chart from :mod:`
 every still picture (and PNG download) from :mod:`app.pictures`; tables download as CSV, and
 every plotly chart can also be saved as PNG from its toolbar (camera icon).
 
-Modules: ``demo`` (the quick demo run and its progress), ``view`` (the cached copy of the model
+Modules: ``demo`` (the quick demo run and its progress), ``workspace`` (the model when the session
+has none: the workspace's running job or latest kept model; the class's upload setting), ``link``
+(the tab and image in the address bar), ``view`` (the cached copy of the model
 and its test-set answers, the status line), ``picker`` (the image: test set, upload, drawing),
 ``common`` (downloads, galleries, tiled maps), and the sections: ``layers`` (feature maps,
 learned kernels), ``results`` (over time, confusion matrix, mistakes) and ``explain``
@@ -16,14 +18,17 @@ learned kernels), ``results`` (over time, confusion matrix, mistakes) and ``expl
 from app.inside.demo import DEMO_CONFIG, DEMO_SECONDS, DEMO_TRAIN, demo_pending, no_model_panel, train_demo
 from app.inside.explain import predict_section, saliency_section
 from app.inside.layers import feature_maps_section, kernels_section
-from app.inside.picker import Chosen, image_picker
+from app.inside.link import TABS, follow_link, link_note, publish
+from app.inside.picker import Chosen, image_picker, sources
 from app.inside.results import cell_from_selection, confusion_section, mistakes_section, snapshots_section
 from app.inside.view import View, current_view, status
+from app.inside.workspace import find_model, uploads_allowed, workspace_note
 
 __all__ = [
     "DEMO_CONFIG",
     "DEMO_SECONDS",
     "DEMO_TRAIN",
+    "TABS",
     "Chosen",
     "View",
     "cell_from_selection",
@@ -31,13 +36,20 @@ __all__ = [
     "current_view",
     "demo_pending",
     "feature_maps_section",
+    "find_model",
+    "follow_link",
     "image_picker",
     "kernels_section",
+    "link_note",
     "mistakes_section",
     "no_model_panel",
     "predict_section",
+    "publish",
     "saliency_section",
     "snapshots_section",
+    "sources",
     "status",
     "train_demo",
+    "uploads_allowed",
+    "workspace_note",
 ]

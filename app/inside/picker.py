@@ -2,6 +2,7 @@
 
 Feature maps, saliency and the prediction are all about the :class:`Chosen` image; an upload or
 a drawing is made to look like the training data by :func:`cnn_core.inspection.preprocess`.
+The choices offered are the page's (:func:`sources`): no Upload when the instructor switched uploads off.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cnn_core import data as datasets
 from cnn_core import images, inspection
 
 SOURCES = ("Test image", "Upload", "Draw")
+NO_UPLOADS = ("Test image", "Draw")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 
@@ -71,13 +73,20 @@ def _drawn() -> np.ndarray | None:
     return inspection.drawing_pixels(result.image_data)
 
 
-def image_picker(view: View) -> Chosen:
-    """Choose the image (test set, upload or drawing) and show what the model sees and says."""
+def sources(uploads: bool) -> tuple[str, ...]:
+    """The image choices: Upload only where the class allows uploads (Draw always)."""
+    return SOURCES if uploads else NO_UPLOADS
+
+
+def image_picker(view: View, choices: tuple[str, ...] = SOURCES) -> Chosen:
+    """Choose the image (test set, upload or drawing, among ``choices``) and show what the model sees and says."""
     data = view.bundle.data
     n = int(data.x_test.shape[0])
+    if st.session_state.get(state.IN_SOURCE, choices[0]) not in choices:  # uploads were switched off meanwhile
+        st.session_state[state.IN_SOURCE] = choices[0]
     left, right = st.columns([3, 2], gap="large")
     with left:
-        source = st.radio("Image to look at", SOURCES, horizontal=True, key="in_source")
+        source = st.radio("Image to look at", choices, horizontal=True, key=state.IN_SOURCE)
         st.session_state.setdefault(state.IN_TEST_INDEX, 0)
         st.session_state[state.IN_TEST_INDEX] = min(int(st.session_state[state.IN_TEST_INDEX]), n - 1)
         index = st.session_state[state.IN_TEST_INDEX]

@@ -401,3 +401,157 @@ def test_a_live_copy_is_labelled_with_the_step_its_weights_are_from(bundle):
     at.run()
     assert not at.exception
     assert "you are looking at a copy taken at step 7." in text(at)
+
+
+# ------------------------------------------------------------------------------ links, the workspace, class settings
+
+
+def linked(bundle: TrainedBundle | None, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("app_pages/inside.py")
+    for k, v in params.items():
+        at.query_params[k] = v
+    if bundle is not None:
+        at.session_state[state.TR_BUNDLE] = bundle
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_tab(at: AppTest) -> str:
+    return at.session_state[state.IN_TAB]
+
+
+def test_every_tab_has_its_word_in_the_link(bundle):
+    at = page(bundle)
+    assert [t.label for t in at.tabs] == list(inside.TABS)
+    assert len(set(inside.TABS.values())) == len(inside.TABS)
+
+
+def test_the_address_bar_follows_the_tab_and_the_image(bundle):
+    at = page(bundle)
+    assert at.query_params["tab"] in ("maps", ["maps"]) and at.query_params["image"] in ("0", ["0"])
+    at.number_input(key=state.IN_TEST_INDEX).set_value(12).run()
+    assert at.query_params["image"] in ("12", ["12"])
+    at.session_state[state.IN_TAB] = "Saliency & Grad-CAM"
+    at.run()
+    assert not at.exception
+    assert at.query_params["tab"] in ("saliency", ["saliency"])
+    at.radio(key=state.IN_SOURCE).set_value("Draw").run()
+    assert not at.exception
+    assert at.query_params["image"] in ("draw", ["draw"])
+
+
+def test_a_link_opens_its_tab_and_image(bundle, expected):
+    at = linked(bundle, tab="mistakes", image="7")
+    assert open_tab(at) == "Mistakes"
+    assert at.number_input(key=state.IN_TEST_INDEX).value == 7
+    _, pred, _ = expected
+    assert f"The true class is **{int(pred.y_true[7])}**" in text(at)
+    assert "Here are the mistakes it was surest about" in text(at)  # the Mistakes section is the one drawn
+    at = linked(bundle, tab="predict", image="draw")
+    assert open_tab(at) == "Predict" and at.radio(key=state.IN_SOURCE).value == "Draw"
+    assert "Draw a digit on the canvas" in text(at)
+    at = linked(bundle, tab="Kernels", image="upload")  # the words are read case-blind
+    assert open_tab(at) == "Learned kernels" and at.radio(key=state.IN_SOURCE).value == "Upload"
+
+
+@pytest.mark.parametrize(
+    ("params", "sentence", "tab", "index"),
+    [
+        ({"tab": "nowhere"}, "The link names a view “nowhere” this page does not have, so Feature maps is shown.",
+         "Feature maps", 0),
+        ({"image": "99999"}, "The link asks for test image 99999, but this test set has 500 images (0 to 499); "
+         "image 499 is shown.", "Feature maps", 499),
+        ({"image": "-3"}, "The link asks for test image -3, but this test set has 500 images (0 to 499); "
+         "image 0 is shown.", "Feature maps", 0),
+        ({"tab": "time", "image": "a cat"}, "The link's image “a cat” is not a test image number, “upload” or "
+         "“draw”; test image 0 is shown.", "Over time", 0),
+    ],
+)  # fmt: skip
+def test_a_link_that_cannot_be_followed_says_so_and_shows_the_default(bundle, params, sentence, tab, index):
+    at = linked(bundle, **params)
+    assert sentence in [w.value for w in at.warning]
+    assert open_tab(at) == tab and at.number_input(key=state.IN_TEST_INDEX).value == index
+    assert at.query_params["image"] in (str(index), [str(index)])  # the address now says what is shown
+    at.run()  # the sentence is said once
+    assert sentence not in [w.value for w in at.warning]
+
+
+@pytest.fixture
+def no_uploads():
+    from app.workspace import ClassSettings, identity
+
+    room = identity.classroom()
+    before = room.settings()
+    room.put_settings(ClassSettings(uploads=False))
+    time.sleep(1.1)  # the classroom caches its settings for a second
+    yield
+    room.put_settings(before)
+    time.sleep(1.1)
+
+
+def test_uploads_switched_off_hide_the_upload_choice(bundle, no_uploads):
+    at = page(bundle)
+    assert at.radio(key=state.IN_SOURCE).options == ["Test image", "Draw"]  # Draw stays
+    at = linked(bundle, image="upload")
+    assert "Uploads are switched off for this class, so a test image is shown." in [w.value for w in at.warning]
+    assert at.radio(key=state.IN_SOURCE).value == "Test image"
+    at.radio(key=state.IN_SOURCE).set_value("Draw").run()
+    assert not at.exception and "Draw a digit on the canvas" in text(at)
+
+
+def keep_run(bundle: TrainedBundle, ws: str, title: str) -> str:
+    from app.training.data import shared_dataset
+    from app.training.run import run_settings
+    from app.workspace import RunRecord, identity
+
+    data = shared_dataset("bundled", "mnist")  # what the record names: the server loads it again
+    store = identity.store()
+    run_id = store.new_run_id()
+    now = time.time()
+    settings = run_settings(bundle.model_config, data, bundle.train_config, "Quick demo", "eval")
+    store.save_run(RunRecord(run_id, ws, title, "finished", now, now, settings, {}, []))
+    store.save_model(ws, run_id, bundle.model.state_dict())
+    return run_id
+
+
+def as_workspace(ws: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("app_pages/inside.py")
+    at.session_state[state.WS_ID] = ws  # what the browser's cookie would say
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_new_session_opens_the_workspace_model(bundle):
+    ws = "inside-test-ws-" + str(time.time_ns())[-8:]
+    keep_run(bundle, ws, "An older model")
+    time.sleep(0.01)
+    keep_run(bundle, ws, "Quick demo CNN on MNIST")
+    at = as_workspace(ws)
+    assert "Opened your latest kept model, “Quick demo CNN on MNIST”, from your workspace." in text(at)
+    assert "no model in this session" not in text(at)
+    kept = at.session_state[state.TR_BUNDLE]
+    assert isinstance(kept, TrainedBundle) and kept.model_config == bundle.model_config
+    for k, v in bundle.model.state_dict().items():
+        assert torch.equal(kept.model.state_dict()[k], v), k
+    assert "**1. conv1**" in text(at)  # the sections work on it
+    # Another workspace sees nothing of it.
+    other = as_workspace("inside-test-other-" + str(time.time_ns())[-8:])
+    assert "no model in this session" in text(other)
+
+
+def test_a_damaged_kept_model_is_a_sentence_and_the_demo_stays_on_offer(bundle):
+    from app.workspace import identity
+
+    ws = "inside-test-bad-" + str(time.time_ns())[-8:]
+    run_id = keep_run(bundle, ws, "Broken model")
+    path = identity.store().model_path(ws, run_id)
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    at = as_workspace(ws)
+    warnings = [w.value for w in at.warning]
+    assert any(w.endswith("Train a new model, or try the quick demo below.") for w in warnings), warnings
+    assert "no model in this session" in text(at)
+    assert at.button(key="in_demo").label.startswith("Train a quick demo model")
