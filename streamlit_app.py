@@ -41,7 +41,7 @@ def main() -> None:
     st.set_page_config(page_title="ConvLab", page_icon=":material/grid_on:", layout="wide")
     settings = current()
     page = st.navigation(pages(settings))
-    layout.sidebar(page.title)
+    layout.sidebar(page.title, settings)
     if layout.shown(page.title, settings):
         page.run()
     else:

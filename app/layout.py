@@ -52,12 +52,15 @@ def presentation_default() -> bool:
     return os.environ.get("CONVLAB_PRESENTATION", "0").lower() in ("1", "true", "yes", "on")
 
 
-def sidebar(page: str = "") -> None:
-    """The sidebar every page shares; ``page`` is the title of the page being shown."""
+def sidebar(page: str = "", settings: ClassSettings | None = None) -> None:
+    """The sidebar every page shares; ``page`` is the title of the page being shown, ``settings``
+    the class settings it is drawn with (when they change, the classroom box reruns the page)."""
     from app.instructor.in_class import class_panel
     from app.instructor.my_workspace import workspace_panel
 
     workspace = identity.workspace_id()
+    if settings is not None:
+        st.session_state[state.CL_SETTINGS_DRAWN] = settings
     with st.sidebar:
         if page != INSTRUCTOR:
             class_panel(page or HOME, workspace)

@@ -143,6 +143,9 @@ def class_panel(page: str, workspace: str) -> None:
         jobs.beat(workspace)
         try:
             room = identity.classroom()
+            drawn = st.session_state.get(state.CL_SETTINGS_DRAWN)
+            if drawn is not None and room.settings() != drawn:
+                st.rerun()  # the instructor changed what the class may do: redraw the whole page now
             nickname = (st.session_state.get(state.CL_NICKNAME) or "").strip() or None
             room.beat(presence_id(workspace), page=page, nickname=nickname, training=progress.status_text(job, jobs))
             _banner(room)

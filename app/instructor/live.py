@@ -98,7 +98,9 @@ def class_live() -> None:
         _runs(jobs, room, {p.session: p.label for p in people})
         st.markdown("##### Connected sessions")
         if people:
-            st.dataframe(sessions_frame(people, now), hide_index=True, width="stretch")
+            st.table(
+                sessions_frame(people, now), hide_index=True, border="horizontal"
+            )  # plain cells: readable by screen readers
         else:
             st.caption("Nobody is connected yet.")
 

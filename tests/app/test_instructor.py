@@ -202,3 +202,14 @@ def test_typed_links_are_cut_to_a_page_of_the_app():
     for bad in ("/instructor", "/nowhere?x=1", "javascript:alert(1)"):
         with pytest.raises(ValueError, match="not a ConvLab page"):
             broadcast.link_path(bad, "Home")
+
+
+def test_the_restart_announcement_reaches_the_classroom_from_the_command_line(room, capsys):
+    from app.instructor import announce
+
+    assert announce.main(["--seconds", "45"]) == 0
+    banner = room.banner()
+    assert banner is not None and banner.text == "The server restarts in 45 seconds. Your work is saved."
+    assert banner.until - banner.posted == pytest.approx(45 + announce.AFTER_S)
+    assert announce.main(["--clear"]) == 0 and room.banner() is None
+    assert "Posted to every open page" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""The shared sidebar: presentation mode and the training status seen from every page."""
+"""The shared sidebar (presentation mode, the workspace panel) and which pages the class is shown."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from app import layout, state
+from app.workspace import ClassSettings, identity
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,3 +34,34 @@ def test_presentation_mode_can_be_the_servers_default(monkeypatch):
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.run()
     assert at.toggle(key=state.PRESENTATION).value is True
+
+
+def test_every_page_has_a_path_and_the_instructor_decides_which_are_shown():
+    assert [layout.url_path(t) for t in layout.ALL_PAGES] == [
+        "",
+        "kernel_lab",
+        "arithmetic",
+        "architecture",
+        "training",
+        "inside",
+    ]
+    only_two = ClassSettings(pages=("Kernel Lab", "Arithmetic"))
+    assert [t for t in layout.ALL_PAGES if layout.shown(t, only_two)] == ["Home", "Kernel Lab", "Arithmetic"]
+    assert layout.shown(layout.INSTRUCTOR, ClassSettings(pages=()))  # the console is never hidden from its own URL
+
+
+def test_the_sidebar_holds_the_workspace_panel_and_a_page_changes_when_the_class_settings_do():
+    room = identity.classroom()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert [e.label for e in at.sidebar.expander] == ["Your workspace"]
+    assert at.session_state[state.CL_SETTINGS_DRAWN] == room.settings()  # what the classroom box compares
+    try:
+        room.put_settings(ClassSettings(pages=("Arithmetic",)))
+        at.switch_page("app_pages/kernel_lab.py").run()
+        assert layout.HIDDEN_PAGE in [i.value for i in at.info]
+        at.switch_page("app_pages/arithmetic.py").run()
+        assert layout.HIDDEN_PAGE not in [i.value for i in at.info] and not at.exception
+    finally:
+        room.put_settings(ClassSettings())

@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "e2e"  # screenshots and the server log
+INSTRUCTOR_KEY = "e2e-instructor-key-4c1d"  # CONVLAB_INSTRUCTOR_KEY of the test server
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -50,6 +51,7 @@ def server() -> Iterator[str]:
     port = _free_port()
     # CONVLAB_STATE_DIR: the run's fresh folder from tests/conftest.py, never the user's own store
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONVLAB_STATE_DIR": os.environ["CONVLAB_STATE_DIR"]}
+    env["CONVLAB_INSTRUCTOR_KEY"] = INSTRUCTOR_KEY  # the console opens with it (tests/e2e/test_instructor_e2e.py)
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = open(SHOTS / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(
