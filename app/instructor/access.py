@@ -82,7 +82,9 @@ def _check(room: Classroom, names: list[tuple[str, int]], key: str) -> None:
     typed = st.session_state.get(state.IC_KEY) or ""
     st.session_state[state.IC_KEY] = ""
     try:
-        if attempt(room, names, typed, key):
+        if locked_out(room, names):  # a form left open from before the lock is refused too, unread
+            st.session_state[state.IC_NOTE] = LOCKED
+        elif attempt(room, names, typed, key):
             st.session_state[state.IC_UNLOCKED] = True
         else:
             st.session_state[state.IC_NOTE] = LOCKED if locked_out(room, names) else WRONG

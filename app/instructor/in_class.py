@@ -4,7 +4,8 @@
 :data:`REFRESH_S` seconds. Each refresh beats the student's presence (the page, the training
 status, the nickname) into the classroom and the heartbeat of their training run, and shows what
 the instructor posted; something new is also announced with a toast, for a phone whose sidebar
-is folded away. A student is shown to the instructor under :func:`presence_id`, a one-way name of
+is folded away. When the class settings differ from those the page was drawn with, it reruns the
+whole page, so a choice the instructor switched off goes at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of
 their workspace, so their tabs are one row and the workspace id itself is never written there.
 """
 

@@ -213,3 +213,15 @@ def test_the_restart_announcement_reaches_the_classroom_from_the_command_line(ro
     assert banner.until - banner.posted == pytest.approx(45 + announce.AFTER_S)
     assert announce.main(["--clear"]) == 0 and room.banner() is None
     assert "Posted to every open page" in capsys.readouterr().out
+
+
+def test_wrong_keys_are_counted_per_browser_and_per_address(room):
+    address = "203.0.113.7"
+    for n in range(access.MAX_FAILURES_PER_ADDRESS):
+        browser = access.clients(f"browser-{n // access.MAX_FAILURES}", address)  # 4 browsers, 5 wrong keys each
+        assert not access.attempt(room, browser, "guess", KEY)
+    fresh = access.clients("a-browser-never-seen", address)
+    assert access.locked_out(room, fresh)  # a new browser behind the same address is refused too
+    elsewhere = access.clients("a-browser-never-seen", "198.51.100.1")
+    assert not access.locked_out(room, elsewhere)
+    assert access.key_matches(f" {KEY} ", KEY) and not access.key_matches(KEY[:-1], KEY)
