@@ -1,5 +1,6 @@
 """Inside the model in a real Chromium: train the quick demo, open every section, click a confusion cell,
-draw a digit on the canvas and get a prediction."""
+draw a digit on the canvas and get a prediction; the address bar names the tab and image, and a reload
+or the link pasted into a second tab opens the same view of the same model (kept in the workspace)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tests.e2e.conftest import SHOTS
 from tests.e2e.dom import click_cell, wait_for_app
 
 TABS = ["Learned kernels", "Over time", "Confusion matrix", "Mistakes", "Saliency & Grad-CAM", "Predict"]
+LINK_WORDS = dict(zip(TABS, ["kernels", "time", "confusion", "mistakes", "saliency", "predict"], strict=True))
 
 
 def draw_seven(page: Page) -> None:
@@ -47,6 +49,7 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
         wait_for_app(page)
         page.screenshot(path=str(SHOTS / f"inside_{name.split()[0].lower()}.png"))
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        expect(page).to_have_url(re.compile(rf"[?&]tab={LINK_WORDS[name]}(&|$)"))
         if name == "Confusion matrix":
             expect(page.get_by_text("were predicted as").first).to_be_visible()
             click_cell(page, "predicted class", row="3", col="5")  # true 3, predicted 5
@@ -65,3 +68,23 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
     assert 0 < float(m.group(2)) <= 100
     page.screenshot(path=str(SHOTS / "inside_drawn_digit.png"))
     assert m.group(1) == "7", f"the demo model read the drawn 7 as {m.group(1)}"
+
+    # The address bar names the view; a reload (a new session) opens the same view of the same model.
+    expect(page).to_have_url(re.compile(r"[?&]image=draw(&|$)"))
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_text("Image to look at")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("There is no model in this session yet")).to_have_count(0)
+    expect(page.get_by_role("tab", name="Predict")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("Draw a digit on the canvas")).to_be_visible()
+
+    # A link to test image 42's Saliency, pasted into a second tab of the same browser: that view, same model.
+    second = page.context.new_page()
+    base = page.url.split("?")[0]
+    second.goto(f"{base}?tab=saliency&image=42")
+    wait_for_app(second)
+    expect(second.get_by_role("tab", name="Saliency & Grad-CAM")).to_have_attribute("aria-selected", "true")
+    expect(second.get_by_text("What the model sees: Test image 42")).to_be_visible(timeout=60_000)
+    expect(second.get_by_text("There is no model in this session yet")).to_have_count(0)
+    expect(second.locator('[data-testid="stException"]')).to_have_count(0)
+    second.screenshot(path=str(SHOTS / "inside_linked_second_tab.png"))
