@@ -103,9 +103,11 @@ start() {
   done
 }
 restart_asked=0
-mkdir -p "$state_dir"
-echo "$$" >"$pidfile"
-trap 'stop; rm -f "$pidfile"; exit 0' INT TERM
+if ! { mkdir -p "$state_dir" && echo "$$" >"$pidfile"; } 2>/dev/null; then
+  echo "Cannot write $pidfile: the class runs, but 'scripts/serve_class.sh restart' will not find it." >&2
+  pidfile=/dev/null
+fi
+trap 'stop; [[ "$pidfile" == /dev/null ]] || rm -f "$pidfile"; exit 0' INT TERM
 trap 'restart_asked=1; stop' HUP
 start
 while true; do
@@ -119,5 +121,5 @@ while true; do
   fi
   break
 done
-rm -f "$pidfile"
+[[ "$pidfile" == /dev/null ]] || rm -f "$pidfile"
 exit "$status"
