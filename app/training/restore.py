@@ -74,7 +74,7 @@ def bundle_from_record(store: WorkspaceStore, record: RunRecord) -> TrainedBundl
     for event in decode_events(record.curve):
         bundle.events.append(event)
     bundle.finished = True
-    last = bundle.events[-1].step if len(bundle.events) else 0
+    last = max((getattr(e, "step", 0) for e in bundle.events), default=0)
     epochs = max((e.epoch for e in bundle.events if isinstance(e, training.EpochEnd)), default=0)
     bundle.add_snapshot(inspection.take_snapshot(bundle.model_copy(), data, epoch=epochs, step=last))
     return bundle

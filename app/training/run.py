@@ -181,7 +181,11 @@ def start_run(
         if isinstance(with_weights, dict):
             model.load_state_dict(with_weights)
         step = resume.checkpoint_step or 0
-        prior = [e for e in decode_events(resume.curve) if e.step <= step and not isinstance(e, training.RunFinished)]
+        prior = [
+            e
+            for e in decode_events(resume.curve)
+            if getattr(e, "step", 0) <= step and not isinstance(e, training.RunFinished)  # RunStarted has no step
+        ]
     previous = st.session_state.get(state.TR_BUNDLE)
     bundle = TrainedBundle(
         model=model, model_config=model_cfg, data=data, train_config=cfg, previous=previous, weights_step=0

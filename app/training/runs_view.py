@@ -60,7 +60,7 @@ def interrupted_panel(runs: list[RunRecord], busy: bool) -> None:
     of = f" of {total:,}" if total else ""
     step = latest.checkpoint_step
     if step is None:
-        last = max((e.step for e in decode_events(latest.curve)), default=0)
+        last = max((getattr(e, "step", 0) for e in decode_events(latest.curve)), default=0)
         st.warning(
             f"Your run was interrupted by a server restart at step {last:,}{of}, before its first checkpoint: "
             "start it again below.",

@@ -324,7 +324,7 @@ def test_an_interrupted_run_says_so_and_resumes_from_its_checkpoint():
     assert record.checkpoint_step is not None  # checkpoints were kept as it trained
     step = record.checkpoint_step
     # as a server that went away mid-run leaves it: the curve up to the checkpoint, marked by the next start
-    cut = [c for c in record.curve if c["step"] <= step and c["t"] != "end"]
+    cut = [c for c in record.curve if c.get("step", 0) <= step and c["t"] != "end"]
     store.save_run(dataclasses.replace(record, status="interrupted", curve=cut))
     again = open_as(ws)
     total = next(c["total_steps"] for c in cut if c["t"] == "start")
