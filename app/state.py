@@ -150,6 +150,8 @@ IC_BANNER_FORM = "ic_banner_form"
 IC_BANNER_TEXT = "ic_banner_text"  # the banner's text
 IC_BANNER_MINUTES = "ic_banner_minutes"  # how long it is shown
 IC_BANNER_CLEAR = "ic_banner_clear"  # Take the banner down (button)
+IC_RESTART_SECONDS = "ic_restart_seconds"  # seconds until the restart the console announces
+IC_RESTART = "ic_restart"  # Announce a restart (button)
 IC_LINK_FORM = "ic_link_form"
 IC_LINK_PAGE = "ic_link_page"  # the page to show the class (select box)
 IC_LINK_URL = "ic_link_url"  # or a typed or pasted address, e.g. /kernel_lab?preset=Sobel+x

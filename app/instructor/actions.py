@@ -19,7 +19,7 @@ def act(fn: Callable[..., Any], *args: Any, done: str | None = None) -> None:
     """Call ``fn(*args)``; put ``done`` (or the failure's sentence) where the console shows it once."""
     try:
         fn(*args)
-    except StoreError as err:
+    except (StoreError, ValueError) as err:
         st.session_state[state.IC_NOTE] = f"That did not reach the class: {err}"
         return
     if done:

@@ -8,13 +8,16 @@ they are on, and their work, stay as they are.
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlsplit
 
 import streamlit as st
 
 from app import layout, state
 from app.instructor.actions import act
+from app.instructor.announce import AFTER_S, restart_text
 from app.workspace import StoreError, identity
+from app.workspace.classroom import Classroom
 
 NOT_A_PAGE = (
     "That address is not a ConvLab page. Paste an address from this app (such as "
@@ -60,6 +63,29 @@ def banner_form() -> None:
         st.rerun()
 
 
+def _announce_restart(room: Classroom) -> None:
+    seconds = float(st.session_state[state.IC_RESTART_SECONDS])  # read now: the box may have changed with the click
+    text = restart_text(seconds)
+    act(partial(room.post_banner, text, seconds=seconds + AFTER_S), done=f"Announced: {text}")
+
+
+def restart_form() -> None:
+    """One click for the announcement ``scripts/serve_class.sh restart`` also posts."""
+    room = identity.classroom()
+    cols = st.columns([1, 1], vertical_alignment="bottom")
+    cols[0].number_input("Restart in (seconds)", 10, 3600, 60, step=10, key=state.IC_RESTART_SECONDS)
+    cols[1].button(
+        "Announce a restart",
+        key=state.IC_RESTART,
+        icon=":material/restart_alt:",
+        on_click=_announce_restart,
+        args=(room,),
+    )
+    st.caption(
+        "Then restart the server yourself, or let `scripts/serve_class.sh restart` post this, wait and restart it."
+    )
+
+
 def link_form() -> None:
     room = identity.classroom()
     current = room.pushed_link()
@@ -94,6 +120,7 @@ def broadcasts() -> None:
         with left:
             st.markdown("##### Banner")
             banner_form()
+            restart_form()
         with right:
             st.markdown("##### Show this to the class")
             link_form()

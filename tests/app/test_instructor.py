@@ -225,3 +225,11 @@ def test_wrong_keys_are_counted_per_browser_and_per_address(room):
     elsewhere = access.clients("a-browser-never-seen", "198.51.100.1")
     assert not access.locked_out(room, elsewhere)
     assert access.key_matches(f" {KEY} ", KEY) and not access.key_matches(KEY[:-1], KEY)
+
+
+def test_the_console_announces_a_restart_in_one_click(monkeypatch, room):
+    at = type_key(console(monkeypatch), KEY)
+    at.number_input(key=state.IC_RESTART_SECONDS).set_value(120)
+    at.button(key=state.IC_RESTART).click().run()
+    assert room.banner().text == "The server restarts in 120 seconds. Your work is saved."
+    assert "Announced: The server restarts in 120 seconds. Your work is saved." in texts(at.success)
