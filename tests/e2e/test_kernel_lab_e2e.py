@@ -69,3 +69,75 @@ def test_clicking_the_photo_moves_the_inspector(page: Page, server: str) -> None
     frame = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').first
     frame.locator("img").click(position={"x": 10, "y": 10})
     expect(row).to_have_value(re.compile(r"^([0-9]|[12][0-9])$"))  # a row near the top, under 30
+
+
+def paste_kernel(page: Page, text: str) -> None:
+    page.get_by_text("Paste a kernel as text", exact=True).click()
+    box = page.get_by_label("One row per line, numbers separated by spaces or commas", exact=True)
+    box.fill(text)
+    box.press("Control+Enter")  # commits the text before the button is pressed
+    wait_for_app(page)
+    page.get_by_role("button", name="Use this kernel").click()
+
+
+def expect_kernel_2x3(page: Page) -> None:
+    """The custom editor holds the 2x3 kernel [[1, 2, 1], [-1, -2, -1]]: its size, and its weights in the sum."""
+    expect(page.get_by_label("Rows", exact=True)).to_have_value("2")
+    expect(page.get_by_label("Columns", exact=True)).to_have_value("3")
+    page.get_by_text("The whole sum written out", exact=True).click()
+    expect(page.locator('[data-testid="stCode"]').filter(has_text="×-2 + ")).to_contain_text(
+        re.compile(r"^\S+×1 \+ \S+×2 \+ \S+×1 \+ \S+×-1 \+ \S+×-2 \+ \S+×-1\s*=")
+    )
+
+
+def test_a_custom_kernel_survives_a_reload_a_second_tab_and_a_link(browser, server: str) -> None:
+    first = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = first.new_page()
+    page.goto(f"{server}/kernel_lab")
+    wait_for_app(page)
+    choose(page, "Kernel", "Custom…")
+    paste_kernel(page, "1 2 1\n-1 -2 -1")
+    expect(page).to_have_url(re.compile(r"kernel=1(,|%2C)2(,|%2C)1(;|%3B)-1(,|%2C)-2(,|%2C)-1"))
+    expect_kernel_2x3(page)
+    assert any(c["name"] == "convlab_workspace" for c in first.cookies())
+
+    page.reload()  # the address bar holds the kernel; the workspace holds it too
+    wait_for_app(page)
+    expect_kernel_2x3(page)
+
+    page.goto(f"{server}/kernel_lab")  # a bare link: the default view, the kernel kept in the editor
+    wait_for_app(page)
+    expect(page.get_by_text("Your custom kernel is kept: choose Custom… to use it.")).to_be_visible()
+    choose(page, "Kernel", "Custom…")
+    expect_kernel_2x3(page)
+
+    second = browser.new_context(viewport={"width": 1400, "height": 1000})  # another tab of the same browser
+    second.add_cookies(first.cookies())
+    tab = second.new_page()
+    tab.goto(f"{server}/kernel_lab")
+    wait_for_app(tab)
+    choose(tab, "Kernel", "Custom…")
+    expect_kernel_2x3(tab)
+    second.close()
+
+    # The instructor's link: its kernel and pixel are shown; the learner's own kernel stays kept.
+    page.goto(f"{server}/kernel_lab?preset=Custom%E2%80%A6&kernel=0,1,0;1,-4,1;0,1,0&pixel=5,7")
+    wait_for_app(page)
+    expect(page.get_by_label("Rows", exact=True)).to_have_value("3")
+    expect(page.get_by_label("Output row", exact=True)).to_have_value("5")
+    expect(page.get_by_label("Output column", exact=True)).to_have_value("7")
+    expect(page.get_by_text(re.compile(r"^Feature map value at \(5, 7\)"))).to_be_visible()
+    page.goto(f"{server}/kernel_lab")
+    wait_for_app(page)
+    choose(page, "Kernel", "Custom…")
+    expect_kernel_2x3(page)
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})  # another learner: the default kernel
+    other = fresh.new_page()
+    other.goto(f"{server}/kernel_lab")
+    wait_for_app(other)
+    expect(other.get_by_text("Your custom kernel is kept")).to_have_count(0)
+    choose(other, "Kernel", "Custom…")
+    expect(other.get_by_label("Rows", exact=True)).to_have_value("3")  # Sharpen, 3x3
+    fresh.close()
+    first.close()
