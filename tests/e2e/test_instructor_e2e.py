@@ -139,3 +139,10 @@ def test_the_instructor_runs_the_room(people: list[Page], server: str, room: Cla
     expect(sidebar(bob).get_by_text("The instructor stopped this run.")).to_be_visible(timeout=60_000)
     expect(teacher.get_by_text("No training runs right now.")).to_be_visible()
     bob.screenshot(path=str(SHOTS / "instructor_cancelled.png"))
+
+    # The console fits a projector (1024x768) and a phone (390x844) without sideways scrolling.
+    for width, height in ((1024, 768), (390, 844)):
+        teacher.set_viewport_size({"width": width, "height": height})
+        expect(teacher.get_by_text("The class now")).to_be_visible()
+        teacher.wait_for_function("() => document.documentElement.scrollWidth <= window.innerWidth")
+    teacher.screenshot(path=str(SHOTS / "instructor_phone.png"), full_page=True)
