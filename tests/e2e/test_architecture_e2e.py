@@ -66,3 +66,32 @@ def test_link_with_impossible_stack_shows_the_layer_and_why(page: Page, server: 
     assert "Traceback" not in page.content()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "architecture_error.png"), full_page=True)
+
+
+def test_a_named_network_survives_a_reload_and_a_second_tab_and_its_link_has_the_name(browser, server: str) -> None:
+    first = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = first.new_page()
+    open_architecture(page, server)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Start from a famous network").click()
+    page.get_by_role("option", name="LeNet-5").click()
+    page.get_by_role("button", name="Load", exact=True).click()
+    expect(page.get_by_text("61,706").first).to_be_visible(timeout=60_000)
+    name = page.get_by_label("Network name", exact=True)
+    name.fill("Our LeNet")
+    name.press("Enter")
+    expect(page.get_by_role("heading", name="Summary: Our LeNet")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"name=Our(\+|%20)LeNet"))
+
+    page.reload()  # the link holds the network and its name
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Summary: Our LeNet")).to_be_visible(timeout=60_000)
+
+    second = browser.new_context(viewport={"width": 1400, "height": 1000})  # same browser, bare link
+    second.add_cookies(first.cookies())
+    tab = second.new_page()
+    open_architecture(tab, server)
+    expect(tab.get_by_role("heading", name="Summary: Our LeNet")).to_be_visible()
+    expect(tab.get_by_label("Network name", exact=True)).to_have_value("Our LeNet")
+    expect(tab.get_by_text("61,706").first).to_be_visible()
+    second.close()
+    first.close()
