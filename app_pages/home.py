@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from app.layout import PATH
+from app.instructor import class_settings
+from app.layout import PATH, shown
 
 st.title("ConvLab")
 st.markdown(
@@ -13,8 +14,9 @@ st.markdown(
 )
 
 st.subheader("The path")
-cols = st.columns(len(PATH))
-for i, (col, (title, target, what)) in enumerate(zip(cols, PATH, strict=True), start=1):
+path = [step for step in PATH if shown(step[0], class_settings.current())]  # pages the instructor hid are left out
+cols = st.columns(len(path))
+for i, (col, (title, target, what)) in enumerate(zip(cols, path, strict=True), start=1):
     with col.container(border=True, height="stretch"):
         st.markdown(f"**{i}. {title}**")
         st.caption(what)
@@ -26,6 +28,8 @@ st.markdown(
     "sensible defaults, so you can change one thing at a time and watch what happens.\n"
     "- **In a classroom:** every page keeps its settings in the address bar. Copy the link to share the "
     "exact kernel, step or network you are showing.\n"
-    "- **On a shared server:** each student's work (their custom kernels, their trained model) stays in "
-    "their own browser session."
+    "- **On a shared server:** each student's work (their custom kernels, the network they built, their "
+    "trained models and runs) is kept on the server in their own workspace, found again by this browser "
+    "after a reload, in a second tab or after a server restart. The sidebar's *Your workspace* shows what "
+    "is kept and can delete it all."
 )
