@@ -46,10 +46,36 @@ def cancel(job: Job, registry: JobRegistry, room: Classroom) -> None:
     registry.stop(job, "instructor", CANCEL_MESSAGE)
 
 
+def cancel_elsewhere(run_id: str, room: Classroom) -> None:
+    """Stop a run another server process trains: that process's watchdog obeys the request."""
+    room.request_cancel(run_id)
+
+
+def _other_processes_runs(here: set[str], room: Classroom, labels: dict[str, str]) -> None:
+    try:
+        records = [r for r in identity.store().active_runs() if r.run_id not in here]
+    except StoreError:
+        return
+    for record in records:
+        who = labels.get(presence_id(record.workspace), "a student not connected now")
+        cols = st.columns([3, 3, 2], vertical_alignment="center")
+        cols[0].markdown(f"**{who}**: {record.title}")
+        if room.cancel_requested(record.run_id):
+            cols[1].caption("cancel asked; its server process stops it within seconds")
+        else:
+            cols[1].caption(f"{record.status} in another server process")
+        cols[2].button(
+            "Cancel", key=state.IC_CANCEL.format(job=record.run_id), icon=":material/cancel:",
+            on_click=act, args=(cancel_elsewhere, record.run_id, room),
+            kwargs={"done": f"Asked to cancel {who}'s run ({record.title})."},
+        )  # fmt: skip
+
+
 def _runs(registry: JobRegistry, room: Classroom, labels: dict[str, str]) -> None:
     jobs = registry.active_jobs()
+    _other_processes_runs({job.run_id for job in jobs if job.run_id}, room, labels)
     if not jobs:
-        st.caption("No training runs right now.")
+        st.caption("No training runs in this server process right now.")
         return
     for job in jobs:
         who = labels.get(presence_id(job.owner), "a student not connected now")

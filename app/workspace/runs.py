@@ -136,13 +136,20 @@ class RunRows:
             pass
 
     def interrupted(self) -> list[RunRecord]:
+        return self._active(alive=False)
+
+    def active(self) -> list[RunRecord]:
+        return self._active(alive=True)
+
+    def _active(self, *, alive: bool) -> list[RunRecord]:
+        """Runs kept as queued or running whose saving process is (``alive``) or is not still there."""
         active = ",".join("?" * len(ACTIVE))
         rows = self.store.read(
             lambda c: c.execute(f"SELECT {COLUMNS}, owner FROM runs WHERE status IN ({active}) ORDER BY created", ACTIVE).fetchall(), []
         )
         found = []
         for row in rows:
-            if owner_alive(row[-1]):
+            if owner_alive(row[-1]) != alive:
                 continue
             try:
                 found.append(self._record(row[:-1]))

@@ -274,6 +274,11 @@ class WorkspaceStore:
         """
         return self._rows.interrupted()
 
+    def active_runs(self) -> list[RunRecord]:
+        """Runs queued or running in a server process still alive on this machine, every workspace's:
+        what the instructor console lists for the processes it does not run itself."""
+        return self._rows.active()
+
     # --- model files (state dicts of tensors) and checkpoints ---
 
     def save_model(self, ws: str, run_id: str, state_dict: dict[str, Any]) -> None:

@@ -233,3 +233,26 @@ def test_the_console_announces_a_restart_in_one_click(monkeypatch, room):
     at.button(key=state.IC_RESTART).click().run()
     assert room.banner().text == "The server restarts in 120 seconds. Your work is saved."
     assert "Announced: The server restarts in 120 seconds. Your work is saved." in texts(at.success)
+
+
+def test_a_run_of_another_server_process_is_listed_and_its_cancel_is_asked_through_the_classroom(monkeypatch, room):
+    import time
+
+    from app.workspace import RunRecord
+
+    store = identity.store()
+    now = time.time()
+    run = RunRecord(  # kept as running by a live process, but not a job of this process's registry
+        run_id=store.new_run_id(), workspace="other-process-student-0001", title="ConvLab fast on Shapes, 30 epochs",
+        status="running", created=now, updated=now,
+    )
+    store.save_run(run)
+    try:
+        at = type_key(console(monkeypatch), KEY)
+        assert any("ConvLab fast on Shapes, 30 epochs" in m.value for m in at.markdown)
+        assert any("in another server process" in c.value for c in at.caption)
+        next(b for b in at.button if b.key == state.IC_CANCEL.format(job=run.run_id)).click().run()
+        assert not at.exception
+        assert room.cancel_requested(run.run_id)  # the process that trains it stops it at its next watchdog check
+    finally:
+        store.delete_run(run.workspace, run.run_id)

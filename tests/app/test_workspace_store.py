@@ -158,6 +158,7 @@ def test_interrupted_runs_are_those_whose_process_is_gone(store: WorkspaceStore)
         conn.execute("UPDATE runs SET owner=? WHERE run_id IN (?, ?)", (OWNER.rsplit(":", 2)[0] + ":999999999:1", gone.run_id, done.run_id))
     assert [r.run_id for r in store.interrupted_runs()] == [gone.run_id]
     assert mine.run_id not in {r.run_id for r in store.interrupted_runs()}  # this process still runs it
+    assert [r.run_id for r in store.active_runs()] == [mine.run_id]  # what the console lists from any process
 
 
 def test_old_runs_beyond_max_runs_are_dropped(tmp_path: Path) -> None:
