@@ -50,7 +50,6 @@ KL_PASTE_ERROR = "kl_paste_error"  # message for a pasted kernel that could not 
 KL_KERNEL_KEPT = "kl_kernel_kept"  # text of the custom kernel the workspace holds (or the link gave): saved when it differs
 KL_KERNEL_RESTORED = "kl_kernel_restored"  # the editor holds the learner's saved kernel, untouched this session
 KL_LINK_ERRORS = "kl_link_errors"  # sentences for a link's kernel or pixel that could not be read (shown once)
-KL_STORE_TOLD = "kl_store_told"  # the workspace store's sentences already shown this session
 
 # --- Architecture ---
 AN_MODEL_CONFIG = "an_model_config"  # last VALID cnn_core.models.ModelConfig built on the page (Training uses it)
@@ -67,7 +66,6 @@ AN_LAYER_KEY = "an_{uid}_{what}"  # widgets of one edited layer: an_3_type, an_3
 AN_NAME = "an_name"  # the network's name as the learner typed it ("" = the preset's name, or "Custom network")
 AN_NAME_KEPT = "an_name_kept"  # that name, kept across page visits (restores the widget)
 AN_KEPT = "an_kept"  # cnn_core.models.to_dict of the network the workspace holds (or the page opened with)
-AN_STORE_TOLD = "an_store_told"  # the workspace store's sentences already shown this session
 
 # --- Arithmetic ---
 AR_CFG = "ar_cfg"  # the page's ArithmeticConfig: the source of truth the widgets are seeded from
@@ -81,7 +79,6 @@ AR_CHECKED = "ar_checked"  # quiz: answers have been checked
 AR_REVEAL = "ar_reveal"  # quiz: working revealed
 AR_JUST_CHECKED = "ar_just_checked"  # quiz: Check was pressed; this run records the marks in the progress
 AR_PROGRESS = "ar_progress"  # quiz progress: exercise key -> {right, total, mode, checked}, read once from the workspace
-AR_STORE_TOLD = "ar_store_told"  # the workspace store's sentences already shown this session
 AR_SETTINGS_PREFIX = "ar_w_"  # the settings widgets; dropped (and re-seeded from AR_CFG) when a config loads
 AR_ANSWER_PREFIX = "ar_q_"  # the quiz answer boxes: ar_q_{map}_{row}_{col}, ar_q_h and ar_q_w
 
@@ -183,6 +180,7 @@ CL_NOTE = "cl_note"  # a sentence left for the next run (e.g. "Your workspace wa
 # --- Workspace ---
 # app/workspace/identity.py: which workspace this browser session belongs to.
 WS_ID = "ws_id"  # this session's workspace id (from the convlab_workspace cookie, or made for it)
+WS_STORE_TOLD = "ws_store_told"  # the workspace store's sentences already shown this session (once each)
 WS_COOKIE_WRITTEN = "ws_cookie_written"  # the id whose cookie script this session has sent (once)
 
 # --- shared ---

@@ -1,4 +1,4 @@
-"""Helpers more than one test module needs: building zips and waiting for a page's training run."""
+"""Helpers more than one test module needs: building zips, waiting for a page's training run, a fresh workspace."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 import stat
 import time
 import zipfile
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -36,3 +37,18 @@ def wait_until_finished(at: AppTest, timeout: float = 120) -> None:
         time.sleep(0.25)  # between reruns, as the page's fragment refreshes
         at.run()
     at.run()
+
+
+class FreshWorkspace:
+    """A learner's workspace in a fresh store: AppTests opened while it is patched in are that
+    learner's new sessions (a reload, a second tab, a restart all look like this to a page)."""
+
+    def __init__(self, monkeypatch, root: Path) -> None:
+        from app.workspace import Classroom, WorkspaceStore, identity
+
+        self.store = WorkspaceStore(root)
+        self.classroom = Classroom(self.store.database)
+        self.id = "learner-a"
+        monkeypatch.setattr(identity, "store", lambda: self.store)
+        monkeypatch.setattr(identity, "classroom", lambda: self.classroom)
+        monkeypatch.setattr(identity, "workspace_id", lambda: self.id)

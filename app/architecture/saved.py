@@ -9,34 +9,20 @@ goes on with what the session has.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import streamlit as st
 
 from app import state
-from app.workspace import StoreError, WorkspaceStore, identity
+from app.workspace import StoreError, identity
 from cnn_core import models
 from cnn_core.models import ModelConfig
 
 KIND = "network"
-T = TypeVar("T")
 
 
-def _tell(err: StoreError) -> None:
-    """Show a store's sentence once per session (it would otherwise repeat on every rerun)."""
-    told = st.session_state.setdefault(state.AN_STORE_TOLD, set())
-    if str(err) not in told:
-        told.add(str(err))
-        st.toast(str(err), icon=":material/cloud_off:")
-
-
-def _with_store(call: Callable[[WorkspaceStore, str], T], default: T) -> T:
-    try:
-        return call(identity.store(), identity.workspace_id())
-    except StoreError as err:
-        _tell(err)
-        return default
+_tell = identity.tell_once
+_with_store = identity.with_store
 
 
 def saved_network() -> ModelConfig | None:

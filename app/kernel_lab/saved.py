@@ -9,9 +9,7 @@ sentence (once) and the page goes on with what the session has.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
 
 import numpy as np
 import streamlit as st
@@ -27,26 +25,13 @@ from app.kernel_lab.model import (
     pixel_from_text,
     pixel_text,
 )
-from app.workspace import ClassSettings, StoreError, WorkspaceStore, identity
+from app.workspace import ClassSettings, StoreError, identity
 
 KIND = "kernel"  # the workspace item: {"kernel": "1,0,-1;2,0,-2;1,0,-1"}
-T = TypeVar("T")
 
 
-def _tell(err: StoreError) -> None:
-    """Show a store's sentence once per session (it would otherwise repeat on every rerun)."""
-    told = st.session_state.setdefault(state.KL_STORE_TOLD, set())
-    if str(err) not in told:
-        told.add(str(err))
-        st.toast(str(err), icon=":material/cloud_off:")
-
-
-def _with_store(call: Callable[[WorkspaceStore, str], T], default: T) -> T:
-    try:
-        return call(identity.store(), identity.workspace_id())
-    except StoreError as err:
-        _tell(err)
-        return default
+_tell = identity.tell_once
+_with_store = identity.with_store
 
 
 def class_settings() -> ClassSettings:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
 from app import state
 from app.workspace.classroom import Classroom
-from app.workspace.store import WorkspaceStore, default_state_dir
+from app.workspace.store import StoreError, WorkspaceStore, default_state_dir
 
 __all__ = ["COOKIE", "classroom", "session_label", "store", "valid_cookie", "workspace_id"]
 
@@ -89,3 +91,23 @@ def store() -> WorkspaceStore:
 def session_label(session: str) -> str:
     """How the console names a session: its nickname or "Student N" (after its first beat)."""
     return classroom().label(session) or "a student"
+
+
+T = TypeVar("T")
+
+
+def tell_once(err: StoreError) -> None:
+    """Show a store's sentence once per session as a toast (it would otherwise repeat on every rerun)."""
+    told = st.session_state.setdefault(state.WS_STORE_TOLD, set())
+    if str(err) not in told:
+        told.add(str(err))
+        st.toast(str(err), icon=":material/cloud_off:")
+
+
+def with_store(call: Callable[[WorkspaceStore, str], T], default: T) -> T:
+    """``call(store(), workspace_id())``; on a StoreError its sentence is told once and ``default`` returned."""
+    try:
+        return call(store(), workspace_id())
+    except StoreError as err:
+        tell_once(err)
+        return default

@@ -11,6 +11,7 @@ from app import state
 from app.architecture import DEFAULTS, TYPES
 from cnn_core import models
 from cnn_core.models.base import settings
+from tests.helpers import FreshWorkspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -216,18 +217,8 @@ def test_every_layer_type_can_be_added_and_shows_the_widgets_its_fields_declare(
 # --- the workspace: the network being built is kept; the link holds its name -------------------
 
 
-class Workspace:
-    """A learner's workspace in a fresh store: pages opened with it are that learner's new sessions."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
-        from app.workspace import Classroom, WorkspaceStore, identity
-
-        self.store = WorkspaceStore(root)
-        self.classroom = Classroom(self.store.database)
-        self.id = "learner-a"
-        monkeypatch.setattr(identity, "store", lambda: self.store)
-        monkeypatch.setattr(identity, "classroom", lambda: self.classroom)
-        monkeypatch.setattr(identity, "workspace_id", lambda: self.id)
+class Workspace(FreshWorkspace):
+    """This page's view of a learner's fresh workspace."""
 
     def kept(self) -> models.ModelConfig | None:
         data = self.store.get_item(self.id, "network")

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import FreshWorkspace
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "arithmetic.py")
 
@@ -319,18 +321,8 @@ def test_transposed_scatter_view_stamps_value_times_kernel():
 # --- the workspace: quiz progress is kept ---------------------------------------------------------
 
 
-class Workspace:
-    """A learner's workspace in a fresh store: pages opened with it are that learner's new sessions."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
-        from app.workspace import Classroom, WorkspaceStore, identity
-
-        self.store = WorkspaceStore(root)
-        self.classroom = Classroom(self.store.database)
-        self.id = "learner-a"
-        monkeypatch.setattr(identity, "store", lambda: self.store)
-        monkeypatch.setattr(identity, "classroom", lambda: self.classroom)
-        monkeypatch.setattr(identity, "workspace_id", lambda: self.id)
+class Workspace(FreshWorkspace):
+    """This page's view of a learner's fresh workspace."""
 
 
 @pytest.fixture

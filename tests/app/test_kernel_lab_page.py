@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import state
 from cnn_core.numbers import format_number
+from tests.helpers import FreshWorkspace
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "kernel_lab.py")
@@ -342,18 +343,8 @@ def test_the_neighbourhood_grid_shows_pixels_as_their_grey(at):
 # --- the workspace: the custom kernel kept, the link complete, the instructor's settings ---------
 
 
-class Workspace:
-    """A learner's workspace in a fresh store: AppTests opened with it are that learner's new sessions."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
-        from app.workspace import Classroom, WorkspaceStore, identity
-
-        self.store = WorkspaceStore(root)
-        self.classroom = Classroom(self.store.database)
-        self.id = "learner-a"
-        monkeypatch.setattr(identity, "store", lambda: self.store)
-        monkeypatch.setattr(identity, "classroom", lambda: self.classroom)
-        monkeypatch.setattr(identity, "workspace_id", lambda: self.id)
+class Workspace(FreshWorkspace):
+    """This page's view of a learner's fresh workspace."""
 
     def open(self, **params: str) -> AppTest:
         app = AppTest.from_file(PAGE, default_timeout=60)
