@@ -149,3 +149,25 @@ def test_session_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_si
     assert identity.session_label("p-x") == "a student"
     identity.classroom().beat("p-x", page="Home")
     assert identity.session_label("p-x") == "Student 1"
+
+
+def test_with_a_read_only_state_folder_the_pages_work_and_say_once_that_work_is_not_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_singletons: None
+) -> None:
+    blocker = tmp_path / "not-a-folder"  # a state folder under a regular file cannot be made, even as root
+    blocker.write_text("x")
+    monkeypatch.setenv("CONVLAB_STATE_DIR", str(blocker / "state"))
+    root = Path(__file__).resolve().parents[2]
+    at = AppTest.from_file(str(root / "streamlit_app.py"), default_timeout=60).run()
+    assert not at.exception
+    at.switch_page("app_pages/kernel_lab.py").run()
+    at.selectbox(key="kl_preset").set_value("Custom…").run()
+    at.text_area(key="kl_paste").set_value("1 0 -1\n2 0 -2\n1 0 -1")
+    at.button(key="kl_paste_apply").click().run()
+    assert not at.exception
+    assert at.session_state[state.KL_CUSTOM_KERNEL].tolist() == [[1, 0, -1], [2, 0, -2], [1, 0, -1]]  # still used here
+    told = [t.value for t in at.toast if "could not be saved" in t.value]
+    assert len(told) == 1 and "kept in this tab" in told[0]
+    at.switch_page("app_pages/architecture.py").run()
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception
