@@ -11,17 +11,16 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
-from streamlit.navigation.page import StreamlitPage  # noqa: E402
 
 from app import layout  # noqa: E402
 from app.instructor.class_settings import current  # noqa: E402
 from app.workspace.classroom import ClassSettings  # noqa: E402
 
 
-def pages(settings: ClassSettings) -> list[StreamlitPage]:
+def pages(settings: ClassSettings) -> list:
     """Every page; those the instructor hides, and the console, are left out of the navigation."""
 
-    def page(script: str, title: str, icon: str, **kwargs: str) -> StreamlitPage:
+    def page(script: str, title: str, icon: str, **kwargs: str):  # -> what st.Page returns
         visible = layout.shown(title, settings) and title != layout.INSTRUCTOR
         return st.Page(script, title=title, icon=icon, visibility="visible" if visible else "hidden", **kwargs)
 
