@@ -123,6 +123,8 @@ async def student(i: int, url: str, level: Level, args: argparse.Namespace, rng:
     try:
         step = "open Kernel Lab"
         record(level, level.first, await s.open("kernel_lab", timeout=args.op_timeout), step)
+        if not args.no_fragments:
+            s.follow_auto_reruns()  # as an open tab: the sidebar's classroom fragment beats every 3 s
         for j in range(level.reruns):
             await think()
             step = "Kernel Lab change"
@@ -410,8 +412,8 @@ def main() -> int:
     p.add_argument(
         "--no-fragments",
         action="store_true",
-        help="diagnostic: the trainers' tabs do not rerun their live fragments (as if frozen: with no heartbeat, the "
-        "server stops their runs after about 10 s)",
+        help="diagnostic: no tab reruns its fragments (students' sidebar classroom box, trainers' live panels; as if "
+        "frozen: with no heartbeat, the server stops the trainers' runs after about 10 s)",
     )
     p.add_argument("--op-timeout", type=float, default=120.0, help="seconds one run may take before it is an error")
     p.add_argument("--level-timeout", type=float, default=200.0, help="cap on one level's seconds")

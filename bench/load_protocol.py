@@ -383,8 +383,8 @@ class Session:
                 continue
             if status == "closed":
                 raise ProtocolError(f"the server closed the websocket (code {self.closed_code})")
-            if fragment_id and status != "fragment_ok":
-                continue
+            if bool(fragment_id) != (status == "fragment_ok"):
+                continue  # a fragment's auto-rerun finishing is not the end of a full rerun, nor the reverse
             return RunResult(status, t1 - t0, list(elements))
 
     async def upload(self, key: str, name: str, data: bytes, mime: str = "application/octet-stream", **kw) -> RunResult:
