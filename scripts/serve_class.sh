@@ -36,7 +36,8 @@ else
 fi
 max_upload="${CONVLAB_MAX_UPLOAD_MB:-25}"
 python="${CONVLAB_PYTHON:-.venv/bin/python}"
-state_dir="${CONVLAB_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/convlab}"
+home="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"  # as Python's Path.home(): HOME may be unset (CI, services)
+state_dir="${CONVLAB_STATE_DIR:-${XDG_STATE_HOME:-$home/.local/state}/convlab}"
 pidfile="$state_dir/serve_class.pid"
 
 if [[ "${1:-}" == "restart" ]]; then

@@ -51,11 +51,12 @@ def cancel_elsewhere(run_id: str, room: Classroom) -> None:
     room.request_cancel(run_id)
 
 
-def _other_processes_runs(here: set[str], room: Classroom, labels: dict[str, str]) -> None:
+def _other_processes_runs(here: set[str], room: Classroom, labels: dict[str, str]) -> int:
+    """The runs other server processes train, with a Cancel each; returns how many."""
     try:
         records = [r for r in identity.store().active_runs() if r.run_id not in here]
     except StoreError:
-        return
+        return 0
     for record in records:
         who = labels.get(presence_id(record.workspace), "a student not connected now")
         cols = st.columns([3, 3, 2], vertical_alignment="center")
@@ -69,13 +70,15 @@ def _other_processes_runs(here: set[str], room: Classroom, labels: dict[str, str
             on_click=act, args=(cancel_elsewhere, record.run_id, room),
             kwargs={"done": f"Asked to cancel {who}'s run ({record.title})."},
         )  # fmt: skip
+    return len(records)
 
 
 def _runs(registry: JobRegistry, room: Classroom, labels: dict[str, str]) -> None:
     jobs = registry.active_jobs()
-    _other_processes_runs({job.run_id for job in jobs if job.run_id}, room, labels)
+    elsewhere = _other_processes_runs({job.run_id for job in jobs if job.run_id}, room, labels)
     if not jobs:
-        st.caption("No training runs in this server process right now.")
+        if not elsewhere:
+            st.caption("No training runs right now.")
         return
     for job in jobs:
         who = labels.get(presence_id(job.owner), "a student not connected now")

@@ -155,7 +155,10 @@ class Recorder:
         """Save how the run ended: status, summary and (unless it diverged or failed) the model."""
         finished = next((e for e in reversed(self.events) if isinstance(e, training.RunFinished)), None)
         reason, message = self.job_info()
-        status = "failed" if error else status_of(finished, reason)
+        if error:  # its training process died (the server going away, say): resumable if it was kept
+            status = "interrupted" if self.record.checkpoint_step is not None else "failed"
+        else:
+            status = status_of(finished, reason)
         summary: dict[str, Any] = {"message": error or message or (finished.message if finished else "")}
         if finished is not None:
             summary |= {

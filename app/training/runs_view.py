@@ -52,7 +52,7 @@ def total_steps(record: RunRecord) -> int | None:
 
 
 def interrupted_panel(runs: list[RunRecord], busy: bool) -> None:
-    """The latest run was interrupted by a restart: say so, and offer to resume from its checkpoint."""
+    """The latest run was interrupted (a restart, a training process that died): say so, and offer to resume."""
     latest = runs[0] if runs else None
     if latest is None or latest.status != "interrupted":
         return
@@ -62,12 +62,16 @@ def interrupted_panel(runs: list[RunRecord], busy: bool) -> None:
     if step is None:
         last = max((getattr(e, "step", 0) for e in decode_events(latest.curve)), default=0)
         st.warning(
-            f"Your run was interrupted by a server restart at step {last:,}{of}, before its first checkpoint: "
-            "start it again below.",
+            f"Your run was interrupted at step {last:,}{of}, before its first checkpoint (the server restarted "
+            "or its training process stopped): start it again below.",
             icon=":material/restart_alt:",
         )
         return
-    st.warning(f"Your run was interrupted by a server restart at step {step:,}{of}.", icon=":material/restart_alt:")
+    st.warning(
+        f"Your run was interrupted at step {step:,}{of}: the server restarted or its training process stopped. "
+        "It was kept at that step.",
+        icon=":material/restart_alt:",
+    )
     if st.button(f"Resume from step {step:,}", key=state.TR_RESUME, disabled=busy, icon=":material/resume:"):
         try:
             start_run(

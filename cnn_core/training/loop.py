@@ -333,7 +333,8 @@ def train(
 
             end_of_epoch = i + 1 == per_epoch
             if every > 0 and step < total and (end_of_epoch or time.perf_counter() - last_ckpt >= every):
-                if bool(torch.isfinite(win_loss)):  # never keep a state whose loss has blown up
+                finite = bool(torch.isfinite(win_loss)) and all(bool(torch.isfinite(p).all()) for p in model.parameters())
+                if finite:  # never keep a state whose loss or weights have blown up
                     yield take(epoch, gen.get_state() if end_of_epoch else rng_epoch)
                 last_ckpt = time.perf_counter()
         if reason != "completed":
