@@ -15,12 +15,14 @@ st.markdown(
 
 st.subheader("The path")
 path = [step for step in PATH if shown(step[0], class_settings.current())]  # pages the instructor hid are left out
-cols = st.columns(len(path))
-for i, (col, (title, target, what)) in enumerate(zip(cols, path, strict=True), start=1):
-    with col.container(border=True, height="stretch"):
-        st.markdown(f"**{i}. {title}**")
-        st.caption(what)
-        st.page_link(target, label=f"Open {title}", icon=":material/arrow_forward:")
+PER_ROW = 3  # five cards in one row break words on a 1024-pixel projector
+for start in range(0, len(path), PER_ROW):
+    cols = st.columns(PER_ROW)
+    for i, (col, (title, target, what)) in enumerate(zip(cols, path[start : start + PER_ROW], strict=False), start=start + 1):
+        with col.container(border=True, height="stretch"):
+            st.markdown(f"**{i}. {title}**")
+            st.caption(what)
+            st.page_link(target, label=f"Open {title}", icon=":material/arrow_forward:")
 
 st.subheader("How to use it")
 st.markdown(

@@ -65,3 +65,16 @@ def test_the_sidebar_holds_the_workspace_panel_and_a_page_changes_when_the_class
         assert layout.HIDDEN_PAGE not in [i.value for i in at.info] and not at.exception
     finally:
         room.put_settings(ClassSettings())
+
+
+def test_home_leaves_out_the_cards_of_pages_the_instructor_hid():
+    room = identity.classroom()
+    shown = tuple(t for t in ClassSettings().pages if t != "Arithmetic")
+    room.put_settings(ClassSettings(pages=shown))
+    try:
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+        assert not at.exception
+        cards = [m.value for m in at.markdown if m.value.startswith("**") and ". " in m.value]
+        assert cards == ["**1. Kernel Lab**", "**2. Architecture**", "**3. Training**", "**4. Inside the model**"]
+    finally:
+        room.put_settings(ClassSettings())
