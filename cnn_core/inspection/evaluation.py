@@ -13,7 +13,7 @@ from torch import nn
 
 from cnn_core.data import ImageSet
 from cnn_core.inspection.layers import eval_mode, first_conv, gray_kernels, kernel_weights, model_device
-from cnn_core.training import _use_bf16  # the same precision rule as training
+from cnn_core.training.recipe import use_bf16  # the same precision rule as training
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +42,7 @@ class Predictions:
 @torch.inference_mode()
 def _logits(model: nn.Module, data: ImageSet, x: torch.Tensor, batch_size: int, fast: bool) -> torch.Tensor:
     dev = model_device(model)
-    bf16 = fast and _use_bf16("auto", dev)
+    bf16 = fast and use_bf16("auto", dev)
     outs = []
     for i in range(0, int(x.shape[0]), batch_size):
         xb = data.normalize(x[i : i + batch_size].to(dev))  # (B, C, H, W) float32

@@ -3,12 +3,13 @@
 A notebook needs nothing else::
 
     from cnn_core import training
+    accuracies = []
     for event in training.train(model, data, training.TrainConfig(epochs=1)):
         match event:
             case training.EvalEvent(val_acc=acc):
-                print(f"validation accuracy {acc:.1%}")
+                accuracies.append(acc)  # plot them, or show them as they come
             case training.RunFinished(message=message):
-                print(message)
+                summary = message
 
 The parts: :mod:`~cnn_core.training.config` (:class:`TrainConfig`), :mod:`~cnn_core.training.events`
 (the event dataclasses and :data:`Event`, their union), :mod:`~cnn_core.training.recipe` (device,
@@ -33,7 +34,6 @@ from cnn_core.training.events import (
 from cnn_core.training.files import FORMAT, ModelFileError, load_model, save_model
 from cnn_core.training.loop import evaluate, train
 from cnn_core.training.recipe import fast_cnn, resolve_device, seed_everything
-from cnn_core.training.recipe import use_bf16 as _use_bf16  # noqa: F401  (cnn_core.inspection's precision rule)
 from cnn_core.training.resume import ResumeState
 
 __all__ = [

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from bench.load_protocol import StreamlitServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "e2e"  # screenshots and the server log
@@ -37,63 +34,23 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
-    """Start ConvLab with `streamlit run` on a free loopback port; yield its base URL."""
+    """Start ConvLab with `streamlit run` on a free loopback port; yield its base URL.
+
+    The server is :class:`bench.load_protocol.StreamlitServer`, the one the server tests and the
+    load bench start; its output goes to out/e2e/server.log.
+    """
     if CHROMIUM is None:
         pytest.skip("no Chromium installed (apt-get install chromium): browser tests skipped")
-    port = _free_port()
-    # CONVLAB_STATE_DIR: the run's fresh folder from tests/conftest.py, never the user's own store
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONVLAB_STATE_DIR": os.environ["CONVLAB_STATE_DIR"]}
-    env["CONVLAB_INSTRUCTOR_KEY"] = INSTRUCTOR_KEY  # the console opens with it (tests/e2e/test_instructor_e2e.py)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    log = open(SHOTS / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--server.headless=true",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not _healthy(url):  # polls the server's own health endpoint, bounded by the deadline
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            raise RuntimeError("streamlit did not answer within 60 s:\n" + (SHOTS / "server.log").read_text(errors="replace"))
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
+    env = {
+        "CONVLAB_STATE_DIR": os.environ["CONVLAB_STATE_DIR"],  # the run's fresh folder (tests/conftest.py)
+        "CONVLAB_INSTRUCTOR_KEY": INSTRUCTOR_KEY,  # the console opens with it (tests/e2e/test_instructor_e2e.py)
+    }
+    srv = StreamlitServer(free_port(range(8900, 9000)), env=env, log_path=SHOTS / "server.log").start(timeout=60)
+    yield srv.url
+    srv.stop()
 
 
 @pytest.fixture(scope="session")
