@@ -17,6 +17,7 @@ as ``resume_state`` to carry the run on after the server restarted.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -54,23 +55,24 @@ def _reap(proc: BaseProcess, child_stop: ProcessEvent) -> None:
 
 
 def _start(ctx: BaseContext, args: tuple, receive: Connection) -> BaseProcess:
-    """Start the child; a fork server that has died (killed, or a failed preload) is started again once."""
+    """Start the child; a fork server that has died (killed, or a failed preload) is started again."""
 
     def launch() -> BaseProcess:
         proc = ctx.Process(target=child.main, args=args, name=PROCESS_NAME, daemon=True)
         proc.start()
         return proc
 
-    try:
-        return launch()
-    except (BrokenPipeError, ConnectionError, EOFError):
-        pass  # multiprocessing starts a new fork server when the old one is gone
-    try:
-        return launch()
-    except (BrokenPipeError, ConnectionError, EOFError) as err:
-        receive.close()
-        reason = getattr(err, "strerror", None) or type(err).__name__
-        raise TrainingProcessError(f"The training process could not be started ({reason}); try again.") from None
+    # multiprocessing starts a new fork server once it notices the old one is gone, which can take a
+    # moment after the old one was killed (until then it still dials the dead socket): a few tries.
+    for wait_s in (0.0, 0.2, 0.5, 1.0):
+        time.sleep(wait_s)
+        try:
+            return launch()
+        except (BrokenPipeError, ConnectionError, EOFError) as err:
+            failure = err
+    receive.close()
+    reason = getattr(failure, "strerror", None) or type(failure).__name__
+    raise TrainingProcessError(f"The training process could not be started ({reason}); try again.") from None
 
 
 def train_in_child(
