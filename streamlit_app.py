@@ -26,12 +26,14 @@ def pages(settings: ClassSettings) -> list:
 
     return [
         page("app_pages/home.py", "Home", ":material/home:", default=True),
+        page("app_pages/lessons.py", "Lessons", ":material/school:"),
         page("app_pages/kernel_lab.py", "Kernel Lab", ":material/filter:"),
         page("app_pages/arithmetic.py", "Arithmetic", ":material/calculate:"),
         page("app_pages/architecture.py", "Architecture", ":material/account_tree:"),
         page("app_pages/training.py", "Training", ":material/model_training:"),
+        page("app_pages/experiments.py", "Experiments", ":material/compare_arrows:"),
         page("app_pages/inside.py", "Inside the model", ":material/visibility:"),
-        page("app_pages/instructor.py", layout.INSTRUCTOR, ":material/school:", url_path="instructor"),
+        page("app_pages/instructor.py", layout.INSTRUCTOR, ":material/co_present:", url_path="instructor"),
     ]
 
 

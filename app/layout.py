@@ -14,10 +14,12 @@ from app.workspace import identity
 from app.workspace.classroom import ClassSettings
 
 PATH = [
+    ("Lessons", "app_pages/lessons.py", "Guided walks through the course: predict first, then see the answer."),
     ("Kernel Lab", "app_pages/kernel_lab.py", "Pixels and kernels: what one convolution does to a photo."),
     ("Arithmetic", "app_pages/arithmetic.py", "Convolution and pooling, cell by cell, with the output-size formula."),
     ("Architecture", "app_pages/architecture.py", "Stack layers; read shapes, parameters and receptive fields."),
     ("Training", "app_pages/training.py", "Train a small CNN live and watch it learn."),
+    ("Experiments", "app_pages/experiments.py", "Compare runs: residual or plain, dropout, augmentation, learning rates."),
     ("Inside the model", "app_pages/inside.py", "Feature maps, learned kernels, mistakes and saliency."),
 ]
 HOME = "Home"

@@ -30,7 +30,7 @@ KEY_ATTEMPTS_KEEP_S = 86400.0
 
 __all__ = ["Banner", "ClassSettings", "Classroom", "Poll", "Presence", "PushedLink"]
 
-PAGE_NAMES = ("Kernel Lab", "Arithmetic", "Architecture", "Training", "Inside the model")
+PAGE_NAMES = ("Lessons", "Kernel Lab", "Arithmetic", "Architecture", "Training", "Experiments", "Inside the model")
 
 
 @dataclass(frozen=True)

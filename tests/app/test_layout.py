@@ -39,10 +39,12 @@ def test_presentation_mode_can_be_the_servers_default(monkeypatch):
 def test_every_page_has_a_path_and_the_instructor_decides_which_are_shown():
     assert [layout.url_path(t) for t in layout.ALL_PAGES] == [
         "",
+        "lessons",
         "kernel_lab",
         "arithmetic",
         "architecture",
         "training",
+        "experiments",
         "inside",
     ]
     only_two = ClassSettings(pages=("Kernel Lab", "Arithmetic"))
@@ -75,6 +77,13 @@ def test_home_leaves_out_the_cards_of_pages_the_instructor_hid():
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
         assert not at.exception
         cards = [m.value for m in at.markdown if m.value.startswith("**") and ". " in m.value]
-        assert cards == ["**1. Kernel Lab**", "**2. Architecture**", "**3. Training**", "**4. Inside the model**"]
+        assert cards == [
+            "**1. Lessons**",
+            "**2. Kernel Lab**",
+            "**3. Architecture**",
+            "**4. Training**",
+            "**5. Experiments**",
+            "**6. Inside the model**",
+        ]
     finally:
         room.put_settings(ClassSettings())
