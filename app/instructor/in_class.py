@@ -12,14 +12,17 @@ their workspace, so their tabs are one row and the workspace id itself is never 
 from __future__ import annotations
 
 import hashlib
+import sys
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from app import state
-from app.instructor import progress
-from app.jobs import Job, JobRegistry
 from app.workspace import StoreError, identity
 from app.workspace.classroom import Classroom, Poll
+
+if TYPE_CHECKING:  # app.jobs imports torch (through cnn_core.training): never on a page that trains nothing
+    from app.jobs import Job, JobRegistry
 
 REFRESH_S = 3.0
 
@@ -32,6 +35,20 @@ def presence_id(workspace: str) -> str:
 def link_href(url: str) -> str:
     """A pushed path (``/kernel_lab?x=1``) as a link relative to the page, so it also works behind a proxy's base path."""
     return "./" + url.lstrip("/")
+
+
+def training_registry() -> JobRegistry | None:
+    """The server's job registry, or None while nothing in this process has imported training.
+
+    The registry lives in :mod:`app.training`, which imports torch (seconds on a cold server). A
+    process where no page has imported it has no registry and so no runs: the sidebar of Home or
+    the Kernel Lab then never pays for torch.
+    """
+    if "app.training" not in sys.modules and st.session_state.get(state.TR_JOB) is None:
+        return None
+    from app.training import registry  # the server's job registry (st.cache_resource)
+
+    return registry()
 
 
 def current_job(registry: JobRegistry, workspace: str) -> Job | None:
@@ -115,9 +132,11 @@ def _revealed(poll: Poll, mine: str | None) -> None:
         st.caption(f"Your answer: {mine}, " + ("right." if mine == poll.answer else "not this time."))
 
 
-def _training(job: Job | None, registry: JobRegistry) -> None:
-    if job is None:
+def _training(job: Job | None, registry: JobRegistry | None) -> None:
+    if job is None or registry is None:
         return
+    from app.instructor import progress  # imports app.jobs (torch): only once there is a run
+
     if job.status == "queued":
         st.caption(f"Training: waiting, {progress.wait_text(job, registry)}.")
     elif job.active:
@@ -130,25 +149,32 @@ def _training(job: Job | None, registry: JobRegistry) -> None:
         st.caption(f"Training: {job.status}." + (f" {job.stop_message}" if job.stop_message else ""))
 
 
+def _status(job: Job | None, registry: JobRegistry | None) -> str | None:
+    if job is None or registry is None:
+        return None
+    from app.instructor import progress
+
+    return progress.status_text(job, registry)
+
+
 def class_panel(page: str, workspace: str) -> None:
     """The live classroom box at the top of the sidebar (a fragment refreshing every few seconds)."""
 
     @st.fragment(run_every=REFRESH_S)
     def _panel() -> None:
-        from app.training import registry  # the server's job registry (st.cache_resource)
-
-        jobs = registry()
-        job = current_job(jobs, workspace)
+        jobs = training_registry()
+        job = None if jobs is None else current_job(jobs, workspace)
         if job is not None:
             job.mark_seen()  # the heartbeat that keeps the run going while this tab is open, on any page
-        jobs.beat(workspace)
+        if jobs is not None:
+            jobs.beat(workspace)
         try:
             room = identity.classroom()
             drawn = st.session_state.get(state.CL_SETTINGS_DRAWN)
             if drawn is not None and room.settings() != drawn:
                 st.rerun()  # the instructor changed what the class may do: redraw the whole page now
             nickname = (st.session_state.get(state.CL_NICKNAME) or "").strip() or None
-            room.beat(presence_id(workspace), page=page, nickname=nickname, training=progress.status_text(job, jobs))
+            room.beat(presence_id(workspace), page=page, nickname=nickname, training=_status(job, jobs))
             _banner(room)
             _link(room)
             _poll(room, workspace)
