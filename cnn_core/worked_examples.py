@@ -19,9 +19,18 @@ import numpy as np
 from cnn_core import ops
 from cnn_core.numbers import format_number
 
-__all__ = ["EXAMPLES", "Discrepancy", "WorkedExample", "compute", "discrepancies"]
+__all__ = ["EXAMPLES", "NOTE_TITLES", "Discrepancy", "WorkedExample", "compute", "discrepancies"]
 
-Operation = Literal["conv2d", "conv1d", "transposed", "pool"]
+Operation = Literal["conv2d", "conv1d", "transposed", "pool", "chain", "backward", "conv3d"]
+
+NOTE_TITLES = {
+    "000_353cae653595de18.txt": "Artificial Intelligence Fullstack, Week 11: Convolutional Neural Networks (CNN)",
+    "001_82aa0efdcb64f8e9.txt": "Deep Learning (BS elective), Unit 02: CNN, Week 1",
+    "002_0cf47f1e17e0e08c.txt": "Convolutional Neural Networks: Fundamental Concepts & Hands-on Examples",
+    "003_a3ea8e62b8836153.txt": "Deep Learning: Lecture Notes for MSc. in Data Science (Taif University)",
+    "004_cade088081ddee0f.txt": "Convolutional Neural Networks in Deep Learning (tutorial article)",
+}
+"""Course-notes file -> the title it opens with (what the app shows instead of the file name)."""
 
 
 def _a(rows: object) -> np.ndarray:
@@ -34,13 +43,13 @@ def _a(rows: object) -> np.ndarray:
 class WorkedExample:
     """One exercise: its numbers, settings, source and the answer the notes print.
 
-    Array shapes: ``x`` is (C, H, W) for "conv2d", (H, W) for "pool" and "transposed",
-    (L,) for "conv1d"; ``kernels`` is (M, C, kh, kw) for "conv2d", (kh, kw) for "transposed",
-    (k,) for "conv1d" and ``None`` for pooling.
+    Array shapes: ``x`` is (C, H, W) for "conv2d", "chain" and "backward", (H, W) for "pool" and
+    "transposed", (L,) for "conv1d"; ``kernels`` is (M, C, kh, kw) for "conv2d", "chain" and
+    "backward" (M = 1), (kh, kw) for "transposed", (k,) for "conv1d" and ``None`` for pooling.
     """
 
     name: str
-    source: str  # file in ../shared/course-notes
+    source: str  # file in ../shared/course-notes (shown by its title, :data:`NOTE_TITLES`)
     where: str  # the slide or section it is on
     operation: Operation
     x: np.ndarray
@@ -51,10 +60,17 @@ class WorkedExample:
     dilation: int = 1
     pool_mode: ops.PoolMode = "max"
     pool_size: int = 2
+    pool_stride: int | None = None  # "chain": the pooling's stride (None: the window size)
+    grad_out: np.ndarray | None = None  # "backward": the upstream gradient dL/dy
     notes_printed: np.ndarray | None = None  # the output as printed, NaN where nothing is printed
     about: str = ""  # what the example teaches, in ConvLab's words
     constructed: bool = False  # True when the numbers are ConvLab's, not the notes'
     tags: tuple[str, ...] = field(default=())
+
+    @property
+    def source_title(self) -> str:
+        """The notes this example is from, by their title."""
+        return NOTE_TITLES.get(self.source, self.source)
 
 
 @dataclass(frozen=True)
@@ -66,9 +82,9 @@ class Discrepancy:
     correct: float
 
     def sentence(self) -> str:
-        where = ", ".join(str(i + 1) for i in self.cell[-2:])
+        where = ", ".join(str(i) for i in self.cell[-2:])
         return (
-            f"The notes print {format_number(self.printed)} at output cell (row, column) = ({where}); "
+            f"The notes print {format_number(self.printed)} at output cell (row, column) = ({where}), counting from 0; "
             f"the correct value is {format_number(self.correct)}."
         )
 
@@ -300,6 +316,41 @@ def _examples() -> list[WorkedExample]:
             "Numbers are ConvLab's.",
             constructed=True,
         ),
+        WorkedExample(
+            name="Practice: 8x7 image, 3x3 conv, ReLU, 2x2 max pool stride 1",
+            source="001_82aa0efdcb64f8e9.txt",
+            where="'Practice Example': a 3x3 convolution with stride 1, then 2x2 max pooling with stride 1",
+            operation="chain",
+            x=_a(
+                [[3, 1, 0, 2, 5, 6, 1], [4, 2, 1, 0, 3, 7, 2], [5, 3, 2, 1, 0, 4, 6], [1, 0, 6, 7, 2, 1, 3]]
+                + [[0, 2, 7, 9, 4, 0, 1], [2, 1, 3, 8, 5, 2, 0], [6, 4, 1, 2, 1, 3, 5], [7, 5, 2, 0, 1, 4, 6]]
+            )[None],
+            kernels=_a([[0, 1, 0], [1, -4, 1], [0, 1, 0]])[None, None],
+            pool_stride=1,
+            about="The notes' exercise: an 8x7 image (read as 8 rows, 7 columns) through a 3x3 convolution "
+            "(8 - 3 + 1 = 6 by 7 - 3 + 1 = 5) and 2x2 max pooling with stride 1 (5 by 4). The notes' figure "
+            "with the image and kernel is missing from their text and they print no answer, so the numbers "
+            "are ConvLab's (a Laplacian kernel, which gives negative values). The notes' question has no "
+            "ReLU; ConvLab puts one between, as the notes' next slide says typical layers do: untick ReLU "
+            "for the question exactly as asked.",
+            constructed=True,
+        ),
+        WorkedExample(
+            name="Backward pass, 5x5 input, 3x3 kernel, stride 2",
+            source="003_a3ea8e62b8836153.txt",
+            where="'Backpropagation in convolutional layers'",
+            operation="backward",
+            x=_a([[1, 2, 0, 1, 3], [0, 1, 2, 3, 1], [2, 0, 1, 0, 2], [1, 3, 0, 1, 0], [0, 1, 2, 1, 1]])[None],
+            kernels=_a([[1, 2, 0], [0, 1, -1], [3, 0, 1]])[None, None],
+            grad_out=_a([[1, -1], [2, 0.5]]),
+            stride=2,
+            about="Given dL/dy for the 2x2 output, dL/dx is a convolution of dL/dy with the flipped kernel and "
+            "dL/dW a correlation of x with dL/dy. The notes say the backward pass is a convolution 'with the "
+            "same parameters' and a flipped filter; that holds at stride 1 only. At stride 2 dL/dy is first "
+            "spread out with a zero between its cells, padded by d(k - 1) - p = 2, and the flipped kernel "
+            "then slides at stride 1. Numbers are ConvLab's.",
+            constructed=True,
+        ),
     ]
 
 
@@ -310,17 +361,19 @@ EXAMPLES: dict[str, WorkedExample] = {ex.name: ex for ex in _examples()}
 def compute(ex: WorkedExample) -> np.ndarray:
     """The correct output of a worked example, computed by :mod:`cnn_core.ops`.
 
-    Returns (M, out_h, out_w) for "conv2d", (out_h, out_w) for "pool" and "transposed",
-    (out_len,) for "conv1d".
+    Returns (M, out_h, out_w) for "conv2d", (out_h, out_w) for "pool", "transposed" and "chain" (the
+    pooled map), (out_len,) for "conv1d" and dL/dx (C, H, W) for "backward".
     """
+    kw = dict(stride=ex.stride, padding=ex.padding, dilation=ex.dilation)
     if ex.operation == "conv2d":
-        return ops.conv2d_layer(
-            ex.x, ex.kernels, np.array(ex.biases), stride=ex.stride, padding=ex.padding, dilation=ex.dilation
-        )
+        return ops.conv2d_layer(ex.x, ex.kernels, np.array(ex.biases), **kw)
     if ex.operation == "conv1d":
-        return ops.conv1d(
-            ex.x, ex.kernels, stride=ex.stride, padding=ex.padding, dilation=ex.dilation, bias=ex.biases[0]
-        )
+        return ops.conv1d(ex.x, ex.kernels, bias=ex.biases[0], **kw)
+    if ex.operation == "chain":
+        pool = dict(pool_size=ex.pool_size, pool_stride=ex.pool_stride)
+        return ops.conv_relu_pool(ex.x[0], ex.kernels[0, 0], bias=ex.biases[0], **pool, **kw).pooled
+    if ex.operation == "backward":
+        return ops.conv2d_backward(ex.x, ex.kernels[0], ex.grad_out, **kw)[0]
     if ex.operation == "transposed":
         return ops.conv_transpose2d(
             ex.x, ex.kernels, stride=ex.stride, padding=int(ex.padding), dilation=ex.dilation, bias=ex.biases[0]

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from cnn_core import geometry
-from cnn_core.worked_examples import EXAMPLES, compute, discrepancies
+from cnn_core.worked_examples import EXAMPLES, NOTE_TITLES, compute, discrepancies
 from tests.conftest import SHARED
 
 NOTES = SHARED / "course-notes"
@@ -117,6 +117,14 @@ def test_every_example_agrees_with_torch(name):
         )[0]
     elif ex.operation == "conv1d":
         ref = F.conv1d(x[None, None], torch.tensor(ex.kernels)[None, None], stride=ex.stride)[0, 0]
+    elif ex.operation == "chain":
+        conv = F.conv2d(x[None], torch.tensor(ex.kernels), stride=ex.stride) + ex.biases[0]
+        ref = F.max_pool2d(F.relu(conv), ex.pool_size, ex.pool_stride)[0, 0]
+    elif ex.operation == "backward":
+        xg = x.clone().requires_grad_(True)
+        y_t = F.conv2d(xg[None], torch.tensor(ex.kernels), stride=ex.stride)[0, 0]
+        (y_t * torch.tensor(ex.grad_out)).sum().backward()
+        ref = xg.grad
     elif ex.operation == "transposed":
         ref = F.conv_transpose2d(x[None, None], torch.tensor(ex.kernels)[None, None], stride=ex.stride)[0, 0]
     else:
@@ -153,3 +161,35 @@ def test_numbers_come_from_the_named_notes_file(name):
         rows = [[1.5, 5.0, 5.0, 3.0, 2.0, 0.0, 3.0, 5.0, 7.0, 1.5, 0.0, 0.0]]  # rows 3-4 + pad
     missing = [r for r in rows if not _contains_run(numbers, [float(v) for v in r])]
     assert not missing, f"{name}: rows {missing} not found in {ex.source}"
+
+
+def test_the_practice_exercise_conv_relu_pool():
+    """The notes' practice exercise: 8x7 -> 3x3 conv -> 6x5 -> ReLU -> 2x2 max pool, stride 1 -> 5x4."""
+    ex = EXAMPLES["Practice: 8x7 image, 3x3 conv, ReLU, 2x2 max pool stride 1"]
+    assert ex.x.shape == (1, 8, 7) and ex.constructed and ex.notes_printed is None
+    y = compute(ex)
+    assert y.shape == (5, 4)
+    assert y[0, 0] == 3 and y[2, 1] == 0  # a window of four negative conv values pools to 0 after ReLU
+    assert "untick ReLU" in ex.about
+
+
+def test_the_backward_example_says_where_the_notes_are_wrong():
+    ex = EXAMPLES["Backward pass, 5x5 input, 3x3 kernel, stride 2"]
+    gx = compute(ex)
+    assert gx.shape == (1, 5, 5) and gx[0, 2, 2] == -1.5  # 1×1 + (-1)×3 + 2×0 + 0.5×1, one term per dL/dy cell
+    assert "stride 1 only" in ex.about and "spread out" in ex.about
+
+
+@pytest.mark.skipif(not NOTES.exists(), reason="../shared/course-notes not present")
+def test_every_source_is_named_by_the_title_its_notes_open_with():
+    for name, title in NOTE_TITLES.items():
+        head = " ".join((NOTES / name).read_text().split()[:400]).lower()
+        words = [w for w in re.findall(r"[a-z]{4,}", title.lower()) if w not in ("tutorial", "article", "elective")]
+        assert all(w in head for w in words), (name, [w for w in words if w not in head])
+    for ex in EXAMPLES.values():
+        assert ex.source_title == NOTE_TITLES[ex.source] and ".txt" not in ex.source_title
+
+
+def test_discrepancy_sentence_counts_from_zero():
+    (d,) = discrepancies(EXAMPLES["6x6 vertical edge, stride 1"])
+    assert "(row, column) = (3, 3), counting from 0" in d.sentence()
