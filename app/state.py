@@ -177,6 +177,21 @@ CL_FORGET_YES = "cl_forget_yes"  # Yes, delete everything (button)
 CL_FORGET_NO = "cl_forget_no"  # Keep it (button)
 CL_NOTE = "cl_note"  # a sentence left for the next run (e.g. "Your workspace was deleted.")
 
+# --- Lessons (app_pages/lessons.py, app/lessons/) ---
+LS_LESSON = "ls_lesson"  # the lesson being walked through (select box of lesson ids)
+LS_STEP = "ls_step"  # its step, 0-based (the step picker)
+LS_LINK = "ls_link"  # the {lesson, step} the page last followed or published (a new link is followed)
+LS_PROGRESS = "ls_progress"  # step key -> its kept progress (read once from the workspace)
+LS_FORM = "ls_form_{step}"  # the prediction form of one step (key "<lesson>/<n>")
+LS_PREDICT = "ls_predict_{step}"  # the prediction box or choice of one step
+LS_SHOWN = "ls_shown"  # step key -> the verdict of its latest check, shown until the step changes
+LS_NEXT = "ls_next"  # Next step (button)
+# The instructor console's lesson controls (app/instructor/lesson_controls.py).
+IC_LS_LESSON = "ic_ls_lesson"
+IC_LS_STEP = "ic_ls_step"
+IC_LS_START = "ic_ls_start"  # Start the class on this step (button)
+IC_LS_POLL = "ic_ls_poll"  # Poll the class on this step's prediction (button)
+
 # --- Workspace ---
 # app/workspace/identity.py: which workspace this browser session belongs to.
 WS_ID = "ws_id"  # this session's workspace id (from the convlab_workspace cookie, or made for it)
