@@ -43,5 +43,8 @@ index = st.radio(
     label_visibility="collapsed",
 )
 view.publish(lesson, index)
+st.caption(view.steps_line(lesson, index))
 with st.container(border=True):
     view.step_panel(lesson, index)
+with st.expander("Your progress in every lesson"):
+    view.progress_list(found)

@@ -68,14 +68,33 @@ def publish(lesson: Lesson, index: int) -> None:
 
 
 def lesson_label(lesson: Lesson) -> str:
-    done, _ = progress.done_count(lesson)
-    mark = " ✓" if done == len(lesson.steps) else ""
-    return f"{lesson.order}. {lesson.title} ({done}/{len(lesson.steps)}){mark}"
+    """The lesson's name in the picker (fixed text: a picker's options must not change between runs)."""
+    return f"{lesson.order}. {lesson.title}"
 
 
 def step_label(lesson: Lesson, index: int) -> str:
-    kept = progress.progress().get(progress.step_key(lesson.id, index + 1))
-    return f"Step {index + 1}" + (" ✓" if kept else "")
+    return f"Step {index + 1}"
+
+
+def progress_list(found: dict[str, Lesson]) -> None:
+    """Every lesson with its progress: steps done and first predictions right."""
+    lines = []
+    for lesson in found.values():
+        done, right = progress.done_count(lesson)
+        n = len(lesson.steps)
+        mark = "✓" if done == n else "◐" if done else "○"
+        lines.append(f"- {mark} **{lesson.title}**: {done}/{n} steps, {right} right first time")
+    st.markdown("\n".join(lines))
+
+
+def steps_line(lesson: Lesson, index: int) -> str:
+    """ "Steps: 1 ✓ · **2** · 3": which steps are done, the current one in bold."""
+    kept = progress.progress()
+    parts = []
+    for i in range(len(lesson.steps)):
+        text = f"{i + 1}" + (" ✓" if progress.step_key(lesson.id, i + 1) in kept else "")
+        parts.append(f"**{text}**" if i == index else text)
+    return "Steps: " + " · ".join(parts)
 
 
 def reset_step() -> None:
