@@ -63,6 +63,7 @@ class LayerRow:
     jump: tuple[int, int] | None  # input pixels between neighbouring output cells
     terms: ParamTerms | None = None
     note: str = ""
+    block_params: int | None = None  # a block's row (before its layers' rows): all the parameters inside it
 
     @property
     def total_params(self) -> int:
@@ -230,13 +231,50 @@ def summarize(model: nn.Module, input_shape: Shape, *, device: str | torch.devic
     Rows are recorded for leaf modules and for containers that own parameters themselves. The
     receptive field is followed while each layer's input is the previous recorded output (a straight
     chain, as in ``nn.Sequential``); after a branch or a functional operation (a residual addition,
-    ``torch.flatten``) it is left empty rather than guessed.
+    ``torch.flatten``) it is left empty rather than guessed, except at the output of a block that says
+    how wide a window its output sees: a module with ``rf_window = (kernel, stride)`` (ConvLab's residual
+    and inception blocks). Such a block gets a row of its own before the rows of its layers, with
+    ``block_params`` (everything inside it) and ``params`` 0, so the rows' parameters still add up to the total.
     """
     rows: list[LayerRow] = []
     seen: set[int] = set()
     # id(tensor) -> (tensor, rf, jump); the tensor is kept so that its id is not reused
     fields: dict[int, tuple[torch.Tensor, tuple[int, int] | None, tuple[int, int] | None]] = {}
     names = {m: n for n, m in model.named_modules()}
+    block_rows: dict[int, list[int]] = {}  # id(block) -> positions of its rows still to fill in
+
+    def block_pre_hook(module: nn.Module, inputs: tuple[Any, ...]) -> None:
+        block_rows.setdefault(id(module), []).append(len(rows))
+        rows.append(None)  # type: ignore[arg-type]  # filled in by block_hook once the block has run
+
+    def block_hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+        out, x = _first_tensor(output), _first_tensor(inputs)
+        first_call = id(module) not in seen
+        seen.add(id(module))
+        rf = jump = None
+        if out is not None and x is not None and id(x) in fields and out.dim() == 4:
+            _, rf_in, jump_in = fields[id(x)]
+            k, s = module.rf_window
+            if rf_in is not None and jump_in is not None:
+                grown = [geometry.receptive_field(rf_in[i], jump_in[i], k, stride=s) for i in range(2)]
+                rf, jump = (grown[0][0], grown[1][0]), (grown[0][1], grown[1][1])
+        if out is not None:
+            fields[id(out)] = (out, rf, jump)
+        rows[block_rows[id(module)].pop()] = LayerRow(
+            name=names.get(module, "") or type(module).__name__,
+            type=type(module).__name__,
+            input_shape=tuple(x.shape[1:]) if x is not None else None,
+            output_shape=tuple(out.shape[1:]) if out is not None else None,
+            params=0,
+            non_trainable=0,
+            running=0,
+            macs=0,
+            activation_bytes=0,
+            rf=rf,
+            jump=jump,
+            note="block: its layers follow" if first_call else "called again (shares its parameters)",
+            block_params=sum(p.numel() for p in module.parameters()) if first_call else 0,
+        )
 
     def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         out = _first_tensor(output)
@@ -278,6 +316,9 @@ def summarize(model: nn.Module, input_shape: Shape, *, device: str | torch.devic
 
     hooked = [m for m in model.modules() if next(m.children(), None) is None or next(m.parameters(recurse=False), None)]
     handles = [m.register_forward_hook(hook) for m in hooked]
+    blocks = [m for m in model.modules() if m not in hooked and isinstance(getattr(m, "rf_window", None), tuple)]
+    handles += [m.register_forward_pre_hook(block_pre_hook) for m in blocks]
+    handles += [m.register_forward_hook(block_hook) for m in blocks]
     was_training = model.training
     try:
         model.eval()
@@ -311,7 +352,7 @@ def summarize(model: nn.Module, input_shape: Shape, *, device: str | torch.devic
             )
     params = list(model.parameters())
     return SummaryTable(
-        rows=tuple(rows),
+        rows=tuple(r for r in rows if r is not None),
         input_shape=tuple(input_shape),
         output_shape=tuple(y.shape[1:]) if y is not None else None,
         total_params=sum(p.numel() for p in params),

@@ -24,6 +24,14 @@ convolution when the stride is larger, so output shapes always match Keras.
 from __future__ import annotations
 
 from cnn_core.models.base import ACTIVATIONS, LAYER_TYPES, LayerSpec, ModulePlan, Setting, Step, Window, register
+from cnn_core.models.block_layers import (
+    Bottleneck,
+    ConvBNSpec,
+    InceptionSpec,
+    ResidualSpec,
+    SeparableConvSpec,
+    bottleneck_saving,
+)
 from cnn_core.models.codec import from_dict, from_query, to_dict, to_query
 from cnn_core.models.layers import (
     ActivationSpec,
@@ -53,7 +61,15 @@ from cnn_core.models.network import (
     validate,
     with_num_classes,
 )
-from cnn_core.models.presets import DEFAULT_PRESET, FAST_PRESET, PRESET_NOTES, PRESETS, fast_config
+from cnn_core.models.presets import (
+    DEFAULT_PRESET,
+    FAST_PRESET,
+    PRESET_NOTES,
+    PRESETS,
+    fast_config,
+    small_inception,
+    small_resnet,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -69,6 +85,12 @@ __all__ = [
     "PRESETS",
     "PRESET_NOTES",
     "ActivationSpec",
+    "Bottleneck",
+    "ConvBNSpec",
+    "InceptionSpec",
+    "ResidualSpec",
+    "SeparableConvSpec",
+    "bottleneck_saving",
     "BatchNormSpec",
     "Conv2dSpec",
     "DenseSpec",
@@ -92,6 +114,8 @@ __all__ = [
     "from_query",
     "plan",
     "register",
+    "small_inception",
+    "small_resnet",
     "to_dict",
     "to_pytorch_code",
     "to_query",

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 from torch import nn
 
 from cnn_core import geometry
+from cnn_core.models import blocks
 from cnn_core.summary import ParamTerms
 
 __all__ = [
@@ -121,12 +122,18 @@ class ModulePlan:
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
 
+    @property
+    def is_block(self) -> bool:
+        """A ConvLab block (:mod:`cnn_core.models.blocks`) rather than a ``torch.nn`` module."""
+        return self.cls in blocks.BLOCKS
+
     def create(self) -> nn.Module:
-        return getattr(nn, self.cls)(*self.args, **dict(self.kwargs))
+        factory = blocks.BLOCKS[self.cls] if self.is_block else getattr(nn, self.cls)
+        return factory(*self.args, **dict(self.kwargs))
 
     def code(self) -> str:
         parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
-        return f"nn.{self.cls}({', '.join(parts)})"
+        return f"{'' if self.is_block else 'nn.'}{self.cls}({', '.join(parts)})"
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,7 @@ class Step:
     working: geometry.OutputSizeWorking | None = None  # the output-height formula, for conv and pooling
     terms: ParamTerms | None = None  # the numbers behind ``params``, for summary.param_formula
     window: Window | None = None  # None: the output is no longer a map (receptive field ends)
+    formula_text: str = ""  # the parameter formula of a layer of several parts (blocks), when terms cannot say it
 
 
 class LayerSpec:

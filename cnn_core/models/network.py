@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from torch import nn
 
 from cnn_core import geometry
+from cnn_core.models import blocks
 from cnn_core.models.base import LayerSpec, ModulePlan, Shape, Step, whole
 from cnn_core.models.layers import DenseSpec
 from cnn_core.summary import param_formula
@@ -108,7 +109,7 @@ class LayerPlan(Step):
     @property
     def formula(self) -> str:
         """The parameter count as a formula with its numbers ("" for a layer that learns nothing)."""
-        return param_formula(self.terms)
+        return self.formula_text or param_formula(self.terms)
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,7 @@ def to_pytorch_code(config: ModelConfig) -> str:
         "import torch",
         "from torch import nn",
         "",
+        *([blocks.block_source(used), "", ""] if (used := {m.cls for m in p.modules if m.is_block}) else []),
         f"# {config.name}: input (C, H, W) = ({c}, {h}, {w})",
         "model = nn.Sequential(OrderedDict([",
     ]

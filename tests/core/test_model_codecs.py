@@ -39,6 +39,26 @@ LINKS = [
      "_conv256-k3-same-relu_maxpool3-s2_flatten_dropout0.5_dense4096-relu_dropout0.5_dense4096-relu_dense1000"),
     ("TinyVGG (CNN Explainer)", "3x64x64",
      "conv10-k3-relu_conv10-k3-relu_maxpool2_conv10-k3-relu_conv10-k3-relu_maxpool2_flatten_dense10"),
+    # the block presets, as written when residual and inception blocks were added
+    ("ResNet-8 (28x28)", "1x28x28", "cbn16-k3-same-relu_res16_res32-s2_res64-s2_gap_dense10"),
+    ("Plain-8 (28x28)", "1x28x28", "cbn16-k3-same-relu_res16-plain_res32-s2-plain_res64-s2-plain_gap_dense10"),
+    ("ResNet-20 (32x32)", "3x32x32",
+     "cbn16-k3-same-relu_res16_res16_res16_res32-s2_res32_res32_res64-s2_res64_res64_gap_dense10"),
+    ("Small inception net (28x28)", "1x28x28",
+     "cbn32-k3-same-relu_maxpool2_inc16-r16-t32-q8-f16-p16-batchnorm_maxpool2_inc32-r32-t48-q8-f24-p24-batchnorm"
+     "_gap_dense10"),
+    ("Small inception net (32x32)", "3x32x32",
+     "cbn32-k3-same-relu_maxpool2_inc16-r16-t32-q8-f16-p16-batchnorm_maxpool2_inc32-r32-t48-q8-f24-p24-batchnorm"
+     "_gap_dense10"),
+    ("ResNet-18 (ImageNet, for reading)", "3x224x224",
+     "cbn64-k7-s2-p3-relu_maxpool3-s2_res64_res64_res128-s2_res128_res256-s2_res256_res512-s2_res512_gap_dense1000"),
+    ("GoogLeNet (ImageNet, for reading)", "3x224x224",
+     "cbn64-k7-s2-p3-relu_maxpool3-s2_cbn64-k1-relu_cbn192-k3-p1-relu_maxpool3-s2"
+     "_inc64-r96-t128-q16-f32-p32-k3-batchnorm_inc128-r128-t192-q32-f96-p64-k3-batchnorm_maxpool3-s2"
+     "_inc192-r96-t208-q16-f48-p64-k3-batchnorm_inc160-r112-t224-q24-f64-p64-k3-batchnorm"
+     "_inc128-r128-t256-q24-f64-p64-k3-batchnorm_inc112-r144-t288-q32-f64-p64-k3-batchnorm"
+     "_inc256-r160-t320-q32-f128-p128-k3-batchnorm_maxpool2-s2_inc256-r160-t320-q32-f128-p128-k3-batchnorm"
+     "_inc384-r192-t384-q48-f128-p128-k3-batchnorm_gap_dropout0.2_dense1000"),
 ]  # fmt: skip
 
 
