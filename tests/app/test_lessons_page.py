@@ -142,3 +142,32 @@ def test_a_link_to_no_lesson_gets_a_sentence(monkeypatch, tmp_path):
     at = _lessons_page(monkeypatch, tmp_path, "03_pooling", 42)
     assert any("steps 1 to 5" in w.value for w in at.warning)
     assert at.subheader[0].value.startswith("Step 1 of 5")
+
+
+def test_the_instructor_starts_the_class_on_a_step_and_polls_its_prediction(monkeypatch, tmp_path):
+    from app.instructor import access
+
+    ws = FreshWorkspace(monkeypatch, tmp_path)
+    room = ws.classroom
+    monkeypatch.setenv(access.KEY_ENV, "a-long-instructor-key-7f3")
+    at = _open("app_pages/instructor.py", {})
+    at.text_input(key=state.IC_KEY).input("a-long-instructor-key-7f3")
+    next(b for b in at.button if b.label == "Open the console").click().run()
+    at.selectbox(key=state.IC_LS_LESSON).set_value("03_pooling").run()
+    at.selectbox(key=state.IC_LS_STEP).set_value(3).run()
+    assert not at.exception, at.exception
+    at.button(key=state.IC_LS_START).click().run()
+    link = room.pushed_link()
+    assert link is not None and link.url == "/lessons?lesson=03_pooling&step=4"
+    assert "Pooling" in link.label and "step 4" in link.label
+    at.button(key=state.IC_LS_POLL).click().run()
+    p = room.current_poll()
+    step = ALL["03_pooling"].steps[3]
+    assert (p.question, p.kind, p.answer) == (step.question, "number", "1.7")  # the core's answer, not the notes' 0.5
+    at.selectbox(key=state.IC_LS_LESSON).set_value("01_kernels").run()
+    at.selectbox(key=state.IC_LS_STEP).set_value(3).run()
+    at.button(key=state.IC_LS_POLL).click().run()
+    p = room.current_poll()
+    assert (p.kind, p.choices, p.answer) == ("choice", ("Sobel x", "Sobel y", "Box blur"), "Sobel y")
+    student = _open("app_pages/lessons.py", dict(part.split("=") for part in link.url.split("?")[1].split("&")))
+    assert student.subheader[0].value == "Step 4 of 5: Pooling the digit's feature map: the notes slip"
