@@ -17,7 +17,8 @@ st.title("Arithmetic: convolution and pooling, cell by cell")
 st.caption(
     "Pick a worked example or type your own numbers in the sidebar, then step through the output one cell at a "
     "time: the window on the input is outlined, the products and their sum are written out, and the output cell "
-    "fills in. Click any output cell to jump to it."
+    "fills in. Click any output cell to jump to it. The operations include the backward pass (gradients), the 1x1 "
+    f"and 3-D convolutions and conv -> ReLU -> pool. {ar.INDEXING}"
 )
 ar.example_note(cfg)
 
@@ -52,4 +53,5 @@ else:
 if problem is not None and not size_hidden:
     ar.transposed_scatter(problem)
     ar.pooling_compare(problem)
+    ar.chain_panel(problem)
 ar.sync_url(st.session_state[state.AR_CFG])

@@ -6,14 +6,18 @@
 - :mod:`~app.arithmetic.view`: Play, the step controls, the grids and tables of the current step;
 - :mod:`~app.arithmetic.quiz_view`: the quiz's answer boxes and marks;
 - :mod:`~app.arithmetic.progress`: the quiz progress kept in the learner's workspace;
-- :mod:`~app.arithmetic.panels`: the example note, output size, pooling comparison, scatter view, series.
+- :mod:`~app.arithmetic.panels`: the example note, output size, pooling comparison, scatter view, series;
+- :mod:`~app.arithmetic.modes`: the backward pass, 1x1 and 3-D convolution, conv -> ReLU -> pool computed;
+- :mod:`~app.arithmetic.mode_panels`: those modes' panels (gradient terms, the chain's stages, the mix).
 
 The page (``app_pages/arithmetic.py``) uses the names re-exported here.
 """
 
 from __future__ import annotations
 
-from app.arithmetic.config import DEFAULT_CONFIG, ArithmeticConfig
+from app.arithmetic import modes  # noqa: F401 (registers the later modes with build_problem)
+from app.arithmetic.config import DEFAULT_CONFIG, INDEXING, ArithmeticConfig
+from app.arithmetic.mode_panels import chain_panel
 from app.arithmetic.panels import example_note, output_size, pooling_compare, series, transposed_scatter
 from app.arithmetic.problem import Problem, ProblemError, build_problem
 from app.arithmetic.quiz_view import quiz_panel
@@ -22,10 +26,12 @@ from app.arithmetic.widgets import current, quiz_controls, settings, sync_url
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "INDEXING",
     "ArithmeticConfig",
     "Problem",
     "ProblemError",
     "build_problem",
+    "chain_panel",
     "current",
     "example_note",
     "output_size",

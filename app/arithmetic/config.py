@@ -19,7 +19,15 @@ OPERATIONS = {
     "conv1d": "Convolution 1-D (time series)",
     "transposed": "Transposed convolution",
     "pool": "Pooling",
+    "backward": "Backward pass (gradients)",
+    "conv1x1": "1x1 convolution (channel mix)",
+    "conv3d": "3-D convolution",
+    "chain": "conv -> ReLU -> pool",
 }
+NEW_MODES = ("backward", "conv1x1", "conv3d", "chain")  # a bare link to one of these opens its starter numbers
+WRT = {"x": "dL/dx (the input's gradient)", "w": "dL/dW (the kernel's gradient)"}
+STAGES = {"conv": "1: convolution + ReLU", "pool": "2: pooling of the ReLU map"}
+INDEXING = "Rows, columns, channels and feature maps count from 0, as in NumPy and PyTorch; steps count from 1."
 POOLS = {"max": "Max", "avg": "Average", "min": "Min", "sum": "Sum", "gmax": "Global max", "gavg": "Global average"}
 PADDINGS = {"valid": "valid (none)", "same": "same", "full": "full", "custom": "custom, per side"}
 QUIZ_MODES = {"off": "Off", "cells": "Hide the output cells", "size": "Hide the output size"}
@@ -67,6 +75,10 @@ class ArithmeticConfig:
     cell: int = 0  # current step (feature map-major, then row-major)
     quiz: str = "off"  # a key of QUIZ_MODES
     seed: int = 0  # seed of the last random exercise
+    grad: str = ""  # backward: the upstream gradient dL/dy as typed (empty: all ones)
+    wrt: str = "x"  # backward: which gradient is stepped through, a key of WRT
+    stage: str = "conv"  # chain: which stage is stepped through, a key of STAGES
+    pool_stride: tuple[int, int] = (2, 2)  # chain: the pooling's stride (the convolution's is ``stride``)
 
     def to_query(self) -> dict[str, str]:
         """The config as URL query parameters (short, readable keys)."""
@@ -92,6 +104,10 @@ class ArithmeticConfig:
         }
         if self.op == "transposed":
             q["p"] = pair(self.pad)
+        if self.op == "backward":
+            q.update(g=to_compact(self.grad) if self.grad.strip() else "", wrt=self.wrt)
+        if self.op == "chain":
+            q.update(stage=self.stage, pss=pair(self.pool_stride))
         if self.example:
             q["ex"] = self.example
         return q
@@ -99,7 +115,8 @@ class ArithmeticConfig:
     @classmethod
     def from_query(cls, params: dict[str, str]) -> tuple[ArithmeticConfig, list[str]]:
         """Read a config from query parameters; unreadable values keep their defaults and are reported."""
-        base = DEFAULT_CONFIG
+        op = str(params.get("op", ""))
+        base = starter(op) if op in NEW_MODES and "x" not in params else DEFAULT_CONFIG
         values: dict[str, object] = {}
         problems: list[str] = []
 
@@ -124,6 +141,10 @@ class ArithmeticConfig:
             "quiz": ("quiz", lambda t: t if t in QUIZ_MODES else _bad()),
             "seed": ("seed", int),
             "ex": ("example", lambda t: t if t in EXAMPLES else ""),
+            "g": ("grad", lambda t: from_compact(t) if t else ""),
+            "wrt": ("wrt", lambda t: t if t in WRT else _bad()),
+            "stage": ("stage", lambda t: t if t in STAGES else _bad()),
+            "pss": ("pool_stride", lambda t: ints(t, 2)),
         }
         for key, (name, read) in readers.items():
             if key in params:
@@ -141,7 +162,7 @@ class ArithmeticConfig:
                     values["padding"] = "custom"
                 except ValueError:
                     problems.append(f"The link's padding {text!r} could not be read; the default is used.")
-        values.setdefault("example", "")  # a link without ex= shows the numbers in it, not an example
+        values.setdefault("example", base.example if base is not DEFAULT_CONFIG else "")  # numbers, not an example
         cfg = replace(base, **values)  # type: ignore[arg-type]
         if len(cfg.biases) != len(cfg.kernels):
             cfg = replace(cfg, biases=(tuple(cfg.biases) + (0.0,) * len(cfg.kernels))[: len(cfg.kernels)])
@@ -186,6 +207,17 @@ def config_from_example(ex: WorkedExample, base: ArithmeticConfig | None = None)
             biases=(ex.biases[0],),
             **common,
         )  # type: ignore[arg-type]
+    if ex.operation in ("chain", "backward"):
+        extra = (
+            dict(grad=matrix_text(ex.grad_out), wrt="x")
+            if ex.operation == "backward"
+            else dict(relu=True, stage="conv", pool=ex.pool_mode, pool_size=(ex.pool_size,) * 2)
+        )
+        if ex.operation == "chain":
+            extra["pool_stride"] = (ex.pool_stride or ex.pool_size,) * 2
+        common.update(extra)
+        kernels = (matrix_text(ex.kernels[0]),)
+        return replace(base, op=ex.operation, x=matrix_text(ex.x), kernels=kernels, biases=(ex.biases[0],), **common)  # type: ignore[arg-type]
     common["padding"] = "custom"
     common["pad"] = (int(ex.padding),) * 4
     return replace(
@@ -215,6 +247,33 @@ def config_from_exercise(ex: quiz.Exercise, base: ArithmeticConfig) -> Arithmeti
 
 DEFAULT_EXAMPLE = "6x6 vertical edge, stride 1"
 DEFAULT_CONFIG = config_from_example(EXAMPLES[DEFAULT_EXAMPLE])
+STARTER_EXAMPLES = {
+    "backward": "Backward pass, 5x5 input, 3x3 kernel, stride 2",
+    "chain": "Practice: 8x7 image, 3x3 conv, ReLU, 2x2 max pool stride 1",
+}
+_RGB = "1 2 0 3\n4 1 2 2\n0 3 1 4\n2 2 4 1\n\n3 0 2 1\n1 1 0 4\n2 4 3 0\n0 1 2 2\n\n0 1 4 2\n2 3 1 0\n1 0 2 3\n4 2 0 1"
+_VOLUME = "\n\n".join(
+    ["1 0 2 1\n0 1 0 2\n2 1 1 0\n1 0 2 1", "0 2 1 0\n1 1 2 0\n0 1 0 1\n2 0 1 1"]
+    + ["1 1 0 2\n2 0 1 1\n0 2 1 0\n1 1 0 2", "2 0 1 1\n0 1 2 0\n1 0 1 2\n0 2 0 1"]
+)
+
+
+def starter(op: str) -> ArithmeticConfig:
+    """The numbers a mode opens with when chosen (or linked to) without numbers of its own.
+
+    1x1 convolution: a 3-channel 4x4 input and two output maps, one a weighted mix of all three
+    channels and one the difference of the first two; 3-D convolution: a 4x4x4 volume and a
+    2x2x2 kernel. Both are ConvLab's numbers, following the notes (003) on those convolutions.
+    """
+    if op in STARTER_EXAMPLES:
+        return config_from_example(EXAMPLES[STARTER_EXAMPLES[op]])
+    common = dict(example="", cell=0, padding="valid", pad=(0, 0, 0, 0), stride=(1, 1), dilation=(1, 1), relu=False)
+    if op == "conv1x1":
+        return replace(DEFAULT_CONFIG, op=op, x=_RGB, kernels=("0.5 0.25 0.25", "1 -1 0"), biases=(0.0, 0.0), **common)  # type: ignore[arg-type]
+    if op == "conv3d":
+        kernel = "1 0\n0 1\n\n0 1\n1 0"
+        return replace(DEFAULT_CONFIG, op=op, x=_VOLUME, kernels=(kernel,), biases=(0.0,), **common)  # type: ignore[arg-type]
+    return DEFAULT_CONFIG
 
 
 def example_is_unchanged(cfg: ArithmeticConfig) -> bool:
@@ -222,7 +281,7 @@ def example_is_unchanged(cfg: ArithmeticConfig) -> bool:
     if cfg.example not in EXAMPLES:
         return False
     ref = config_from_example(EXAMPLES[cfg.example], cfg)
-    skip = {"cell", "quiz", "seed", "example"}
+    skip = {"cell", "quiz", "seed", "example", "wrt", "stage"}
     return all(getattr(cfg, f.name) == getattr(ref, f.name) or f.name in skip for f in fields(cfg)) and (
         parse_or_none(cfg.x) == parse_or_none(ref.x)
     )

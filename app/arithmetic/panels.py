@@ -23,7 +23,9 @@ def example_note(problem_cfg: ArithmeticConfig) -> None:
         return
     ex = EXAMPLES[problem_cfg.example]
     origin = "numbers made up by ConvLab, following" if ex.constructed else "from"
-    st.info(f"**{ex.name}**: {ex.about}\n\nSource: {origin} `{ex.source}`, {ex.where}.", icon=":material/menu_book:")
+    st.info(
+        f"**{ex.name}**: {ex.about}\n\nSource: {origin} *{ex.source_title}*, {ex.where}.", icon=":material/menu_book:"
+    )
     if not example_is_unchanged(problem_cfg):
         st.caption(
             "You have changed the settings since loading this example, so the notes' printed values no longer apply."
@@ -40,6 +42,10 @@ def output_size(problem: Problem | None, error: ProblemError | None, cfg: Arithm
     st.markdown("**Output size**")
     if cfg.op == "transposed":
         st.caption("Transposed convolution: out = (n − 1)·s − 2p + d(k − 1) + output_padding + 1, per axis.")
+    elif cfg.op == "backward":
+        st.caption(
+            "The forward pass's output, the shape dL/dy must have: out = floor((n + 2p − d(k − 1) − 1) / s) + 1."
+        )
     else:
         st.caption(
             "out = floor((n + 2p − d(k − 1) − 1) / s) + 1, per axis; with uneven padding, 2p is top + bottom (or left + right)."
@@ -50,7 +56,8 @@ def output_size(problem: Problem | None, error: ProblemError | None, cfg: Arithm
     st.code("\n".join(problem.working), language=None, wrap_lines=True)
     for note in problem.dropped_text:
         st.info(note, icon=":material/content_cut:")
-    st.markdown(f"**Parameters of this layer:** {problem.params_text}")
+    label = "Gradients" if cfg.op == "backward" else "Parameters of this layer"
+    st.markdown(f"**{label}:** {problem.params_text}")
 
 
 def pooling_compare(problem: Problem) -> None:
@@ -118,8 +125,8 @@ def transposed_scatter(problem: Problem) -> None:
             options,
             key="ar_scatter",
             format_func=lambda i: (
-                f"channel {tr.scatter[i].in_index[0] + 1}, row {tr.scatter[i].in_index[1] + 1}, "
-                f"column {tr.scatter[i].in_index[2] + 1} (value {format_number(tr.scatter[i].value)})"
+                f"channel {tr.scatter[i].in_index[0]}, row {tr.scatter[i].in_index[1]}, "
+                f"column {tr.scatter[i].in_index[2]} (value {format_number(tr.scatter[i].value)})"
             ),
         )
         stamp = tr.stamp(pick)

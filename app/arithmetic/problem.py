@@ -4,7 +4,7 @@ working the page draws, computed by :mod:`cnn_core` (no arithmetic of its own, a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,19 @@ class ProblemError(ValueError):
         super().__init__(message)
         self.kind = kind
         self.working = working or []
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the page calls an operation's grids and cells; ``{m}`` is filled in with the map's number."""
+
+    input: str = "Input"  # the grid the window moves over
+    kernel: str = "Kernel"
+    output: str = "Output"
+    map_word: str = "feature map"  # one of several outputs
+    cell_word: str = "output cell"
+    channel_word: str = "channel"  # one slice of the input and the kernel
+    slices: tuple[tuple[int, ...], ...] | None = None  # 3-D: the input slices under the kernel, per output slice
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,15 @@ class Problem:
     dropped_text: list[str]
     params_text: str
     transposed: ops.TransposedTrace | None = None
+    names: Names = field(default_factory=Names)
+    backward: ops.BackwardTrace | None = None
+    chain: ops.ChainResult | None = None
+    marked: tuple[tuple[tuple[int, int], ...], ...] | None = None  # per step: cells circled on the stepped grid
+
+    @property
+    def is_pool(self) -> bool:
+        """Whether the steps are pooling steps (pooling, or the chain's pooling stage)."""
+        return self.cfg.op == "pool" or (self.cfg.op == "chain" and self.cfg.stage == "pool")
 
     @property
     def maps(self) -> int:
@@ -62,17 +84,29 @@ class Problem:
         """The pooling the traces used ("gmax" is max pooling over one window, "gavg" average)."""
         return {"gmax": "max", "gavg": "avg"}.get(self.cfg.pool, self.cfg.pool)  # type: ignore[return-value]
 
+    def circled(self, k: int) -> list[tuple[int, int]] | None:
+        """Cells circled on the stepped-over grid at step ``k``: the value a max / min pool keeps, or
+        the dL/dy cells that reach a dL/dx cell."""
+        if self.marked is not None:
+            return list(self.marked[k]) or None
+        kept = self.kept(k)
+        return [kept] if kept else None
+
     def cell_working(self, k: int) -> tuple[ops.WorkingLine, ...]:
         """The working of step ``k`` as structured lines (from :mod:`cnn_core.ops`)."""
         m, r, c = self.locate(k)
         step = self.traces[m].step_at(r, c)
-        if self.cfg.op == "pool":
+        if self.is_pool:
             return (ops.pool_working(step, self.pool_mode),)
         return ops.conv_working(step, self.shown_kernels[m], activation="relu" if self.cfg.relu else "none")
 
     def equation(self, k: int) -> list[str]:
         """The written-out working of step ``k``, one line per string."""
-        return [line.text() for line in self.cell_working(k)]
+        lines = [line.text() for line in self.cell_working(k)]
+        word = self.names.channel_word
+        if word == "channel":
+            return lines
+        return [t.replace("channel ", f"{word} ", 1).replace("over channels", f"over {word}s") for t in lines]
 
     def quiz_cell(self, k: int) -> quiz.HiddenCell:
         """Step ``k`` as quiz mode poses it: the working with the answer hidden, and the answer."""
@@ -81,7 +115,7 @@ class Problem:
 
     def kept(self, k: int) -> tuple[int, int] | None:
         """The padded-input cell a max or min pooling step keeps; None otherwise."""
-        if self.cfg.op != "pool":
+        if not self.is_pool:
             return None
         m, r, c = self.locate(k)
         return ops.pool_kept_cell(self.traces[m].step_at(r, c), self.pool_mode)
@@ -120,15 +154,17 @@ def build_problem(cfg: ArithmeticConfig) -> Problem:
         return _build_pool(cfg, x)
     try:
         ks = [
-            parse_matrix(k, max_side=MAX_KERNEL_SIDE, max_channels=MAX_CHANNELS, what=f"kernel {i + 1}")
+            parse_matrix(k, max_side=MAX_KERNEL_SIDE, max_channels=MAX_CHANNELS, what=f"kernel {i}")
             for i, k in enumerate(cfg.kernels)
         ]
     except ValueError as e:
         raise ProblemError(str(e)) from None
+    if cfg.op in MODE_BUILDERS:
+        return MODE_BUILDERS[cfg.op](cfg, x, ks)
     for i, k in enumerate(ks):
         if k.shape[0] != x.shape[0]:
             raise ProblemError(
-                f"Kernel {i + 1} has {k.shape[0]} channel(s) but the input has {x.shape[0]}: a kernel needs one "
+                f"Kernel {i} has {k.shape[0]} channel(s) but the input has {x.shape[0]}: a kernel needs one "
                 "slice per input channel (separate the slices with a blank line)."
             )
         if k.shape != ks[0].shape:
@@ -137,17 +173,8 @@ def build_problem(cfg: ArithmeticConfig) -> Problem:
     if cfg.op == "transposed":
         return _build_transposed(cfg, x, kernels[0])
     biases = np.array(cfg.biases[: len(ks)], dtype=float)
-    pad = "custom" if cfg.padding == "custom" else cfg.padding
-    spec = ((cfg.pad[0], cfg.pad[1]), (cfg.pad[2], cfg.pad[3])) if pad == "custom" else pad
     kh, kw = kernels.shape[2:]
-    workings = []
-    for n, k, s, d, i in zip(x.shape[1:], (kh, kw), cfg.stride, cfg.dilation, (0, 1), strict=True):
-        p = (
-            spec[i]
-            if isinstance(spec, tuple)
-            else _impossible(geometry.resolve_padding, spec, n, k, stride=s, dilation=d)
-        )
-        workings.append(_impossible(geometry.explain_output_size, n, k, stride=s, padding=p, dilation=d))
+    spec, workings = conv_workings(cfg, x.shape[1:], (kh, kw))
     out, layer = _impossible(
         ops.conv2d_layer,
         x,
@@ -162,6 +189,25 @@ def build_problem(cfg: ArithmeticConfig) -> Problem:
     params = geometry.conv_params(x.shape[0], kh, kw, len(ks))
     params_text = f"(C × kh × kw + 1) × M = ({x.shape[0]} × {kh} × {kw} + 1) × {len(ks)} = {params} parameters"
     return _finish(cfg, x, kernels, kernels, biases, out, layer.maps, workings, params_text)
+
+
+def padding_spec(cfg: ArithmeticConfig) -> ops.PaddingSpec:
+    """The config's 2-D padding as :mod:`cnn_core.ops` takes it."""
+    return ((cfg.pad[0], cfg.pad[1]), (cfg.pad[2], cfg.pad[3])) if cfg.padding == "custom" else cfg.padding  # type: ignore[return-value]
+
+
+def conv_workings(cfg: ArithmeticConfig, size: tuple[int, int], kernel: tuple[int, int]):
+    """The padding spec and the output-size working of each axis of a 2-D convolution."""
+    spec = padding_spec(cfg)
+    workings = []
+    for n, k, s, d, i in zip(size, kernel, cfg.stride, cfg.dilation, (0, 1), strict=True):
+        p = (
+            spec[i]
+            if isinstance(spec, tuple)
+            else _impossible(geometry.resolve_padding, spec, n, k, stride=s, dilation=d)
+        )
+        workings.append(_impossible(geometry.explain_output_size, n, k, stride=s, padding=p, dilation=d))
+    return spec, workings
 
 
 def _finish(cfg, x, kernels, shown, biases, out, traces, workings, params_text, *, one_d=False) -> Problem:
@@ -188,7 +234,14 @@ def _finish(cfg, x, kernels, shown, biases, out, traces, workings, params_text, 
                 dropped[hp - w.dropped :, :] = True
             else:
                 dropped[:, wp - w.dropped :] = True
-    return Problem(cfg, x, kernels, shown, biases, out, tuple(traces), mask, dropped, lines, notes, params_text)
+    names = Names()
+    if cfg.op == "pool":
+        names = Names(output="Pooled, channel {m}" if out.shape[0] > 1 else "Output", map_word="channel")
+    elif out.shape[0] > 1:
+        names = Names(kernel="Kernel {m}", output="Feature map {m}")
+    return Problem(
+        cfg, x, kernels, shown, biases, out, tuple(traces), mask, dropped, lines, notes, params_text, names=names
+    )
 
 
 def _build_conv1d(cfg: ArithmeticConfig) -> Problem:
@@ -270,6 +323,7 @@ def _build_transposed(cfg: ArithmeticConfig, x: np.ndarray, kernel: np.ndarray) 
         [],
         params_text,
         tr,
+        names=Names(input="Input spread out by the stride", kernel="Kernel, flipped"),
     )
 
 
@@ -279,7 +333,7 @@ def _build_pool(cfg: ArithmeticConfig, x: np.ndarray) -> Problem:
         mode, size, stride, spec = cfg.pool[1:], (h, w), (1, 1), 0  # "gmax" -> "max"
     else:
         mode, size, stride = cfg.pool, cfg.pool_size, cfg.stride
-        spec = ((cfg.pad[0], cfg.pad[1]), (cfg.pad[2], cfg.pad[3])) if cfg.padding == "custom" else cfg.padding
+        spec = padding_spec(cfg)
     workings = []
     for n, k, s, i in zip((h, w), size, stride, (0, 1), strict=True):
         p = spec[i] if isinstance(spec, tuple) else _impossible(geometry.resolve_padding, spec, n, k, stride=s)
@@ -291,6 +345,9 @@ def _build_pool(cfg: ArithmeticConfig, x: np.ndarray) -> Problem:
     return _finish(
         cfg, x, None, None, np.zeros(c), out, [r[1] for r in results], workings, "Pooling has no weights: 0 parameters."
     )
+
+
+MODE_BUILDERS: dict = {}  # op -> builder(cfg, x, kernels): the modes of app.arithmetic.modes register here
 
 
 def pool_vs_conv(problem: Problem) -> tuple[np.ndarray, np.ndarray] | str:

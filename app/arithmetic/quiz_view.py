@@ -64,12 +64,12 @@ def quiz_panel(problem: Problem) -> None:
             return
         for m in range(problem.maps):
             if problem.maps > 1:
-                st.caption(f"Feature map {m + 1}")
+                st.caption(f"Feature map {m}")
             for i in range(oh):
                 cols = st.columns(max(ow, 4))
                 for j in range(ow):
                     cols[j].text_input(
-                        f"({i + 1}, {j + 1})" + (f" map {m + 1}" if problem.maps > 1 else ""),
+                        f"({i}, {j})" + (f" map {m}" if problem.maps > 1 else ""),
                         key=f"{Q}{m}_{i}_{j}",
                         placeholder="?",
                     )
@@ -85,8 +85,8 @@ def quiz_panel(problem: Problem) -> None:
                         if mk.status in ("wrong", "unreadable", "blank"):
                             extra = f"; the answer is {format_number(mk.expected)}" if ss.get(state.AR_REVEAL) else ""
                             st.caption(
-                                f"{mk.symbol() or '·'} row {i + 1}, column {j + 1}"
-                                + (f" (map {m + 1})" if problem.maps > 1 else "")
+                                f"{mk.symbol() or '·'} row {i}, column {j}"
+                                + (f" (map {m})" if problem.maps > 1 else "")
                                 + f": {_status_word(mk)}{extra}"
                             )
     if ss.pop(state.AR_JUST_CHECKED, False) and score is not None:

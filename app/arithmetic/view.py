@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app import plots, state
+from app.arithmetic import mode_panels
 from app.arithmetic.config import example_is_unchanged
 from app.arithmetic.problem import Problem
 from app.arithmetic.quiz_view import quiz_hidden, quiz_marks
@@ -20,14 +21,14 @@ from cnn_core.worked_examples import EXAMPLES, discrepancies
 
 
 def _labels(mask_line: np.ndarray) -> list[str]:
-    """Axis labels: input index for real cells, 'p' for padding / inserted zeros."""
+    """Axis labels: input index (from 0) for real cells, 'p' for padding / inserted zeros."""
     out, n = [], 0
     for is_pad in mask_line:
         if is_pad:
             out.append("p")
         else:
-            n += 1
             out.append(str(n))
+            n += 1
     return out
 
 
@@ -70,21 +71,24 @@ def _step_view(problem: Problem, playing: bool) -> None:
     sync_url(cfg)
     _step_controls(problem, k)
     _grids(problem, k)
+    mode_panels.backward_panel(problem, k)
+    mode_panels.mix_sentence(problem, k)
 
 
 def _step_controls(problem: Problem, k: int) -> None:
     n = problem.steps
     cols = st.columns(4)
-    cols[0].button("First", icon=":material/first_page:", on_click=go_to, args=(0,), disabled=k == 0, key="ar_first")
-    cols[1].button(
-        "Back", icon=":material/chevron_left:", on_click=go_to, args=(k - 1,), disabled=k == 0, key="ar_back"
+    first, last = k == 0, k >= n - 1
+    buttons = (  # label, icon, step, disabled, key, keyboard shortcut
+        ("First", "first_page", 0, first, "ar_first", "Home"),
+        ("Back", "chevron_left", k - 1, first, "ar_back", "Left"),
+        ("Next", "chevron_right", k + 1, last, "ar_next", "Right"),
+        ("Last", "last_page", n - 1, last, "ar_last", "End"),
     )
-    cols[2].button(
-        "Next", icon=":material/chevron_right:", on_click=go_to, args=(k + 1,), disabled=k >= n - 1, key="ar_next"
-    )
-    cols[3].button(
-        "Last", icon=":material/last_page:", on_click=go_to, args=(n - 1,), disabled=k >= n - 1, key="ar_last"
-    )
+    for col, (label, icon, target, off, key, keys) in zip(cols, buttons, strict=True):
+        col.button(
+            label, icon=f":material/{icon}:", on_click=go_to, args=(target,), disabled=off, key=key, shortcut=keys
+        )
     if n > 1:
         st.session_state[state.AR_STEP_SLIDER] = k + 1
         st.slider(
@@ -94,12 +98,15 @@ def _step_controls(problem: Problem, k: int) -> None:
             key=state.AR_STEP_SLIDER,
             on_change=lambda: go_to(st.session_state[state.AR_STEP_SLIDER] - 1),
         )
+    st.caption("Keys: ← Back, → Next, Home First, End Last (while no text box has the focus).")
     m, r, c = problem.locate(k)
-    with st.expander("Jump to an output cell (or click one on the output grid)"):
+    names = problem.names
+    with st.expander(f"Jump to a {names.cell_word} (or click one on the {names.output.format(m=m)} grid)"):
         a, b, d, e = st.columns(4)
-        maps = a.number_input("feature map", 1, problem.maps, m + 1, key="ar_jump_m") if problem.maps > 1 else 1
-        row = int(b.number_input("row", 1, problem.out.shape[1], r + 1, key="ar_jump_r"))
-        col = int(d.number_input("column", 1, problem.out.shape[2], c + 1, key="ar_jump_c"))
+        top = problem.maps - 1
+        maps = a.number_input(names.map_word, 0, top, m, key="ar_jump_m") if problem.maps > 1 else 0
+        row = int(b.number_input("row", 0, problem.out.shape[1] - 1, r, key="ar_jump_r"))
+        col = int(d.number_input("column", 0, problem.out.shape[2] - 1, c, key="ar_jump_c"))
         e.button("Go to cell", on_click=_on_jump, args=(problem.out.shape,), key="ar_jump_go")
     del maps, row, col
 
@@ -107,15 +114,23 @@ def _step_controls(problem: Problem, k: int) -> None:
 def _on_jump(shape: tuple[int, int, int]) -> None:
     """Go to the cell typed in the jump boxes (read at click time, so the newest numbers count)."""
     ss = st.session_state
-    m, r, c = (int(ss.get(key, 1)) - 1 for key in ("ar_jump_m", "ar_jump_r", "ar_jump_c"))
+    m, r, c = (int(ss.get(key, 0)) for key in ("ar_jump_m", "ar_jump_r", "ar_jump_c"))
     m = min(m, shape[0] - 1) if shape[0] > 1 else 0
     go_to((m * shape[1] + min(r, shape[1] - 1)) * shape[2] + min(c, shape[2] - 1))
+
+
+def _widths(problem: Problem, padded: np.ndarray) -> list[float]:
+    """Column weights from each grid's width in cells, so a small kernel's column is never squeezed
+    below its own width (at 1024x768 in presentation mode the fixed 3:2:3 split cut its last column)."""
+    kw = problem.shown_kernels.shape[-1] if problem.cfg.op != "conv1x1" else problem.shown_kernels.shape[1]
+    return [max(padded.shape[-1], 3) + 1, max(kw, 3) + 1.5, max(problem.out.shape[2], 3) + 1]
 
 
 def _grids(problem: Problem, k: int) -> None:
     m, r, c = problem.locate(k)
     step = problem.traces[m].step_at(r, c)
     hidden = quiz_hidden(problem)
+    names = problem.names
     padded = problem.traces[m].padded
     channels = list(range(padded.shape[0])) if padded.ndim == 3 else [m]
     grids = padded if padded.ndim == 3 else padded[None].repeat(problem.maps, axis=0)
@@ -125,56 +140,42 @@ def _grids(problem: Problem, k: int) -> None:
             _labels(~problem.transposed.is_input.any(axis=1)),
             _labels(~problem.transposed.is_input.any(axis=0)),
         )
-    kept = problem.kept(k)
-    in_col, k_col, out_col = st.columns([3, 2, 3]) if problem.kernels is not None else (*st.columns([3, 0.01]), None)
-    if out_col is None:
-        in_col, out_col = st.columns(2)
+    circled = problem.circled(k)
+    if problem.kernels is not None:
+        in_col, k_col, out_col = st.columns(_widths(problem, padded))
+    else:
+        (in_col, out_col), k_col = st.columns(2), None
     with in_col:
         for ch in channels:
-            title = {"transposed": "Input spread out by the stride"}.get(problem.cfg.op, "Input")
-            if len(channels) > 1 or problem.cfg.op == "pool" and problem.maps > 1:
-                title += f", channel {ch + 1}"
+            title = names.input.format(m=m)
+            if names.slices is not None:
+                z = names.slices[m][ch]
+                title += f" {z}" if 0 <= z < problem.x.shape[0] else " (padding)"
+            elif len(channels) > 1 or problem.is_pool and problem.maps > 1:
+                title += f", {names.channel_word} {ch}"
             fig = plots.arithmetic_grid(
                 grids[ch],
                 title=title,
                 padding=problem.padding_mask,
                 dropped=problem.dropped,
                 window=(step.rows, step.cols),
-                kept=[kept] if kept else None,
+                kept=circled,
                 row_labels=row_l,
                 col_labels=col_l,
             )
             st.plotly_chart(fig, width="content", key=f"ar_in_{ch}_{k}", config={"displayModeBar": False})
-        st.caption(_legend(problem, kept is not None))
-    if problem.kernels is not None:
+        st.caption(_legend(problem, circled is not None))
+    if k_col is not None:
         with k_col:
-            kern = problem.shown_kernels[m]
-            for ch in range(kern.shape[0]):
-                title = (
-                    "Kernel, flipped"
-                    if problem.transposed is not None
-                    else f"Kernel {m + 1}"
-                    if problem.maps > 1
-                    else "Kernel"
-                )
-                if kern.shape[0] > 1:
-                    title += f", channel {ch + 1}"
-                st.plotly_chart(
-                    plots.arithmetic_grid(kern[ch], title=title, max_px=200),
-                    width="content",
-                    key=f"ar_k_{ch}_{k}",
-                    config={"displayModeBar": False},
-                )
-            if problem.cfg.op != "pool":
-                st.caption(f"bias = {format_number(problem.biases[m])}" + (", then ReLU" if problem.cfg.relu else ""))
+            _kernel_grids(problem, m)
     with out_col:
         _output_grid(problem, k, m, r, c, hidden)
     lines = problem.quiz_cell(k).text() if hidden else problem.equation(k)
-    where = f"row {r + 1}, column {c + 1}" + (f" of feature map {m + 1}" if problem.maps > 1 else "")
+    where = f"row {r}, column {c}" + (f" of {names.map_word} {m}" if problem.maps > 1 else "")
     value = "?" if hidden else format_number(problem.out[m, r, c])
-    st.markdown(f"**Step {k + 1} of {problem.steps}: output cell {where} = {value}**")
+    st.markdown(f"**Step {k + 1} of {problem.steps}: {names.cell_word} {where} = {value}**")
     st.code("\n".join(lines), language=None, wrap_lines=True)
-    if problem.cfg.op == "pool" and problem.padding_mask.any() and problem.cfg.pool in ("max", "min"):
+    if problem.is_pool and problem.padding_mask.any() and problem.cfg.pool in ("max", "min"):
         st.caption(
             f"Padding counts as {'-∞' if problem.cfg.pool == 'max' else '+∞'} in {problem.cfg.pool} pooling, so it never wins."
         )
@@ -187,14 +188,41 @@ def _grids(problem: Problem, k: int) -> None:
     _tables(problem, k, hidden, grids[channels[0]] if len(channels) == 1 else None)
 
 
+def _kernel_grids(problem: Problem, m: int) -> None:
+    """The kernel of map ``m``, one grid per channel (1x1 convolution: the whole weight matrix, row ``m`` outlined)."""
+    names = problem.names
+    if problem.cfg.op == "conv1x1":
+        w = problem.shown_kernels[:, :, 0, 0]  # (M, C)
+        fig = plots.arithmetic_grid(
+            w, title="Weights (map × channel)", max_px=220, window=((m,), tuple(range(w.shape[1])))
+        )
+        st.plotly_chart(fig, width="content", key=f"ar_k_w_{m}", config={"displayModeBar": False})
+        st.caption(f"Row {m} mixes the pixel's channels into output map {m}.")
+    else:
+        kern = problem.shown_kernels[m]
+        for ch in range(kern.shape[0]):
+            title = names.kernel.format(m=m) + (f", {names.channel_word} {ch}" if kern.shape[0] > 1 else "")
+            st.plotly_chart(
+                plots.arithmetic_grid(kern[ch], title=title, max_px=200),
+                width="content",
+                key=f"ar_k_{ch}_{m}",
+                config={"displayModeBar": False},
+            )
+    if not problem.is_pool and problem.backward is None:
+        st.caption(f"bias = {format_number(problem.biases[m])}" + (", then ReLU" if problem.cfg.relu else ""))
+
+
 def _legend(problem: Problem, kept: bool) -> str:
     parts = ["Thick black-and-white outline: the cells under the kernel now."]
+    spread = problem.transposed is not None or (problem.backward is not None and problem.cfg.wrt == "x")
     if problem.padding_mask.any():
-        what = "inserted zeros and padding" if problem.transposed is not None else "padding"
+        what = "inserted zeros and padding" if spread else "padding"
         parts.append(f"Grey cells with '/' strokes in the corners (labelled p): {what}.")
     if problem.dropped.any():
         parts.append("Vermillion '\\' strokes in the corners: cells no window ever reaches (dropped).")
-    if kept:
+    if kept and problem.backward is not None:
+        parts.append("Circles: the dL/dy cells that reach this dL/dx cell; the rest of the window adds zeros.")
+    elif kept:
         parts.append(f"Circle: the value {problem.cfg.pool} pooling keeps.")
     return " ".join(parts)
 
@@ -212,11 +240,7 @@ def _output_grid(problem: Problem, k: int, m: int, r: int, c: int, hidden: bool)
         text = [["?"] * ow for _ in range(oh)]
         if marks is not None:
             text = [[f"{mk.symbol()} {mk.typed}".strip() or "?" for mk in row] for row in marks[m]]
-    title = (
-        ("Pooled, channel " if problem.cfg.op == "pool" else "Feature map ") + str(m + 1)
-        if problem.maps > 1
-        else "Output"
-    )
+    title = problem.names.output.format(m=m)
     fig = plots.arithmetic_grid(
         vals,
         title=title,
@@ -234,7 +258,7 @@ def _output_grid(problem: Problem, k: int, m: int, r: int, c: int, hidden: bool)
         selection_mode="points",
         config={"displayModeBar": False},
     )
-    st.caption("Click an output cell to jump to it." + (" ✓ right, ✗ wrong, ? not yet answered." if hidden else ""))
+    st.caption(f"Click a cell of {title} to jump to it." + (" ✓ right, ✗ wrong, ? not yet answered." if hidden else ""))
 
 
 def _on_click(key: str, start: int, width: int) -> None:
@@ -266,7 +290,8 @@ def _tables(problem: Problem, k: int, hidden: bool, padded: np.ndarray | None) -
             st.dataframe(pd.DataFrame(cells, index=row_l, columns=col_l), key=f"ar_tab_in_{k}")
         if problem.shown_kernels is not None:
             for ch, kern in enumerate(problem.shown_kernels[m]):
-                st.caption(f"Kernel, channel {ch + 1}" + (" (flipped)" if problem.transposed is not None else ""))
+                flipped = problem.transposed is not None or (problem.backward is not None and problem.cfg.wrt == "x")
+                st.caption(f"Kernel, channel {ch}" + (" (flipped)" if flipped else ""))
                 st.dataframe(pd.DataFrame([[format_number(v) for v in row] for row in kern]), key=f"ar_tab_k_{ch}_{k}")
         st.caption("Output so far" + (" (hidden in quiz mode)" if hidden else ""))
         oh, ow = problem.out.shape[1:]

@@ -17,14 +17,18 @@ from app.arithmetic.config import (
     MAX_INPUT_SIDE,
     MAX_KERNEL_SIDE,
     MAX_KERNELS,
+    NEW_MODES,
     OPERATIONS,
     PADDINGS,
     POOLS,
     QUIZ_MODES,
+    STAGES,
+    WRT,
     ArithmeticConfig,
     config_from_example,
     config_from_exercise,
     matrix_text,
+    starter,
 )
 from cnn_core import kernels as kernel_presets
 from cnn_core import quiz
@@ -85,6 +89,20 @@ def _on_example() -> None:
     _reload(config_from_example(EXAMPLES[name], cfg) if name in EXAMPLES else replace(cfg, example=""))
 
 
+def _on_op() -> None:
+    """Entering one of the later modes opens its starter numbers; leaving one opens an example of the new operation."""
+    ss = st.session_state
+    cfg, op = ss[state.AR_CFG], ss[W + "op"]
+    if op in NEW_MODES:
+        new = starter(op)
+    elif cfg.op in NEW_MODES:
+        ex = next((e for e in EXAMPLES.values() if e.operation == op), None)
+        new = config_from_example(ex) if ex is not None else replace(DEFAULT_CONFIG, op=op)
+    else:
+        return
+    _reload(replace(new, quiz=cfg.quiz, seed=cfg.seed))
+
+
 def _on_preset() -> None:
     name = st.session_state[W + "preset"]
     if name not in kernel_presets.PRESETS:
@@ -108,13 +126,15 @@ def _on_random() -> None:
     else:
         x = rng.integers(0, 10, size=(c, h, w))
     kernels = cfg.kernels
-    if cfg.op in ("conv2d", "transposed"):  # keep the kernels usable: one slice per channel
+    if cfg.op == "conv1x1":
+        kernels = tuple(" ".join(["1"] * c) for _ in cfg.kernels)
+    if cfg.op in ("conv2d", "transposed", "backward", "chain"):  # keep the kernels usable: one slice per channel
         try:
             first = parse_matrix(cfg.kernels[0], max_side=MAX_KERNEL_SIDE, max_channels=MAX_CHANNELS, what="kernel")[0]
         except ValueError:
             first = np.array([[1.0, 0, -1]] * 3)
         kernels = tuple(matrix_text(np.repeat(first[None], c, axis=0)) for _ in cfg.kernels)
-    _reload(replace(cfg, x=matrix_text(x), kernels=kernels, example="", cell=0))
+    _reload(replace(cfg, x=matrix_text(x), kernels=kernels, example="", cell=0, grad=""))
 
 
 def _on_new_exercise() -> None:
@@ -146,15 +166,18 @@ def settings(cfg: ArithmeticConfig) -> ArithmeticConfig:
         init_widget(W + "example", cfg.example if cfg.example in EXAMPLES else NO_EXAMPLE)
         st.selectbox("Worked example (course notes)", names, key=W + "example", on_change=_on_example)
         init_widget(W + "op", cfg.op)
-        op = st.radio("Operation", list(OPERATIONS), format_func=OPERATIONS.get, key=W + "op")
+        op = st.radio("Operation", list(OPERATIONS), format_func=OPERATIONS.get, key=W + "op", on_change=_on_op)
         one_d = op == "conv1d"
         help_x = (
             "One channel per line, values separated by spaces."
             if one_d
             else "One row per line, values separated by spaces or commas; separate channels with a blank line."
         )
+        if op == "conv3d":
+            help_x = "A volume: one depth slice after another, each as rows on lines, slices separated by a blank line."
         init_widget(W + "x", cfg.x)
-        x = st.text_area("Series" if one_d else "Input", key=W + "x", height=150, help=help_x)
+        label_x = {"conv1d": "Series", "conv3d": "Input volume (depth slices)", "backward": "Input x"}.get(op, "Input")
+        x = st.text_area(label_x, key=W + "x", height=150, help=help_x)
         with st.expander("Random input"):
             a, b, c = st.columns(3)
             if not one_d:
@@ -165,7 +188,9 @@ def settings(cfg: ArithmeticConfig) -> ArithmeticConfig:
         new = dict(op=op, x=x)
         if op != "pool":
             new.update(_kernel_widgets(cfg, op))
-        else:
+        if op in ("backward", "chain"):
+            new.update(_mode_widgets(cfg, op))
+        elif op == "pool":
             init_widget(W + "pool", cfg.pool)
             pool = st.selectbox("Pooling", list(POOLS), format_func=POOLS.get, key=W + "pool")
             new["pool"] = pool
@@ -173,14 +198,18 @@ def settings(cfg: ArithmeticConfig) -> ArithmeticConfig:
                 st.caption("Global pooling: one window covers the whole input, so each channel gives one number.")
             else:
                 new["pool_size"] = _pair_inputs("Window", (W + "ph", W + "pw"), cfg.pool_size, 1, 9, False)
-        if op != "pool" or new.get("pool") not in ("gmax", "gavg"):
+        if op == "conv1x1":
+            st.caption("A 1x1 kernel looks at one pixel at a time: stride 1, no padding, no dilation.")
+        elif op != "pool" or new.get("pool") not in ("gmax", "gavg"):
+            if op == "conv3d":
+                st.caption("Depth uses the height's stride, dilation and padding.")
             new["stride"] = _pair_inputs("Stride", (W + "sh", W + "sw"), cfg.stride, 0, 8, one_d)
             if op != "pool":
                 new["dilation"] = _pair_inputs("Dilation", (W + "dh", W + "dw"), cfg.dilation, 1, 4, one_d)
             new.update(_padding_widgets(cfg, op, one_d))
-        if op != "pool":
+        if op not in ("pool", "backward"):
             init_widget(W + "relu", cfg.relu)
-            new["relu"] = st.checkbox("ReLU after the bias", key=W + "relu")
+            new["relu"] = st.checkbox("ReLU between" if op == "chain" else "ReLU after the bias", key=W + "relu")
     out = replace(cfg, **new)  # type: ignore[arg-type]
     if out.op != cfg.op:
         out = replace(out, cell=0)
@@ -188,25 +217,47 @@ def settings(cfg: ArithmeticConfig) -> ArithmeticConfig:
     return out
 
 
+def _mode_widgets(cfg: ArithmeticConfig, op: str) -> dict:
+    """The backward pass's upstream gradient and which gradient to step; the chain's pooling and stage."""
+    if op == "backward":
+        init_widget(W + "grad", cfg.grad)
+        grad = st.text_area(
+            "Upstream gradient dL/dy", key=W + "grad", height=90, help="One value per output cell; empty: all ones."
+        )
+        init_widget(W + "wrt", cfg.wrt)
+        wrt = st.radio("Step through", list(WRT), format_func=WRT.get, key=W + "wrt")
+        return {"grad": grad, "wrt": wrt}
+    pools = {k: POOLS[k] for k in ("max", "avg", "min", "sum")}
+    init_widget(W + "pool", cfg.pool if cfg.pool in pools else "max")
+    pool = st.selectbox("Pooling", list(pools), format_func=pools.get, key=W + "pool")
+    size = _pair_inputs("Pool window", (W + "ph", W + "pw"), cfg.pool_size, 1, 9, False)
+    pool_stride = _pair_inputs("Pool stride", (W + "qh", W + "qw"), cfg.pool_stride, 1, 8, False)
+    init_widget(W + "stage", cfg.stage)
+    stage = st.radio("Step through stage", list(STAGES), format_func=STAGES.get, key=W + "stage")
+    return {"pool": pool, "pool_size": size, "pool_stride": pool_stride, "stage": stage}
+
+
 def _kernel_widgets(cfg: ArithmeticConfig, op: str) -> dict:
-    if op != "conv1d":
+    if op not in ("conv1d", "conv1x1", "conv3d"):
         init_widget(W + "preset", NO_PRESET)
         st.selectbox("Kernel preset", [NO_PRESET, *kernel_presets.PRESETS], key=W + "preset", on_change=_on_preset)
     m = 1
-    if op == "conv2d":
+    if op in ("conv2d", "conv1x1"):
         init_widget(W + "nk", len(cfg.kernels))
-        m = int(st.number_input("Number of kernels (feature maps)", 1, MAX_KERNELS, key=W + "nk"))
+        what = "output maps" if op == "conv1x1" else "kernels (feature maps)"
+        m = int(st.number_input(f"Number of {what}", 1, MAX_KERNELS, key=W + "nk"))
     texts, biases = [], []
     for i in range(m):
         init_widget(W + f"k{i}", cfg.kernels[i] if i < len(cfg.kernels) else cfg.kernels[0])
         init_widget(W + f"b{i}", float(cfg.biases[i]) if i < len(cfg.biases) else 0.0)
-        label = f"Kernel {i + 1}" if m > 1 else "Kernel"
-        texts.append(
-            st.text_area(
-                label, key=W + f"k{i}", height=110, help="Same layout as the input; one slice per input channel."
-            )
-        )
-        biases.append(float(st.number_input(f"Bias {i + 1}" if m > 1 else "Bias", step=0.5, key=W + f"b{i}")))
+        label = f"Kernel {i}" if m > 1 else "Kernel"
+        help_k = "Same layout as the input; one slice per input channel."
+        if op == "conv1x1":
+            label, help_k = f"Weights of output map {i}", "One row: one weight per input channel."
+        elif op == "conv3d":
+            help_k = "Depth slices separated by a blank line; fewer slices than the volume, so it slides in depth too."
+        texts.append(st.text_area(label, key=W + f"k{i}", height=70 if op == "conv1x1" else 110, help=help_k))
+        biases.append(float(st.number_input(f"Bias {i}" if m > 1 else "Bias", step=0.5, key=W + f"b{i}")))
     return {"kernels": tuple(texts), "biases": tuple(biases)}
 
 

@@ -93,8 +93,8 @@ class GridMarks:
     current: tuple[int, int] | None = None  # the output cell being computed: outlined
     kept: list[tuple[int, int]] | None = None  # cells a max/min pooling kept: circled
     text: list[list[str]] | None = None  # written instead of each value ("?" in quiz mode, "✓ 11")
-    row_labels: list[str] | None = None  # tick labels, default 1..H
-    col_labels: list[str] | None = None  # tick labels, default 1..W
+    row_labels: list[str] | None = None  # tick labels, default 0..H-1 (counted from 0, as in NumPy)
+    col_labels: list[str] | None = None  # tick labels, default 0..W-1
     clickable: bool = False  # an invisible marker per cell reports clicks; customdata is [row, col]
 
 
@@ -124,11 +124,11 @@ def _corner_hatch(cells: list[tuple[int, int]], direction: int) -> tuple[list, l
 
 
 def _grid_axis(n: int, labels: list[str] | None, **extra: object) -> dict:
-    """One axis of an arithmetic grid: a tick per cell, labelled 1..n unless ``labels`` are given."""
+    """One axis of an arithmetic grid: a tick per cell, labelled 0..n-1 unless ``labels`` are given."""
     return {
         "tickmode": "array",
         "tickvals": list(range(n)),
-        "ticktext": labels or [str(i + 1) for i in range(n)],
+        "ticktext": labels or [str(i) for i in range(n)],
         "showgrid": False,
         "zeroline": False,
         "fixedrange": True,
@@ -166,7 +166,7 @@ def grid(
     shown = np.where(pad | ~np.isfinite(v), np.nan, v)
     hover = [
         [
-            f"row {r + 1}, column {c + 1}: {labels[r][c] or 'not computed yet'}" + (" (padding)" if pad[r, c] else "")
+            f"row {r}, column {c}: {labels[r][c] or 'not computed yet'}" + (" (padding)" if pad[r, c] else "")
             for c in range(w)
         ]
         for r in range(h)

@@ -75,7 +75,8 @@ class BackwardTrace:
         return self.grad_index[..., 0] >= 0
 
     def dx_terms(self, c: int, row: int, col: int) -> tuple[GradTerm, ...]:
-        """The products that add up to dL/dx[c, row, col] (input coordinates, padding not counted)."""
+        """The products that add up to dL/dx[c, row, col] (input coordinates, padding not counted),
+        one per dL/dy cell whose window covered it, in dL/dy's row-major order."""
         (top, _), (left, _) = self.pad
         r, q = row + top, col + left  # in the padded input
         (s0, s1), (d0, d1) = self.stride, self.dilation
@@ -89,7 +90,7 @@ class BackwardTrace:
                     continue
                 i, j = i // s0, j // s1
                 terms.append(GradTerm((i, j), (a, b), (r, q), float(self.grad_out[i, j]), float(self.kernel[c, a, b])))
-        return tuple(terms)
+        return tuple(sorted(terms, key=lambda t: t.out_index))  # in dL/dy's row-major order
 
     def dw_terms(self, c: int, a: int, b: int) -> tuple[GradTerm, ...]:
         """The products that add up to dL/dW[c, a, b]: one per dL/dy cell."""

@@ -21,7 +21,7 @@ class ChainResult:
     """The stages of conv -> ReLU -> pool; each map is (H, W)."""
 
     conv: np.ndarray  # the feature map, bias included
-    relu: np.ndarray  # max(0, conv)
+    relu: np.ndarray  # max(0, conv) (the feature map itself when ReLU is left out)
     pooled: np.ndarray  # the pooling of ``relu``
     conv_trace: Trace
     pool_trace: Trace
@@ -38,11 +38,13 @@ def conv_relu_pool(
     pool_size: int | tuple[int, int] = 2,
     pool_stride: int | tuple[int, int] | None = None,
     pool_mode: PoolMode = "max",
+    relu_between: bool = True,
 ) -> ChainResult:
     """Convolve ``x`` with ``kernel`` (plus ``bias``), apply ReLU, then pool.
 
     ``x`` / ``kernel`` as for :func:`~cnn_core.ops.conv2d`; ``pool_stride`` defaults to
-    ``pool_size``, as in PyTorch.
+    ``pool_size``, as in PyTorch. With ``relu_between=False`` the feature map is pooled as it is
+    (``relu`` then holds the feature map unchanged).
 
     Examples
     --------
@@ -51,6 +53,6 @@ def conv_relu_pool(
     (array([-1., -1., -1.]), array([0.]))
     """
     y, tr = conv2d(x, kernel, stride=stride, padding=padding, dilation=dilation, bias=bias, trace=True)
-    r = relu(y)
+    r = relu(y) if relu_between else y
     pooled, ptr = pool2d(r, pool_size, stride=pool_stride, mode=pool_mode, trace=True)
     return ChainResult(conv=y, relu=r, pooled=pooled, conv_trace=tr, pool_trace=ptr)

@@ -44,7 +44,7 @@ class WorkingLine:
     inputs: tuple[float | None, ...] = ()
     pairs: tuple[tuple[float, float], ...] = ()  # (input value, kernel weight) per tap, for "products"
     bias: float = 0.0
-    channel: int | None = None  # 1-based channel of a "products" line when there are several
+    channel: int | None = None  # channel of a "products" line when there are several, counted from 0
     pool: PoolMode = "max"
 
     @property
@@ -100,7 +100,7 @@ def conv_working(step: CellStep, kernel: np.ndarray, *, activation: Activation =
         total = float((window[ch] * k[ch]).sum())
         sums.append(total)
         pairs = tuple((float(a), float(b)) for a, b in zip(window[ch].ravel(), k[ch].ravel(), strict=True))
-        lines.append(WorkingLine("products", total, pairs=pairs, channel=ch + 1 if window.shape[0] > 1 else None))
+        lines.append(WorkingLine("products", total, pairs=pairs, channel=ch if window.shape[0] > 1 else None))
     if len(sums) > 1:
         lines.append(WorkingLine("channels", step.value, inputs=tuple(sums), bias=step.bias))
     elif step.bias != 0:

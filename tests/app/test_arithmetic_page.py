@@ -65,15 +65,15 @@ def _example(at: AppTest, name: str) -> AppTest:
 
 def test_default_page_steps_through_the_notes_example():
     at = _app()
-    assert _step_line(at) == "**Step 1 of 16: output cell row 1, column 1 = -14**"
+    assert _step_line(at) == "**Step 1 of 16: output cell row 0, column 0 = -14**"
     assert _equation(at) == "1×1 + 2×0 + 3×(-1) + 2×1 + 2×0 + 5×(-1) + 0×1 + 6×0 + 9×(-1) = -14"
     assert any("notes print 10" in w and "correct value is 11" in w for w in _warnings(at))
     _click(at, "ar_next")
-    assert _step_line(at).endswith("row 1, column 2 = -1**")
+    assert _step_line(at).endswith("row 0, column 1 = -1**")
     _click(at, "ar_back")
     assert "Step 1 of 16" in _step_line(at)
     _click(at, "ar_last")
-    assert _step_line(at) == "**Step 16 of 16: output cell row 4, column 4 = 11**"
+    assert _step_line(at) == "**Step 16 of 16: output cell row 3, column 3 = 11**"
     assert "The notes print 10 here; the correct value is 11." in _warnings(at)
     assert at.query_params["cell"] == "15"
     _click(at, "ar_first")
@@ -82,17 +82,17 @@ def test_default_page_steps_through_the_notes_example():
 
 def test_jump_to_cell_and_slider():
     at = _app()
-    at.number_input(key="ar_jump_r").set_value(3)
-    at.number_input(key="ar_jump_c").set_value(2)
+    at.number_input(key="ar_jump_r").set_value(2)
+    at.number_input(key="ar_jump_c").set_value(1)
     _click(at, "ar_jump_go")
-    assert _step_line(at) == "**Step 10 of 16: output cell row 3, column 2 = -10**"
+    assert _step_line(at) == "**Step 10 of 16: output cell row 2, column 1 = -10**"
     at.slider(key="ar_step_slider").set_value(4).run()
-    assert _step_line(at) == "**Step 4 of 16: output cell row 1, column 4 = -1**"
+    assert _step_line(at) == "**Step 4 of 16: output cell row 0, column 3 = -1**"
 
 
 def test_url_opens_an_exact_step():
     at = _app(cell="13", ex="6x6 vertical edge, stride 1")
-    assert _step_line(at) == "**Step 14 of 16: output cell row 4, column 2 = -16**"
+    assert _step_line(at) == "**Step 14 of 16: output cell row 3, column 1 = -16**"
 
 
 def test_url_with_bad_values_falls_back_without_error():
@@ -150,7 +150,7 @@ def test_bad_kernel_cell_is_named():
     at = _app()
     at.text_area(key="ar_w_k0").input("1 0 -1\n1 x -1\n1 0 -1").run()
     assert not at.exception
-    assert "kernel 1 holds 'x' at row 2, column 2" in at.error[0].value
+    assert "kernel 0 holds 'x' at row 2, column 2" in at.error[0].value
 
 
 def test_bias_relu_and_preset():
@@ -177,9 +177,9 @@ def test_three_channel_example_sums_channels_plus_bias():
     at = _example(_app(), "3 channels, two kernels and a bias")
     assert "(3 × 3 × 3 + 1) × 2 = 56 parameters" in next(m.value for m in at.markdown if "Parameters" in m.value)
     eq = _equation(at)
-    assert eq.splitlines()[0].startswith("channel 1: ")
+    assert eq.splitlines()[0].startswith("channel 0: ")
     assert eq.splitlines()[-1] == "sum over channels: (-2) + 3 + 2 + bias 1 = 4"
-    assert _step_line(at) == "**Step 1 of 8: output cell row 1, column 1 of feature map 1 = 4**"
+    assert _step_line(at) == "**Step 1 of 8: output cell row 0, column 0 of feature map 0 = 4**"
 
 
 @pytest.mark.parametrize(
@@ -203,7 +203,10 @@ def test_worked_examples_load_and_show_the_first_step(name, equation):
 def test_digit_example_shows_both_notes_mistakes():
     at = _example(_app(), "6x6 digit patch, cross kernel")
     ws = _warnings(at)
-    assert any("notes print 1 at output cell (row, column) = (1, 3); the correct value is 0.8" in w for w in ws)
+    assert any(
+        "notes print 1 at output cell (row, column) = (0, 2), counting from 0; the correct value is 0.8" in w
+        for w in ws
+    )
     assert any("notes print 1.1" in w and "0.2" in w for w in ws)
 
 
@@ -258,7 +261,7 @@ def test_quiz_cells_hides_and_marks():
     _click(at, "ar_check")
     assert any(m.value.startswith("**2 of 4 right.") for m in at.markdown)
     captions = " ".join(c.value for c in at.caption)
-    assert "✗ row 2, column 1: wrong (you typed 5)" in captions
+    assert "✗ row 1, column 0: wrong (you typed 5)" in captions
     at.toggle(key="ar_reveal").set_value(True).run()
     assert _equation(at) == "(2 + 2 + 9 + 4) / 4 = 4.25"
     assert "the answer is 4.25" in " ".join(c.value for c in at.caption)
@@ -301,7 +304,7 @@ def test_quiz_hides_the_channel_sums_of_a_multichannel_step():
     at = _example(_app(), "3 channels, two kernels and a bias")
     at.radio(key="ar_w_quiz").set_value("cells").run()
     lines = _equation(at).splitlines()
-    assert lines[0].startswith("channel 1: ") and lines[0].endswith(" = ?")
+    assert lines[0].startswith("channel 0: ") and lines[0].endswith(" = ?")
     assert lines[-1] == "sum over channels + bias 1 = ?"
     assert not any("notes print" in w for w in _warnings(at))
 
@@ -311,7 +314,7 @@ def test_transposed_scatter_view_stamps_value_times_kernel():
     assert at.text_area(key="ar_w_x").value == "1 2\n3 4"
     kernel = np.array([[1, 0, -1], [2, 1, 0], [0, 1, 1]], dtype=float)
     assert at.text_area(key="ar_w_k0").value == "1 0 -1\n2 1 0\n0 1 1"
-    at.selectbox(key="ar_scatter").set_value(3).run()  # the value 4 at row 2, column 2
+    at.selectbox(key="ar_scatter").set_value(3).run()  # the value 4 at row 1, column 1
     stamp = _chart_z(at, "ar_stamp_3")
     assert stamp.shape == (5, 5)
     np.testing.assert_array_equal(stamp[2:, 2:], 4 * kernel)  # stride 2: its copy starts at (2, 2)
@@ -383,3 +386,131 @@ def test_a_store_that_cannot_write_is_a_sentence_and_the_session_keeps_counting(
     at = _pooling_quiz(_app(), ("4.25", "17/4", "5", "abc"))
     assert [t.value for t in at.toast] == ["Your work could not be saved: the server's disk is full."]
     assert _progress(at) == ["You have done 1 exercise, 2 of 4 cells right."]
+
+
+# --- the later modes, each opened by its link -------------------------------------------------------------------
+
+
+def _torch_backward(x: np.ndarray, k: np.ndarray, g: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    import torch
+    import torch.nn.functional as F
+
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    kt = torch.tensor(k, dtype=torch.float64, requires_grad=True)
+    (F.conv2d(xt[None, None], kt[None, None], stride=stride)[0, 0] * torch.tensor(g)).sum().backward()
+    return xt.grad.numpy(), kt.grad.numpy()
+
+
+BACK_X = np.array([[1, 2, 0, 1, 3], [0, 1, 2, 3, 1], [2, 0, 1, 0, 2], [1, 3, 0, 1, 0], [0, 1, 2, 1, 1]], dtype=float)
+BACK_K = np.array([[1, 2, 0], [0, 1, -1], [3, 0, 1]], dtype=float)
+BACK_G = np.array([[1, -1], [2, 0.5]])
+
+
+def test_backward_mode_opens_by_its_link_and_steps_dl_dx():
+    at = _app(op="backward")
+    assert _step_line(at) == "**Step 1 of 25: dL/dx cell row 0, column 0 = 1**"
+    assert _equation(at).endswith("0×2 + 1×1 = 1")  # the spread, padded dL/dy × the flipped kernel
+    at.number_input(key="ar_jump_r").set_value(2)
+    at.number_input(key="ar_jump_c").set_value(2)
+    _click(at, "ar_jump_go")
+    assert _step_line(at) == "**Step 13 of 25: dL/dx cell row 2, column 2 = -1.5**"
+    codes = [c.value for c in at.code]
+    assert "dL/dx[2, 2] = 1×1 + (-1)×3 + 2×0 + 0.5×1 = -1.5" in codes  # the four dL/dy cells and their taps
+    terms = next(d.value for d in at.dataframe if "kernel tap" in d.value.columns)
+    assert list(terms["kernel tap"]) == ["(2, 2)", "(2, 0)", "(0, 2)", "(0, 0)"]  # one per dL/dy cell, in order
+    assert list(terms["flipped tap"]) == ["(0, 0)", "(0, 2)", "(2, 0)", "(2, 2)"]
+    np.testing.assert_array_equal(_chart_z(at, "ar_spread"), [[1, 0, -1], [0, 0, 0], [2, 0, 0.5]])
+    _click(at, "ar_last")
+    want_x, _ = _torch_backward(BACK_X, BACK_K, BACK_G, 2)
+    np.testing.assert_allclose(_chart_z(at, "ar_click_0_24"), want_x, atol=1e-12)  # every cell, as autograd
+    assert any("dL/db = the sum of dL/dy = 2.5" in m.value for m in at.markdown)
+    assert any("counting from 0" in i.value or "stride 1 only" in i.value for i in at.info)
+
+
+def test_backward_mode_steps_dl_dw_and_refuses_a_gradient_of_the_wrong_shape():
+    at = _app(op="backward", wrt="w")
+    assert _step_line(at) == "**Step 1 of 9: dL/dW tap row 0, column 0 = 5.5**"
+    assert _equation(at) == "1×1 + 0×(-1) + 2×2 + 1×0.5 = 5.5"  # x under dL/dy, spread by the stride
+    _click(at, "ar_last")
+    _, want_k = _torch_backward(BACK_X, BACK_K, BACK_G, 2)
+    np.testing.assert_allclose(_chart_z(at, "ar_click_0_8"), want_k, atol=1e-12)
+    at.text_area(key="ar_w_grad").input("1 2 3").run()
+    assert not at.exception
+    assert "dL/dy must have the forward output's shape, 2x2" in at.error[0].value
+
+
+def test_conv1x1_mode_mixes_the_channels_of_one_pixel():
+    import torch
+    import torch.nn.functional as F
+
+    at = _app(op="conv1x1", cell="5")
+    assert _step_line(at) == "**Step 6 of 32: pixel row 1, column 1 of output map 0 = 1.5**"
+    assert _equation(at).splitlines() == [
+        "channel 0: 1×0.5 = 0.5",
+        "channel 1: 1×0.25 = 0.25",
+        "channel 2: 3×0.25 = 0.75",
+        "sum over channels: 0.5 + 0.25 + 0.75 + bias 0 = 1.5",
+    ]
+    assert any("output map 0 at pixel (1, 1) = 0.5·x[0, 1, 1]" in c.value for c in at.caption)
+    _click(at, "ar_last")
+    x = torch.tensor([[[1, 2, 0, 3], [4, 1, 2, 2], [0, 3, 1, 4], [2, 2, 4, 1]], [[3, 0, 2, 1], [1, 1, 0, 4], [2, 4, 3, 0], [0, 1, 2, 2]], [[0, 1, 4, 2], [2, 3, 1, 0], [1, 0, 2, 3], [4, 2, 0, 1]]], dtype=torch.float64)  # fmt: skip
+    w = torch.tensor([[0.5, 0.25, 0.25], [1, -1, 0]], dtype=torch.float64)[:, :, None, None]
+    want = F.conv2d(x[None], w)[0].numpy()
+    np.testing.assert_allclose(_chart_z(at, "ar_click_1_31"), want[1], atol=1e-12)
+
+
+def test_conv3d_mode_slides_in_depth_too():
+    import torch
+    import torch.nn.functional as F
+
+    at = _app(op="conv3d", cell="13")
+    assert _step_line(at).startswith("**Step 14 of 27: output cell row 1, column 1 of output slice 1 = ")
+    assert _equation(at).splitlines()[0].startswith("slice 0: ") and "sum over slices" in _equation(at)
+    assert any(c.value.startswith("Depth: ") for c in at.code)
+    _click(at, "ar_last")
+    vol = np.array([[[1, 0, 2, 1], [0, 1, 0, 2], [2, 1, 1, 0], [1, 0, 2, 1]], [[0, 2, 1, 0], [1, 1, 2, 0], [0, 1, 0, 1], [2, 0, 1, 1]], [[1, 1, 0, 2], [2, 0, 1, 1], [0, 2, 1, 0], [1, 1, 0, 2]], [[2, 0, 1, 1], [0, 1, 2, 0], [1, 0, 1, 2], [0, 2, 0, 1]]], dtype=float)  # fmt: skip
+    k = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]]], dtype=float)
+    want = F.conv3d(torch.tensor(vol)[None, None], torch.tensor(k)[None, None])[0, 0].numpy()
+    np.testing.assert_allclose(_chart_z(at, "ar_click_2_26"), want[2], atol=1e-12)
+    value = float(_step_line(at).split("= ")[-1].rstrip("*"))
+    assert value == want[2, 2, 2]
+
+
+def test_chain_mode_is_the_notes_practice_exercise():
+    import torch
+    import torch.nn.functional as F
+
+    at = _app(op="chain")
+    assert _step_line(at) == "**Step 1 of 30: feature-map cell row 0, column 0 = 1**"
+    assert _equation(at).splitlines()[-1] == "ReLU(1) = max(0, 1) = 1"
+    assert any("Practice" in i.value and "Deep Learning (BS elective)" in i.value for i in at.info)
+    assert not any(".txt" in i.value for i in at.info)  # the notes by their title, not their file name
+    at.radio(key="ar_w_stage").set_value("pool").run()
+    assert _step_line(at) == "**Step 1 of 20: pooled cell row 0, column 0 = 3**"
+    assert _equation(at) == "max(1, 0, 0, 3) = 3"
+    x = torch.tensor(np.array(_chart_z(at, "ar_chain_Feature map")))
+    k = torch.tensor([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=torch.float64)
+    del x, k
+    img = torch.tensor([[3, 1, 0, 2, 5, 6, 1], [4, 2, 1, 0, 3, 7, 2], [5, 3, 2, 1, 0, 4, 6], [1, 0, 6, 7, 2, 1, 3], [0, 2, 7, 9, 4, 0, 1], [2, 1, 3, 8, 5, 2, 0], [6, 4, 1, 2, 1, 3, 5], [7, 5, 2, 0, 1, 4, 6]], dtype=torch.float64)  # fmt: skip
+    lap = torch.tensor([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=torch.float64)
+    want = F.max_pool2d(F.relu(F.conv2d(img[None, None], lap[None, None])), 2, stride=1)[0, 0].numpy()
+    np.testing.assert_allclose(_chart_z(at, "ar_chain_Pooled"), want, atol=1e-12)
+    at.checkbox(key="ar_w_relu").uncheck().run()  # the notes' question as asked: no ReLU
+    no_relu = F.max_pool2d(F.conv2d(img[None, None], lap[None, None]), 2, stride=1)[0, 0].numpy()
+    np.testing.assert_allclose(_chart_z(at, "ar_chain_Pooled"), no_relu, atol=1e-12)
+
+
+def test_switching_operation_to_a_later_mode_loads_its_numbers_and_back():
+    at = _app()
+    at.radio(key="ar_w_op").set_value("backward").run()
+    assert not at.exception
+    assert _step_line(at).startswith("**Step 1 of 25: dL/dx cell")
+    assert at.query_params["op"] == "backward" and at.query_params["wrt"] == "x"
+    at.radio(key="ar_w_op").set_value("conv2d").run()
+    assert _step_line(at) == "**Step 1 of 16: output cell row 0, column 0 = -14**"
+
+
+def test_the_page_states_its_index_convention_once():
+    at = _app()
+    said = [c.value for c in at.caption if "count from 0, as in NumPy and PyTorch" in c.value]
+    assert len(said) == 1

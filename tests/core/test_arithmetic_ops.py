@@ -201,7 +201,7 @@ def test_explain_conv_step_multichannel_sums_channels():
     k = np.stack([np.ones((2, 2)), 2 * np.ones((2, 2))])
     _, tr = ops.conv2d(x, k, bias=1, trace=True)
     lines = ops.explain_conv_step(tr.steps[0], k)
-    assert lines[0].startswith("channel 1: 1×1 + 1×1") and lines[0].endswith("= 4")
+    assert lines[0].startswith("channel 0: 1×1 + 1×1") and lines[0].endswith("= 4")
     assert lines[1].endswith("= 8")
     assert lines[2] == "sum over channels: 4 + 8 + bias 1 = 13"
 
@@ -222,7 +222,7 @@ def test_working_lines_are_structured_and_write_the_text():
     assert [line.kind for line in lines] == ["products", "products", "channels", "relu"]
     assert [line.result for line in lines] == [4.0, 8.0, 11.0, 11.0]
     assert lines[2].inputs == (4.0, 8.0) and lines[2].bias == -1
-    assert lines[0].pairs == ((1.0, 1.0),) * 4 and lines[1].channel == 2
+    assert lines[0].pairs == ((1.0, 1.0),) * 4 and lines[1].channel == 1
     assert [line.text() for line in lines] == ops.explain_conv_step(tr.steps[0], k, activation="relu")
     assert lines[2].text() == "sum over channels: 4 + 8 + bias (-1) = 11"
     pool = ops.pool_working(ops.pool2d(np.arange(4.0).reshape(2, 2), 2, mode="min", trace=True)[1].steps[0], "min")

@@ -87,7 +87,7 @@ def test_hide_cell_several_channels_hides_the_channel_sums():
     x = np.ones((2, 2, 2))
     k = np.stack([np.ones((2, 2)), 2 * np.ones((2, 2))])
     cell = _hidden(x, k, bias=1.0)
-    assert cell.text()[0] == "channel 1: 1×1 + 1×1 + 1×1 + 1×1 = ?"
+    assert cell.text()[0] == "channel 0: 1×1 + 1×1 + 1×1 + 1×1 = ?"
     assert cell.text()[-1] == "sum over channels + bias 1 = ?"
     assert cell.answer == 13.0 and cell.hidden_terms == [(2, 0), (2, 1)]
 
