@@ -158,6 +158,7 @@ def start_run(
     label: str | None = None,
     snapshots: SnapshotEvery = "epoch",
     resume: RunRecord | None = None,
+    initial_state: dict[str, torch.Tensor] | None = None,
 ) -> jobs.Job:
     """Build a fresh model, make it this session's bundle, and queue its training run.
 
@@ -165,11 +166,14 @@ def start_run(
     The job and the bundle share one event history. The run is kept in the workspace as it goes;
     ``resume`` continues an interrupted run from its checkpoint (same record, its curve so far).
     Raises RuntimeError when this workspace already has a run going, StoreError (a sentence) when
-    the checkpoint to resume from cannot be read.
+    the checkpoint to resume from cannot be read. ``initial_state`` gives the starting weights (a
+    pretrained backbone with a new head, for fine-tuning) instead of random ones.
     """
     cfg = dataclasses.replace(cfg, threads=registry().threads_per_run)
     torch.manual_seed(cfg.seed)
     model = models.build(model_cfg)
+    if initial_state is not None:
+        model.load_state_dict(initial_state)
     owner, store = owner_id(), workspace_store()
     label = label or f"{model_cfg.name} on {data.name}"
     resume_state, prior = None, []
