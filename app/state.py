@@ -192,6 +192,27 @@ IC_LS_STEP = "ic_ls_step"
 IC_LS_START = "ic_ls_start"  # Start the class on this step (button)
 IC_LS_POLL = "ic_ls_poll"  # Poll the class on this step's prediction (button)
 
+# --- Experiments (app_pages/experiments.py, app/experiments/) ---
+EX_RUN = "ex_run"  # app.experiments.runner.ExperimentRun: this session's experiment (running or finished)
+EX_WAS_ACTIVE = "ex_was_active"  # the experiment was running at the fragment's last draw (its end redraws the page)
+EX_PICK = "ex_pick"  # the ready-made experiment shown (select box of experiment keys)
+EX_START = "ex_start"  # Run this experiment (button)
+EX_STOP = "ex_stop"  # Stop the experiment (button)
+EX_NOTE = "ex_note"  # a sentence left for the next run (the experiment could not start)
+EX_COMPARE = "ex_compare"  # the kept runs overlaid (multiselect of run ids)
+EX_METRIC = "ex_metric"  # which curve the overlay draws (radio)
+EX_BN_BATCHES = "ex_bn_batches"  # training batches the batch-norm layer has seen (slider)
+EX_BN_SIZE = "ex_bn_size"  # images per batch in the batch-norm explainer (select slider)
+EX_DROP_P = "ex_drop_p"  # the dropout rate p (slider)
+EX_DROP_SEED = "ex_drop_seed"  # the seed of the dropout mask (number input; "Draw a new mask" bumps it)
+EX_DROP_NEW = "ex_drop_new"  # Draw a new mask (button)
+EX_AUG_FLIP = "ex_aug_flip"  # augmentation preview: flips (toggle)
+EX_AUG_SHIFT = "ex_aug_shift"  # shift of up to N pixels (slider)
+EX_AUG_ROTATE = "ex_aug_rotate"  # rotation of up to N degrees (slider)
+EX_AUG_DATA = "ex_aug_data"  # the bundled dataset previewed (radio)
+EX_AUG_SEED = "ex_aug_seed"  # the batch's seed ("Augment again" bumps it)
+EX_AUG_AGAIN = "ex_aug_again"  # Augment again (button)
+
 # --- Workspace ---
 # app/workspace/identity.py: which workspace this browser session belongs to.
 WS_ID = "ws_id"  # this session's workspace id (from the convlab_workspace cookie, or made for it)

@@ -6,8 +6,9 @@ still pictures in the same scales), and no figure relies on colour alone: values
 written in the cells or shown on hover.
 
 Modules: ``grids`` (a small matrix, and the Arithmetic page's grid with :class:`GridMarks`),
-``diagram`` (the architecture figure), ``curves`` (a 1-D series, training curves) and
-``inside`` (the figures of "Inside the model"). Everything callers use is re-exported here.
+``diagram`` (the architecture figure), ``curves`` (a 1-D series, training curves),
+``inside`` (the figures of "Inside the model") and ``experiments`` (runs overlaid, an experiment's
+gap, the batch-norm and dropout explainers). Everything callers use is re-exported here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from app.pictures import DIVERGING, OKABE_ITO, SEQUENTIAL
 from app.plots.curves import series_plot, training_curves
 from app.plots.diagram import architecture_diagram
+from app.plots.experiments import arm_curves, batch_norm_bars, dropout_strip, gap_bars, runs_overlay
 from app.plots.grids import (
     AR_DROP_COLOUR,
     AR_PAD_FILL,
@@ -36,13 +38,18 @@ __all__ = [
     "SEQUENTIAL",
     "GridMarks",
     "accuracy_over_time",
+    "arm_curves",
     "architecture_diagram",
     "arithmetic_grid",
+    "batch_norm_bars",
     "cell_text",
     "confusion_heatmap",
+    "dropout_strip",
+    "gap_bars",
     "grid",
     "matrix_heatmap",
     "probability_bars",
+    "runs_overlay",
     "series_plot",
     "tiled_maps",
     "training_curves",

@@ -1,0 +1,148 @@
+"""The ready-made experiments section: pick one, run it with one click, watch its arms go, read the comparison.
+
+While the experiment's job is queued or training, a fragment redraws every 2 s: which arm is
+training and how far, the arms done so far, and (when every arm is done) the comparison table,
+the verdict computed by :func:`cnn_core.training.experiments.verdict` and the curves. A finished
+experiment is drawn again from the workspace after a reload.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import plots, state
+from app.experiments import runner
+from app.jobs import Job
+from app.jobs.history import progress_of
+from app.training.run import registry
+from cnn_core import training
+from cnn_core.training import experiments as X
+
+LIVE_EVERY_S = 2.0
+CHART = {"displaylogo": False}
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _points(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def arms_table(experiment: X.Experiment) -> pd.DataFrame:
+    """The arms and what each one changes."""
+    return pd.DataFrame({"arm": [a.name for a in experiment.arms], "what changes": [a.change for a in experiment.arms]})
+
+
+def results_table(run: runner.ExperimentRun) -> pd.DataFrame:
+    """Settings against results, one row per arm."""
+    rows = []
+    for a in run.arms:
+        r, cfg = a.result, a.arm.train
+        rows.append({
+            "arm": a.arm.name,
+            "status": runner.STATUS_WORDS.get(a.status, a.status),
+            "training acc.": _pct(r and r.train_acc),
+            "held-out acc.": _pct(r and r.test_acc),
+            "gap (points)": _points(r and r.gap),
+            "last training loss": "–" if r is None or r.train_loss is None else f"{r.train_loss:.3f}",
+            "seconds": "–" if r is None or r.seconds is None else f"{r.seconds:.1f}",
+            "network": a.arm.model.name,
+            "lr": f"{cfg.lr:g}",
+            "weight decay": f"{cfg.weight_decay:g}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def section() -> None:
+    """The whole section: choice, description, Run / Stop, and the live or kept result."""
+    keys = list(X.EXPERIMENTS)
+    key = st.selectbox("Experiment", keys, key=state.EX_PICK, format_func=lambda k: X.EXPERIMENTS[k].title)
+    exp = X.EXPERIMENTS[key]
+    st.markdown(f"**{exp.question}**")
+    st.dataframe(arms_table(exp), hide_index=True, key="ex_arms_table")
+    st.caption(f"What is measured: {exp.measured()} {exp.reading}")
+    run, job = runner.current_run()
+    active = job is not None and job.active
+    c1, c2 = st.columns(2)
+    if c1.button("Run this experiment", key=state.EX_START, disabled=active, type="primary", icon=":material/science:"):
+        try:
+            runner.start_experiment(exp)
+        except (RuntimeError, ValueError) as err:
+            st.session_state[state.EX_NOTE] = str(err)
+        st.rerun()
+    if c2.button("Stop", key=state.EX_STOP, disabled=not active, icon=":material/stop:") and job is not None:
+        registry().stop(job)
+    if note := st.session_state.pop(state.EX_NOTE, None):
+        st.error(note)
+    live(key, active)
+
+
+def live(key: str, active: bool) -> None:
+    @st.fragment(run_every=LIVE_EVERY_S if active else None)
+    def draw() -> None:
+        run, job = runner.current_run()
+        if job is not None:
+            job.mark_seen()  # the heartbeat: this tab is open
+            registry().beat(job.owner)
+        now_active = job is not None and job.active
+        if run is not None and run.experiment.key != key:
+            if now_active:
+                st.info(f"Now running: **{run.experiment.title}**. Its progress is shown here.")
+            else:
+                run = None
+        if run is None:
+            run = runner.kept_runs().get(key)
+            if run is not None:
+                st.caption("Your last run of this experiment, kept in your workspace:")
+        if run is None:
+            st.info("Press **Run this experiment**: its runs train one after another, each in seconds.")
+        else:
+            show(run, job if now_active else None)
+        if st.session_state.get(state.EX_WAS_ACTIVE) and not now_active:
+            st.session_state[state.EX_WAS_ACTIVE] = False
+            st.rerun()  # the experiment ended: redraw the page's buttons once
+        st.session_state[state.EX_WAS_ACTIVE] = now_active
+
+    draw()
+
+
+def show(run: runner.ExperimentRun, job: Job | None) -> None:
+    """How far the experiment is and, when done, the comparison."""
+    if job is not None and job.status == "queued":
+        pos = registry().queue_position(job)
+        st.info(f"Waiting for a free training slot{f' (number {pos} in the queue)' if pos else ''}.")
+    if run.current is not None:
+        arm_run = run.arms[run.current]
+        p = progress_of(arm_run.events.snapshot())
+        frac = 0.0 if p is None else p.fraction
+        left = "" if p is None or p.eta_s is None else f", about {p.eta_s:.0f} s left"
+        st.progress(frac, text=f"Training arm {run.current + 1} of {len(run.arms)}: **{arm_run.arm.name}** "
+                    f"({frac:.0%}{left})")  # fmt: skip
+    if job is not None and job.error:
+        st.error(job.error)
+    if run.note:
+        st.warning(run.note, icon=":material/cloud_off:")
+    st.dataframe(results_table(run), hide_index=True, key="ex_results_table")
+    if not run.finished:
+        return
+    results = run.results()
+    st.success(X.verdict(run.experiment, results), icon=":material/analytics:")
+    if any(a.status == "not run" for a in run.arms):
+        st.caption("Some arms did not run (the experiment was stopped): compare only the ones that did.")
+    names, xs, train, held = [], [], [], []
+    for a in run.arms:
+        evals = [e for e in runner.arm_events(run, a) if isinstance(e, training.EvalEvent)]
+        if evals:
+            names.append(a.arm.name)
+            xs.append([e.epoch_fraction for e in evals])
+            train.append([e.train_acc for e in evals])
+            held.append([e.val_acc for e in evals])
+    if names:
+        st.plotly_chart(plots.arm_curves(names, xs, train, held), key="ex_arm_curves", config=CHART)
+    if run.experiment.shows_gap:
+        st.plotly_chart(plots.gap_bars([r.arm for r in results], [r.train_acc for r in results],
+                                       [r.test_acc for r in results]), key="ex_gap_bars", config=CHART)  # fmt: skip
+    st.caption("Each arm is also one of your runs: load it on the Training page to look inside it.")

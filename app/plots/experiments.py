@@ -1,0 +1,119 @@
+"""The Experiments page's figures: runs' curves overlaid, an experiment's train/held-out gap, and the
+batch-norm and dropout explainers. Pure functions returning plotly figures; no ``st.*``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.pictures import DIVERGING, OKABE_ITO
+
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+_MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def _style(i: int) -> tuple[str, str, str]:
+    """Colour, dash and marker of the i-th run: never colour alone."""
+    return OKABE_ITO[(i + 1) % len(OKABE_ITO)], DASHES[i % len(DASHES)], SYMBOLS[i % len(SYMBOLS)]
+
+
+def runs_overlay(
+    labels: Sequence[str], xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]], *, y_title: str,
+    percent: bool = False,
+) -> go.Figure:  # fmt: skip
+    """One line per run against epochs (each its own colour, dash and marker)."""
+    fig = go.Figure()
+    for i, (label, x, y) in enumerate(zip(labels, xs, ys, strict=True)):
+        colour, dash, symbol = _style(i)
+        values = [100 * v for v in y] if percent else list(y)
+        fig.add_trace(go.Scatter(x=list(x), y=values, name=label, mode="lines+markers",
+                                 line={"color": colour, "dash": dash}, marker={"symbol": symbol, "size": 6}))  # fmt: skip
+    fig.update_xaxes(title_text="epochs", rangemode="tozero")
+    fig.update_yaxes(title_text=y_title, **({"range": [0, 100.5]} if percent else {"rangemode": "tozero"}))
+    fig.update_layout(height=380, margin=_MARGIN, legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def arm_curves(
+    names: Sequence[str], xs: Sequence[Sequence[float]], train: Sequence[Sequence[float]],
+    held_out: Sequence[Sequence[float]],
+) -> go.Figure:  # fmt: skip
+    """Each arm's training accuracy (left) and held-out accuracy (right) against epochs, in %."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
+                        subplot_titles=("Training accuracy (batches, training mode)", "Held-out accuracy"))  # fmt: skip
+    for i, (name, x, tr, ho) in enumerate(zip(names, xs, train, held_out, strict=True)):
+        colour, dash, symbol = _style(i)
+        style = {"line": {"color": colour, "dash": dash}, "marker": {"symbol": symbol, "size": 5}}
+        fig.add_trace(go.Scatter(x=list(x), y=[100 * v for v in tr], name=name, legendgroup=name, mode="lines+markers",
+                                 **style), row=1, col=1)  # fmt: skip
+        fig.add_trace(go.Scatter(x=list(x), y=[100 * v for v in ho], name=name, legendgroup=name, showlegend=False,
+                                 mode="lines+markers", **style), row=1, col=2)  # fmt: skip
+    fig.update_xaxes(title_text="epochs", rangemode="tozero")
+    fig.update_yaxes(title_text="% correct", range=[0, 100.5], row=1, col=1)
+    fig.update_yaxes(range=[0, 100.5], row=1, col=2)
+    fig.update_layout(height=380, margin=_MARGIN, legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def gap_bars(names: Sequence[str], train: Sequence[float | None], held_out: Sequence[float | None]) -> go.Figure:
+    """Training against held-out accuracy per arm, as pairs of bars with their values written on them."""
+    fig = go.Figure()
+    for label, values, colour, pattern in (("training (all images, evaluation mode)", train, OKABE_ITO[4], ""),
+                                           ("held-out", held_out, OKABE_ITO[5], "/")):  # fmt: skip
+        y = [None if v is None else 100 * v for v in values]
+        fig.add_trace(go.Bar(x=list(names), y=y, name=label, marker={"color": colour, "pattern": {"shape": pattern}},
+                             text=["–" if v is None else f"{v:.1f}%" for v in y], textposition="outside"))  # fmt: skip
+    fig.update_yaxes(title_text="% correct", range=[0, 109])
+    fig.update_layout(barmode="group", height=340, margin=_MARGIN, legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+def batch_norm_bars(
+    channels: Sequence[str], means: Sequence[np.ndarray], stds: Sequence[np.ndarray], stages: Sequence[str]
+) -> go.Figure:
+    """Per-channel mean (left) and spread (right) at each stage (before the layer, training, evaluation mode)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Mean of each channel", "Spread (standard deviation)"))
+    for i, (stage, mean, std) in enumerate(zip(stages, means, stds, strict=True)):
+        colour = OKABE_ITO[(i + 1) % len(OKABE_ITO)]
+        pattern = ("", "/", ".", "x")[i % 4]
+        for col, values in ((1, mean), (2, std)):
+            fig.add_trace(
+                go.Bar(x=list(channels), y=[float(v) for v in values], name=stage, legendgroup=stage,
+                       showlegend=col == 1, marker={"color": colour, "pattern": {"shape": pattern}},
+                       text=[f"{float(v):.2f}" for v in values], textposition="outside"),
+                row=1, col=col,
+            )  # fmt: skip
+    fig.update_layout(barmode="group", height=380, margin=_MARGIN, legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+def dropout_strip(x: np.ndarray, keep: np.ndarray, train_out: np.ndarray, eval_out: np.ndarray) -> go.Figure:
+    """Four rows of values: the input, the random mask, the output while training and in evaluation mode."""
+    rows = ["input x", "mask (1 = kept)", "training: x · mask / (1 − p)", "evaluation: x"]
+    z = np.vstack([x, keep.astype(float), train_out, eval_out])  # (4, N)
+    text = [[f"{v:.2f}" for v in x], ["1" if k else "0" for k in keep], [f"{v:.2f}" for v in train_out],
+            [f"{v:.2f}" for v in eval_out]]  # fmt: skip
+    top = float(np.abs(z).max()) or 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=z[::-1],
+            y=rows[::-1],
+            x=[str(i + 1) for i in range(z.shape[1])],
+            text=text[::-1],
+            texttemplate="%{text}",
+            colorscale=DIVERGING,
+            zmin=-top,
+            zmax=top,
+            showscale=False,
+            hovertemplate="%{y}, value %{x}: %{text}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )  # fmt: skip
+    )
+    fig.update_xaxes(title_text="value number", side="top")
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=50, b=10))
+    return fig
