@@ -186,6 +186,7 @@ LS_FORM = "ls_form_{step}"  # the prediction form of one step (key "<lesson>/<n>
 LS_PREDICT = "ls_predict_{step}"  # the prediction box or choice of one step
 LS_SHOWN = "ls_shown"  # step key -> the verdict of its latest check, shown until the step changes
 LS_NEXT = "ls_next"  # Next step (button)
+LS_PROBLEM = "ls_problem"  # the sentence about a prediction that could not be read, shown once
 # The instructor console's lesson controls (app/instructor/lesson_controls.py).
 IC_LS_LESSON = "ic_ls_lesson"
 IC_LS_STEP = "ic_ls_step"

@@ -114,6 +114,19 @@ def _prediction(step: Step, key: str) -> str | None:
     return st.text_input("Your prediction", key=widget, placeholder="a number, such as 13, -2.5 or 1/9")
 
 
+def _checked(lesson: Lesson, index: int) -> None:
+    """Check's callback (before the rerun it causes, so the progress drawn above the step is already new)."""
+    ss = st.session_state
+    step, key = lesson.steps[index], progress.step_key(lesson.id, index + 1)
+    typed = ss.get(state.LS_PREDICT.format(step=key))
+    verdict = check_prediction(step, typed)
+    if verdict.problem:
+        ss[state.LS_PROBLEM] = verdict.problem
+        return
+    progress.record(lesson.id, index + 1, str(typed), verdict.right)
+    ss.setdefault(state.LS_SHOWN, {})[key] = verdict
+
+
 def step_panel(lesson: Lesson, index: int) -> None:
     """One step: its page link, the question, the prediction and Check, then the reveal and Next."""
     step, key = lesson.steps[index], progress.step_key(lesson.id, index + 1)
@@ -133,16 +146,11 @@ def step_panel(lesson: Lesson, index: int) -> None:
     if step.hint:
         st.caption(step.hint)
     with st.form(state.LS_FORM.format(step=key)):
-        typed = _prediction(step, key)
-        checked = st.form_submit_button("Check", type="primary")
+        _prediction(step, key)
+        st.form_submit_button("Check", type="primary", on_click=_checked, args=(lesson, index))
     shown: dict[str, Verdict] = st.session_state.setdefault(state.LS_SHOWN, {})
-    if checked:
-        verdict = check_prediction(step, typed)
-        if verdict.problem:
-            st.error(verdict.problem)
-        else:
-            progress.record(lesson.id, index + 1, str(typed), verdict.right)
-            shown[key] = verdict
+    if problem := st.session_state.pop(state.LS_PROBLEM, None):
+        st.error(problem)
     if key in shown:
         reveal(step, shown[key])
         if index + 1 < len(lesson.steps):

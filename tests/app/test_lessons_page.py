@@ -113,6 +113,7 @@ def test_a_wrong_then_right_prediction_and_the_progress_kept(monkeypatch, tmp_pa
     _predict(at, "01_kernels/2", step, "10")  # what the notes print
     assert [w.value for w in at.warning] == ["Not quite: you predicted 10; the answer is 11."]
     assert any("The course notes print 10 here; the right value is 11." in m.value for m in at.markdown)
+    assert "1 of 5 steps done" in at.caption[0].value  # the progress above the step is already this check's
     _predict(at, "01_kernels/2", step, "11")
     assert [s.value for s in at.success] == ["Right: the answer is 11."]
     kept = at.session_state[state.LS_PROGRESS]["01_kernels/2"]
