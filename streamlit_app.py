@@ -39,7 +39,8 @@ def pages(settings: ClassSettings) -> list:
 
 def main() -> None:
     """One run: the page config, the navigation, the sidebar, then the page (or why it is hidden)."""
-    st.set_page_config(page_title="ConvLab", page_icon=":material/grid_on:", layout="wide")
+    # The tab icon is bundled (a :material/ icon would be fetched from a font CDN on every page load).
+    st.set_page_config(page_title="ConvLab", page_icon=os.path.join(os.path.dirname(__file__), "assets", "icon.png"), layout="wide")
     settings = current()
     page = st.navigation(pages(settings))
     layout.sidebar(page.title, settings)

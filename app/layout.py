@@ -27,14 +27,53 @@ INSTRUCTOR = "Instructor"  # the console at /instructor: never in the students' 
 ALL_PAGES = (HOME, *(title for title, _, _ in PATH))  # the pages a student can be shown
 HIDDEN_PAGE = "The instructor has hidden this page for now. Pick another page in the sidebar."
 
-# Larger type for a projector: body text, widgets, tables and code all grow together.
+# Always: words wrap between words, never inside one (a narrow column breaks "Filters" into "F/il/t/e/r/s"
+# only because Streamlit lets labels break anywhere), button labels wrap instead of ending in "S…", and
+# captions are dark enough to read (Streamlit's faded grey is under the 4.5:1 contrast of WCAG AA).
+BASE_CSS = """
+<style>
+.stApp button p, .stApp [role="tab"] p, .stApp label p, .stApp th, .stApp [data-testid="stMetricLabel"] p,
+.stApp [data-testid="stPageLink"] p, .stApp [data-testid="stCaptionContainer"], .stApp h1, .stApp h2, .stApp h3,
+.stApp h4, .stApp [data-testid="stMarkdownContainer"] p, .stApp li {
+  overflow-wrap: normal; word-break: normal; hyphens: manual;
+}
+.stApp [data-testid="stMain"] button .stMarkdownEllipsis, .stApp [data-testid="stSidebar"] button .stMarkdownEllipsis,
+.stApp [data-testid="stPageLink"] .stMarkdownEllipsis {
+  white-space: normal; text-overflow: clip; overflow: visible;
+}
+.stApp [data-testid="stMain"] button, .stApp [data-testid="stSidebar"] button { min-width: min-content; height: auto; }
+.stApp [data-testid="stCaptionContainer"] { opacity: 1; color: rgba(47, 45, 43, 0.8); }
+/* Metrics in narrow columns: the label wraps, the value wraps between words and shrinks with its box. */
+.stApp [data-testid="stMetric"] { container-type: inline-size; }
+.stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] * {
+  white-space: normal; overflow: visible; text-overflow: clip;
+}
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] * {
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: normal;
+}
+.stApp [data-testid="stMetricValue"] { font-size: min(2.25rem, 20cqi); }
+/* A button's keyboard shortcut ("End") as dark as the button's own text. */
+.stApp button kbd { color: inherit; opacity: 1; }
+/* Code wraps instead of scrolling sideways: no scrolled-away text on a phone, and nothing a keyboard cannot reach. */
+.stApp [data-testid="stCode"] pre, .stApp [data-testid="stCode"] code { white-space: pre-wrap; overflow-x: visible; }
+</style>
+"""
+
+# Larger type for a projector: body text, widgets, tables, code, captions and metrics all grow together
+# (Streamlit sizes them in rem); charts grow through :func:`chart` (their numbers, ticks and titles).
 PRESENTATION_CSS = """
 <style>
 html, .stApp { font-size: 20px; }
 .stApp [data-testid="stMarkdownContainer"] p, .stApp li, .stApp label, .stApp code { font-size: 1.15rem; }
+.stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p { font-size: 1rem; }
+.stApp [data-testid="stMetricValue"] { font-size: min(2.4rem, 20cqi); }
 .stApp h1 { font-size: 3rem; } .stApp h2, .stApp h3 { font-size: 2rem; }
 </style>
 """
+PROJECTOR_SCALE = 1.5  # chart text in presentation mode: 12 px ticks become 18 px, 14 px grid numbers 21 px
+
+# Every chart's toolbar shows only while the pointer is on the chart, so it never covers a title.
+CHART_CONFIG = {"displayModeBar": "hover", "displaylogo": False}
 
 
 def url_path(title: str) -> str:
@@ -54,6 +93,22 @@ def presentation_default() -> bool:
     return os.environ.get("CONVLAB_PRESENTATION", "0").lower() in ("1", "true", "yes", "on")
 
 
+def presenting() -> bool:
+    """Whether this session is in presentation mode (the sidebar's toggle, drawn before the page)."""
+    return bool(st.session_state.get(state.PRESENTATION, presentation_default()))
+
+
+def chart(fig, **kwargs):  # -> what st.plotly_chart returns (the selection when on_select is set)
+    """``st.plotly_chart`` with ConvLab's toolbar and, in presentation mode, every text of the figure
+    :data:`PROJECTOR_SCALE` times larger (:func:`app.plots.for_projector`, on a copy: cached figures are shared)."""
+    from app.plots import for_projector
+
+    if presenting():
+        fig = for_projector(fig, PROJECTOR_SCALE)
+    kwargs["config"] = {**CHART_CONFIG, **kwargs.get("config", {})}
+    return st.plotly_chart(fig, **kwargs)
+
+
 def sidebar(page: str = "", settings: ClassSettings | None = None) -> None:
     """The sidebar every page shares; ``page`` is the title of the page being shown, ``settings``
     the class settings it is drawn with (when they change, the classroom box reruns the page)."""
@@ -64,6 +119,7 @@ def sidebar(page: str = "", settings: ClassSettings | None = None) -> None:
     if settings is not None:
         st.session_state[state.CL_SETTINGS_DRAWN] = settings
     with st.sidebar:
+        st.markdown(BASE_CSS, unsafe_allow_html=True)  # styles the whole page; in the sidebar it takes no room
         if page != INSTRUCTOR:
             class_panel(page or HOME, workspace)
         st.caption("ConvLab: learn convolutional neural networks by touching every step.")

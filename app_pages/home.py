@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.instructor import class_settings
-from app.layout import PATH, shown
+from app.layout import PATH, presenting, shown
 
 st.title("ConvLab")
 st.markdown(
@@ -15,11 +15,11 @@ st.markdown(
 
 st.subheader("The path")
 path = [step for step in PATH if shown(step[0], class_settings.current())]  # pages the instructor hid are left out
-PER_ROW = 3  # five cards in one row break words on a 1024-pixel projector
-for start in range(0, len(path), PER_ROW):
-    cols = st.columns(PER_ROW)
-    for i, (col, (title, target, what)) in enumerate(zip(cols, path[start : start + PER_ROW], strict=False), start=start + 1):
-        with col.container(border=True, height="stretch"):
+# Cards of one width that wrap into as many per row as fit: 1 on a phone, 2 on a 1024-pixel projector, 4-5 at 1920.
+CARD_PX = 320 if presenting() else 250
+with st.container(horizontal=True, gap="small"):
+    for i, (title, target, what) in enumerate(path, start=1):
+        with st.container(border=True, width=CARD_PX):
             st.markdown(f"**{i}. {title}**")
             st.caption(what)
             st.page_link(target, label=f"Open {title}", icon=":material/arrow_forward:")

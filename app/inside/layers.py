@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import pictures, plots
+from app import layout, pictures, plots
 from app.inside.common import CHART, download_csv, download_png, maps_figure
 from app.inside.picker import Chosen
 from app.inside.view import View
@@ -47,16 +47,16 @@ def feature_maps_section(view: View, chosen: Chosen) -> None:
             if len(maps) < len(act.values):
                 st.caption(f"Showing the first {len(maps)} of {len(act.values)} channels.")
             fig, make = maps_figure(maps, scale == "per_map", [f"channel {j + 1}" for j in range(len(maps))])
-            st.plotly_chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
+            layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
             download_png("PNG", make, f"feature_maps_{i + 1}_{act.name}.png", key=f"in_fm_png_{i}")
         elif i == len(acts) - 1 and act.shape == (len(classes),):
             probs = inspection.softmax(act.values)
             st.caption("The last layer gives one score (logit) per class; softmax turns them into probabilities:")
-            st.plotly_chart(plots.probability_bars(list(classes), probs), key=f"in_fm_fig_{i}", config=CHART)
+            layout.chart(plots.probability_bars(list(classes), probs), key=f"in_fm_fig_{i}", config=CHART)
         else:
             st.caption("A flat vector: the numbers of the previous layer in one row (or dense-layer outputs).")
             fig, _ = maps_figure(act.values[None, None, :], scale == "per_map", ["vector"])
-            st.plotly_chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
+            layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
 
 
 def _similarity_table(weights: np.ndarray) -> pd.DataFrame:
@@ -87,7 +87,7 @@ def kernels_section(view: View) -> None:
         download_png("PNG of the kernels", lambda: pictures.png_bytes(pic), "first_layer_kernels.png", key="in_k_png")
     else:
         fig, make = maps_figure(w[:, 0], False, [f"kernel {j + 1}" for j in range(o)], cols=8, cell_px=36)
-        st.plotly_chart(fig, key="in_k_fig", config=CHART, width="content")
+        layout.chart(fig, key="in_k_fig", config=CHART, width="content")
         download_png("PNG of the kernels", make, "first_layer_kernels.png", key="in_k_png")
 
     st.subheader("Learned kernels next to the hand-made ones")
@@ -102,8 +102,10 @@ def kernels_section(view: View) -> None:
     match = inspection.nearest_preset(w[pick - 1])
     learned = inspection.gray_kernels(w[pick - 1])  # (kh, kw)
     a, b = st.columns(2)
-    a.plotly_chart(plots.matrix_heatmap(learned, title=f"Learned kernel {pick}"), key="in_k_learned", config=CHART)
-    b.plotly_chart(plots.matrix_heatmap(match.compared, title=match.preset), key="in_k_preset", config=CHART)
+    with a:
+        layout.chart(plots.matrix_heatmap(learned, title=f"Learned kernel {pick}"), key="in_k_learned", config=CHART)
+    with b:
+        layout.chart(plots.matrix_heatmap(match.compared, title=match.preset), key="in_k_preset", config=CHART)
     st.success(f"Kernel {pick} {match.phrase}.", icon=":material/compare:")
     base = match.preset.split(" (")[0]
     if base in kernels.PRESETS:
@@ -128,5 +130,5 @@ def kernels_section(view: View) -> None:
             + (f" (the first {oo} x {ii} shown)." if (oo, ii) != wd.shape[:2] else ".")
         )
         fig, make = maps_figure(maps, False, labels, cols=ii)
-        st.plotly_chart(fig, key="in_k_deep_fig", config=CHART, width="content")
+        layout.chart(fig, key="in_k_deep_fig", config=CHART, width="content")
         download_png("PNG", make, f"kernels_{layer}.png", key="in_k_deep_png")

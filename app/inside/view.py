@@ -48,6 +48,18 @@ def _refresh() -> None:
     st.session_state[state.IN_REFRESH] = st.session_state.get(state.IN_REFRESH, 0) + 1
 
 
+def snapshot_note(bundle, n: int) -> str:
+    """Why *Over time* may show another figure for the same model: its snapshots count fewer test images."""
+    counts = {int(snap.confusion.sum()) for snap in bundle.snapshots_now()}
+    fewer = sorted(c for c in counts if 0 < c < n)
+    if not fewer:
+        return ""
+    return (
+        f" (*Over time* measures each snapshot on the first {fewer[-1]:,} of them, so its figure for the same "
+        "moment can differ a little.)"
+    )
+
+
 def status(view: View) -> None:
     """One line on which model this is; while it trains, which step the copy is from and a refresh button."""
     b = view.bundle
@@ -56,8 +68,8 @@ def status(view: View) -> None:
         st.success(note, icon=":material/check_circle:")
     n = len(view.preds.y_true)
     line = (
-        f"Model **{b.model_config.name}** on **{b.data.name}**: {view.preds.accuracy:.1%} of {n:,} test images "
-        "classified correctly."
+        f"Model **{b.model_config.name}** on **{b.data.name}**: {view.preds.accuracy:.1%} of all {n:,} test images "
+        f"classified correctly.{snapshot_note(b, n)}"
     )
     if b.finished:
         st.caption(line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import state
+from app import layout, state
 from app.instructor.actions import act
 from app.plots.classroom import poll_histogram
 from app.workspace import StoreError, identity
@@ -64,7 +64,7 @@ def _results() -> None:
             return
         st.markdown(f"**Open poll:** {poll.question}")
         right = poll.answer if poll.revealed else None
-        st.plotly_chart(poll_histogram(answers, choices=poll.choices, right=right), width="stretch")
+        layout.chart(poll_histogram(answers, choices=poll.choices, right=right), width="stretch")
         if poll.answer is None:
             st.caption("No right answer was given: Reveal ends the answering and tells the class the answers are in.")
         cols = st.columns(2)

@@ -43,6 +43,7 @@ __all__ = [
     "arithmetic_grid",
     "batch_norm_bars",
     "cell_text",
+    "for_projector",
     "confusion_heatmap",
     "dropout_strip",
     "gap_bars",
@@ -54,3 +55,59 @@ __all__ = [
     "tiled_maps",
     "training_curves",
 ]
+
+
+# -- Presentation mode ---------------------------------------------------------------------------------
+
+_FONT_KEYS = ("font", "textfont", "tickfont", "insidetextfont", "outsidetextfont")
+_PLOTLY_FONT = 12  # plotly.js's default font size, which every unset size is derived from
+_TITLE_RATIO = 1.4  # plotly.js draws an unset title at 1.4 times the layout's font
+
+
+def for_projector(fig, scale: float = 1.5):
+    """A copy of ``fig`` with every text ``scale`` times larger, for a projector (pure; ``fig`` is untouched).
+
+    Sizes the figure sets are scaled where they are (cell numbers, annotations, ticks, titles, legends,
+    colour bars); sizes it leaves unset are set from plotly's defaults, so nothing stays at 12 px. A
+    figure with numbers drawn in it and a fixed height (and width) grows by the same factor, so its cells
+    keep room for them; a picture (feature maps) keeps its size.
+    """
+    import plotly.graph_objects as go
+
+    data = fig.to_dict()
+    layout = data.setdefault("layout", {})
+    base = (layout.get("font") or {}).get("size") or _PLOTLY_FONT
+
+    def grow(node, key: str = "") -> None:
+        if isinstance(node, dict):
+            if key in _FONT_KEYS and isinstance(node.get("size"), int | float):
+                node["size"] = node["size"] * scale
+            for k, v in node.items():
+                grow(v, k)
+        elif isinstance(node, list | tuple):
+            for v in node:
+                grow(v, key)
+
+    grow(data)
+    layout.setdefault("font", {})["size"] = base * scale
+    title = layout.get("title")
+    if isinstance(title, dict) and title.get("text"):
+        title.setdefault("font", {}).setdefault("size", base * _TITLE_RATIO * scale)
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis.setdefault("tickfont", {}).setdefault("size", base * scale)
+    numbered = False  # numbers drawn in the plot (a grid's cells, labels on bars) need room to grow
+    for trace in data.get("data", []):
+        if trace.get("texttemplate") or "text" in str(trace.get("mode", "")) or trace.get("textposition"):
+            trace.setdefault("textfont", {}).setdefault("size", base * scale)
+            numbered = True
+    if numbered and isinstance(layout.get("height"), int | float):
+        layout["height"] = round(layout["height"] * scale)
+        if isinstance(layout.get("width"), int | float):
+            layout["width"] = round(layout["width"] * scale)
+    margin = layout.get("margin")
+    if isinstance(margin, dict):
+        for side in ("l", "r", "t", "b"):
+            if isinstance(margin.get(side), int | float):
+                margin[side] = round(margin[side] * scale)
+    return go.Figure(data)

@@ -52,7 +52,7 @@ def poll_histogram(
         )
     )
     fig.update_layout(
-        title=f"{title} ({total} {'answer' if total == 1 else 'answers'})",
+        title={"text": f"{title} ({total} {'answer' if total == 1 else 'answers'})", "x": 0, "xanchor": "left"},
         xaxis_title="answer",
         yaxis_title="students",
         xaxis_type="category",

@@ -38,7 +38,7 @@ def series_plot(x: np.ndarray, y: np.ndarray, *, x_start: np.ndarray | None = No
         )
     )
     fig.update_layout(
-        title=title,
+        title={"text": title, "x": 0, "xanchor": "left"},  # left: the toolbar shows at the right on hover
         height=260,
         margin=dict(l=10, r=10, t=40, b=30),
         xaxis_title="time step",
@@ -85,5 +85,36 @@ def training_curves(steps: list, evals: list, *, total_epochs: float | None = No
     fig.update_xaxes(title_text="epochs", range=xr)
     fig.update_yaxes(title_text="cross-entropy", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="% correct", range=[0, 100.5], row=1, col=2)
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), legend={"orientation": "h", "y": -0.25})
+    # t=70: the subplot titles sit below the strip where plotly's toolbar appears on hover
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=70, b=10), legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def comparison_curves(runs: dict[str, list]) -> go.Figure:
+    """Validation accuracy against optimiser steps for a few runs on the same images, one line each.
+
+    ``runs`` maps a run's label to its ``cnn_core.training.EvalEvent`` list; lines differ by dash
+    and marker as well as colour.
+    """
+    fig = go.Figure()
+    dashes, symbols = ("solid", "dash", "dot", "dashdot"), ("circle", "square", "diamond", "triangle-up")
+    for i, (label, evals) in enumerate(runs.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=[e.step for e in evals],
+                y=[100 * e.val_acc for e in evals],
+                name=label,
+                mode="lines+markers",
+                line={"color": OKABE_ITO[(4 + i) % len(OKABE_ITO)], "dash": dashes[i % 4]},
+                marker={"symbol": symbols[i % 4]},
+            )
+        )
+    fig.update_xaxes(title_text="steps", rangemode="tozero")
+    fig.update_yaxes(title_text="validation % correct", range=[0, 100.5])
+    fig.update_layout(
+        title={"text": "Validation accuracy: same images, same steps", "x": 0, "xanchor": "left"},
+        height=320,
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend={"orientation": "h", "y": -0.3},
+    )
     return fig

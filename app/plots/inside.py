@@ -82,7 +82,7 @@ def confusion_heatmap(
             zmin=0,
             zmax=zmax,
             showscale=True,
-            colorbar={"title": {"text": "share of row" if normalised else "images"}, "thickness": 12},
+            colorbar={"title": {"text": "% of the true class" if normalised else "images"}, "thickness": 12},
             xgap=1,
             ygap=1,
             hoverinfo="skip",
@@ -96,8 +96,10 @@ def confusion_heatmap(
     ]
     flat_v, flat_c = values[tt, pp].ravel(), counts[tt, pp].ravel()
     # Cell text as a scatter trace so each number can be black on light cells and white on dark ones.
+    # Shares are written as percent numbers without the sign (the colour bar says "% of the true class"):
+    # "100%" spilled out of the cells of the small matrices beside each other on "Over time".
     text = [
-        ("" if c == 0 else f"{100 * v:.0f}%") if normalised else str(int(c))
+        ("" if c == 0 else f"{100 * v:.0f}") if normalised else str(int(c))
         for v, c in zip(flat_v, flat_c, strict=True)
     ]
     ink = ["black" if v / zmax > 0.55 else "white" for v in flat_v]
@@ -107,7 +109,7 @@ def confusion_heatmap(
             y=[names[t] for t in tt.ravel()],
             mode="markers+text",
             text=text,
-            textfont={"size": 12 if k <= 10 else 9, "color": ink},
+            textfont={"size": 11 if k <= 10 else 9, "color": ink},
             marker={"size": 28 if k <= 10 else 16, "opacity": 0, "symbol": "square"},
             hovertext=hover,
             hoverinfo="text",
@@ -143,8 +145,9 @@ def probability_bars(names: list[str], probs: np.ndarray, *, title: str = "") ->
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 115], title_text="probability (%)")
-    fig.update_layout(title={"text": title, "font": {"size": 14}}, height=60 + 28 * len(order),
-                      margin=dict(l=10, r=10, t=36 if title else 10, b=10))  # fmt: skip
+    # The title at the left and a 36 px top margin: plotly's toolbar, shown at the top right on hover, covers nothing.
+    fig.update_layout(title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"}, height=86 + 28 * len(order),
+                      margin=dict(l=10, r=10, t=36, b=10))  # fmt: skip
     return fig
 
 
@@ -172,5 +175,5 @@ def accuracy_over_time(labels: list[str], accs: list[float], selected: int) -> g
     )
     fig.update_yaxes(title_text="% correct", range=[0, 100.5])
     fig.update_xaxes(type="category")
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=20, b=10), showlegend=False)
+    fig.update_layout(height=276, margin=dict(l=10, r=10, t=36, b=10), showlegend=False)  # t: room for the toolbar
     return fig

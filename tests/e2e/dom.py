@@ -79,3 +79,177 @@ def wait_for_outline(page: Page, chart: str, rows: list[str], cols: list[str], t
         arg=[chart, rows, cols],
         timeout=timeout,
     )  # fmt: skip
+
+
+# -- Every screen: what a learner would see cut, truncated, broken inside a word or overlapping --------------------
+
+# The controls whose text must show whole, by kind (the kind names a failure). Material icons are ligature
+# text ("arrow_forward") drawn as one glyph: they are left out of every text measured here.
+_CONTROLS = {
+    "button": '[data-testid="stMain"] button, [data-testid="stSidebar"] button, [data-testid="stPageLink-NavLink"]',
+    "nav link": '[data-testid="stSidebarNav"] a',
+    "tab": '[role="tab"]',
+    "table header": "th",
+    "widget label": '[data-testid="stWidgetLabel"]',
+    "metric": '[data-testid="stMetricLabel"], [data-testid="stMetricValue"]',
+    "selectbox value": '[data-testid="stSelectbox"] [data-baseweb="select"], [data-testid="stMultiSelect"] [data-baseweb="select"]',
+    "option": '[data-testid="stRadio"] label, [data-testid="stCheckbox"] label, [data-testid="stToggle"] label',
+    "expander": '[data-testid="stExpander"] summary',
+    "heading": '[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3, [data-testid="stMain"] h4',
+    "text": '[data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] [data-testid="stCaptionContainer"]',
+}
+
+_LAYOUT_JS = """
+(controls) => {
+  const ICON = '[data-testid="stIconMaterial"], .material-symbols-rounded';
+  const shown = el => { const b = el.getBoundingClientRect(); if (b.width <= 1) return false;  // on screen: not in a collapsed sidebar, not scrolled off sideways
+    return b.width > 0 && b.height > 0 && b.right > 0 && getComputedStyle(el).visibility !== 'hidden'
+      && !el.closest('[data-testid="stSidebar"][data-collapsed="true"], [aria-hidden="true"]'); };
+  const textOf = el => { const c = el.cloneNode(true); c.querySelectorAll(ICON).forEach(i => i.remove());
+                         return c.textContent.replace(/\\s+/g, ' ').trim(); };
+  const where = el => { const names = []; for (let e = el; e && names.length < 3; e = e.parentElement) {
+                          const id = e.getAttribute && e.getAttribute('data-testid'); if (id && !names.includes(id)) names.push(id); }
+                        const b = el.getBoundingClientRect();
+                        return `${names.join(' < ')} at x=${Math.round(b.left)} y=${Math.round(b.top)} w=${Math.round(b.width)}`; };
+  const clipped = el => {  // the element or one inside it hides part of its text
+    for (const e of [el, ...el.querySelectorAll('*')]) {
+      if (e.closest(ICON) || e instanceof SVGElement || !e.textContent.trim() || e.getBoundingClientRect().width <= 1) continue;  // <= 1: a screen reader's text
+      const s = getComputedStyle(e);
+      const hidesX = s.overflowX !== 'visible' || s.textOverflow === 'ellipsis';
+      if (hidesX && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) return `clipped (${e.scrollWidth}px of text in ${e.clientWidth}px)`;
+      if (s.overflowY !== 'visible' && e.clientHeight > 0) {  // a whole line of its text below its bottom edge
+        const r = document.createRange(); r.selectNodeContents(e);
+        const bottom = e.getBoundingClientRect().top + e.clientTop + e.clientHeight;
+        const lost = [...r.getClientRects()].filter(b => b.width > 0 && b.top >= bottom - 2).length;
+        if (lost) return `clipped (${lost} line(s) of text below its ${e.clientHeight}px height)`;
+      }
+    }
+    return null;
+  };
+  const brokenWord = el => {  // a word whose letters sit on two lines
+    const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      if (n.parentElement.closest(ICON) || n.parentElement.closest('code, pre, a[href^="http"]')) continue;
+      for (const m of n.data.matchAll(/[^\\s\\-\\u2010-\\u2015\\/]{2,}/g)) {
+        const r = document.createRange(); r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+        const rects = [...r.getClientRects()].filter(b => b.width > 0);
+        if (rects.length < 2) continue;
+        const tops = rects.map(b => b.top), h = Math.min(...rects.map(b => b.height));
+        if (Math.max(...tops) - Math.min(...tops) > h / 2) return `"${m[0]}" broken across ${new Set(tops.map(Math.round)).size} lines`;
+      }
+    }
+    return null;
+  };
+  const out = [], seen = new Set();
+  for (const [kind, selector] of Object.entries(controls)) {
+    for (const el of document.querySelectorAll(selector)) {
+      if (seen.has(el) || !shown(el)) continue;
+      seen.add(el);
+      const text = textOf(el);
+      if (!text) continue;
+      const why = (kind === 'text' || kind === 'heading' ? null : clipped(el)) || brokenWord(el);
+      if (why) out.push(`${kind} "${text.slice(0, 70)}": ${why}; ${where(el)}`);
+    }
+  }
+  return out;
+}
+"""
+
+_CHARTS_JS = """
+() => {
+  const overlap = (a, b) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left))
+                          * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+  const out = [];
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const box = plot.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    const title = [...plot.querySelectorAll('.gtitle, .xtitle')].map(t => t.textContent.trim()).join(' / ') || '(untitled)';
+    const texts = [...plot.querySelectorAll('text')].filter(t => t.textContent.trim())
+      .map(t => [t.textContent.trim(), t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
+    const cell = plot.closest('[data-testid="stElementContainer"]');
+    if (cell) {
+      const c = cell.getBoundingClientRect(), clip = cell.closest('[data-testid="stColumn"], [data-testid="stMain"]');
+      const edge = clip ? Math.min(c.right, clip.getBoundingClientRect().right) : c.right;
+      if (box.right > edge + 1) out.push(`chart "${title}": ${Math.round(box.width)}px wide, its right ${Math.round(box.right - edge)}px cut off by its column`);
+    }
+    const bar = plot.querySelector('.modebar');
+    if (bar && bar.children.length) {
+      const b = bar.getBoundingClientRect();
+      for (const [t, r] of texts) if (overlap(b, r) > 0) { out.push(`chart "${title}": the toolbar covers "${t}"`); break; }
+    }
+    for (const [t, r] of texts) {
+      if (r.left < box.left - 1 || r.right > box.right + 1) { out.push(`chart "${title}": "${t}" runs out of the chart`); break; }
+    }
+    if (texts.length > 400) continue;
+    let clashes = 0;
+    for (let i = 0; i < texts.length && clashes < 3; i++) for (let j = i + 1; j < texts.length && clashes < 3; j++) {
+      const [ta, a] = texts[i], [tb, b] = texts[j];
+      const small = Math.min(a.width * a.height, b.width * b.height);
+      if (overlap(a, b) > 0.3 * small) { out.push(`chart "${title}": "${ta}" overlaps "${tb}"`); clashes++; }
+    }
+  }
+  return out;
+}
+"""
+
+
+def layout_problems(page: Page) -> list[str]:
+    """Every control on screen whose text is clipped, truncated with an ellipsis or broken inside a word.
+
+    Each problem reads ``<kind> "<text>": <what is wrong>; <data-testid chain> at x= y= w=``. Buttons,
+    navigation links, tabs, table headers, widget labels, metrics, selectbox values, radio / checkbox /
+    toggle labels and expanders are checked for both; headings and the main area's text for broken words.
+    """
+    return page.evaluate(_LAYOUT_JS, _CONTROLS)
+
+
+def chart_problems(page: Page) -> list[str]:
+    """Plotly charts on screen whose toolbar covers text, whose text runs out of the chart, or whose
+    texts overlap one another (tick labels, annotations, numbers in cells), each named by the chart's title."""
+    return page.evaluate(_CHARTS_JS)
+
+
+def wait_for_charts(page: Page, timeout: float = 30_000) -> None:
+    """Wait until every plotly chart shown has drawn its SVG and kept its size for three frames in a
+    row (after a resize, plotly redraws a moment later)."""
+    page.wait_for_function(
+        """() => {
+             const sizes = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(c => {
+               const svg = c.querySelector('.main-svg');
+               if (c.getBoundingClientRect().width === 0) return 'hidden';
+               return svg ? `${Math.round(svg.getBoundingClientRect().width)}x${Math.round(svg.getBoundingClientRect().height)}` : null;
+             });
+             if (sizes.includes(null)) { window.__convlabCharts = null; return false; }
+             const now = sizes.join(','), last = window.__convlabCharts;
+             window.__convlabCharts = last && last.sizes === now ? {sizes: now, same: last.same + 1} : {sizes: now, same: 0};
+             return window.__convlabCharts.same >= 3;
+           }""",
+        timeout=timeout,
+        polling="raf",
+    )
+
+
+_SMALL_JS = """
+(min) => {
+  const out = [];
+  const size = el => parseFloat(getComputedStyle(el).fontSize);
+  for (const plot of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')) {
+    if (plot.getBoundingClientRect().width === 0) continue;
+    const title = [...plot.querySelectorAll('.gtitle, .xtitle')].map(t => t.textContent.trim()).join(' / ') || '(untitled)';
+    const small = [...plot.querySelectorAll('text')].filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0
+                                                           && !t.closest('.hoverlayer') && size(t) < min);
+    if (small.length) out.push(`chart "${title}": ${small.length} texts under ${min}px, e.g. "${small[0].textContent.trim().slice(0, 30)}" at ${size(small[0])}px`);
+  }
+  for (const c of document.querySelectorAll('[data-testid="stMain"] [data-testid="stCaptionContainer"]')) {
+    if (c.getBoundingClientRect().width > 0 && size(c) < min)
+      out.push(`caption "${c.textContent.trim().slice(0, 50)}": ${size(c)}px`);
+  }
+  return out;
+}
+"""
+
+
+def small_text(page: Page, min_px: float) -> list[str]:
+    """Chart texts (tick labels, numbers in cells, annotations, titles) and captions in the main area
+    drawn smaller than ``min_px``: what presentation mode must have enlarged."""
+    return page.evaluate(_SMALL_JS, min_px)

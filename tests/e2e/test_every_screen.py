@@ -1,0 +1,177 @@
+"""Every page at every screen a class uses: a projector, a laptop, a big screen, a tablet and a phone.
+
+For each page (the seven of the path, Home, and the instructor's console) and each size
+(1024x768 and 1920x1080 in presentation mode, 1024x768 and 1280x800 plain, a 390x844 touch phone,
+an 820x1180 touch tablet) the page is loaded once per kind of browser and measured in place at each
+of its sizes:
+
+- no button, tab, table header, widget label, metric, selectbox value or option is clipped or cut
+  with an ellipsis, and no word of them (nor of a heading or the main text) is broken across lines
+  (:func:`tests.e2e.dom.layout_problems`);
+- no chart's toolbar covers its text, no chart text runs out of it or overlaps other text
+  (:func:`tests.e2e.dom.chart_problems`);
+- in presentation mode no chart text (numbers in cells, ticks, labels) and no caption is under 16 px;
+- axe-core (``axe-playwright-python``, which ships axe.min.js: nothing downloads) finds no serious or
+  critical violation (run once per kind of browser: colours and names do not change with the size);
+- every request the browser makes goes to the ConvLab server itself, and none is answered 404.
+
+A failure lists every problem as ``<page> at <size>: <kind> "<text>": <what>; <where>``, so it names
+the page, the size, the element and its text. Screenshots of each page at 1024x768 in presentation
+mode are saved in out/e2e/screens/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.conftest import INSTRUCTOR_KEY, SHOTS
+from tests.e2e.dom import chart_problems, layout_problems, small_text, wait_for_app, wait_for_charts
+
+SCREENS = SHOTS / "screens"
+
+# page -> (path in the address bar, its heading once drawn)
+PAGES = {
+    "Home": ("", "ConvLab"),
+    "Lessons": ("lessons", "Lessons"),
+    "Kernel Lab": ("kernel_lab", "Kernel Lab"),
+    "Arithmetic": ("arithmetic", "Arithmetic: convolution and pooling, cell by cell"),
+    "Architecture": ("architecture", "Architecture"),
+    "Training": ("training", "Training"),
+    "Experiments": ("experiments", "Experiments"),
+    "Inside the model": ("inside", "Inside the model"),
+    "Instructor": ("instructor", "Instructor console"),
+}
+
+# The browsers: each is one context, its page loaded once and measured at each of its sizes in turn.
+BROWSERS = {
+    "presentation": {"sizes": [("1024x768 presentation", 1024, 768), ("1920x1080 presentation", 1920, 1080)]},
+    "plain": {"sizes": [("1024x768", 1024, 768), ("1280x800", 1280, 800)]},
+    "touch": {"sizes": [("390x844 touch phone", 390, 844), ("820x1180 touch tablet", 820, 1180)], "touch": True},
+}
+
+PROJECTOR_MIN_PX = 16  # in presentation mode no chart text or caption is smaller (plotly's default is 12 px)
+
+# Streamlit's frontend, opened on a page's own address (/kernel_lab), first asks for
+# /kernel_lab/_stcore/health and /kernel_lab/_stcore/host-config, gets 404s, then asks at the root
+# (streamlit/streamlit#7074, open). A bare `streamlit run` cannot answer them; deploy/nginx can.
+# These two requests, and only these, are listed apart from the other 404s.
+UPSTREAM_PROBES = ("/_stcore/health", "/_stcore/host-config")
+
+
+@dataclass
+class Tab:
+    """One browser context with its page and what it asked the network for."""
+
+    context: BrowserContext
+    page: Page
+    origin: str
+    where: list[str] = field(default_factory=lambda: ["(start)"])  # the page being loaded now
+    foreign: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    probes: list[str] = field(default_factory=list)
+
+    def record(self) -> None:
+        def on_request(request) -> None:
+            parts = urlsplit(request.url)
+            if parts.scheme in ("http", "https", "ws", "wss") and f"{parts.hostname}:{parts.port}" != self.origin:
+                self.foreign.append(f"{self.where[0]}: a request to another origin: {request.url}")
+
+        def on_response(response) -> None:
+            if response.status != 404:
+                return
+            path = urlsplit(response.url).path
+            if path.endswith(UPSTREAM_PROBES) and path.count("/") == 3:
+                self.probes.append(path)
+            else:
+                self.not_found.append(f"{self.where[0]}: 404 for {response.url}")
+
+        self.context.on("request", on_request)
+        self.context.on("response", on_response)
+
+
+@pytest.fixture(scope="module")
+def tabs(browser: Browser, server: str) -> Iterator[dict[str, Tab]]:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=60_000)
+    origin = urlsplit(server)
+    made = {}
+    for name, spec in BROWSERS.items():
+        _, w, h = spec["sizes"][0]
+        touch = bool(spec.get("touch"))
+        ctx = browser.new_context(viewport={"width": w, "height": h}, has_touch=touch, is_mobile=touch)
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        tab = Tab(ctx, pg, f"{origin.hostname}:{origin.port}")
+        tab.record()
+        made[name] = tab
+    yield made
+    for tab in made.values():
+        tab.context.close()
+
+
+def open_page(tab: Tab, server: str, title: str, *, presentation: bool) -> None:
+    """Load the page, wait for its heading and for Streamlit to finish; switch presentation mode on."""
+    path, heading = PAGES[title]
+    tab.where[0] = title
+    pg = tab.page
+    pg.goto(f"{server}/{path}")
+    wait_for_app(pg)
+    if title == "Instructor":
+        pg.get_by_label("Instructor key", exact=True).fill(INSTRUCTOR_KEY)
+        pg.get_by_role("button", name="Open the console").click()
+        expect(pg.get_by_text("The class now")).to_be_visible()
+    expect(pg.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    if presentation:
+        pg.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+        pg.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
+    wait_for_app(pg)
+
+
+def axe_problems(pg: Page) -> list[str]:
+    """Serious and critical axe-core violations, each with its rule, what it means and where."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(pg)
+    out = []
+    for v in results.response["violations"]:
+        if v.get("impact") in ("serious", "critical"):
+            targets = ", ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:3])
+            out.append(f'axe {v["impact"]} "{v["id"]}": {v["help"]} ({len(v["nodes"])} elements: {targets})')
+    return out
+
+
+@pytest.mark.parametrize("title", list(PAGES))
+def test_every_screen(tabs: dict[str, Tab], server: str, title: str) -> None:
+    problems: list[str] = []
+    for name, spec in BROWSERS.items():
+        tab = tabs[name]
+        pg = tab.page
+        for i, (size, w, h) in enumerate(spec["sizes"]):
+            pg.set_viewport_size({"width": w, "height": h})
+            if i == 0:
+                open_page(tab, server, title, presentation=name == "presentation")
+            wait_for_app(pg)
+            wait_for_charts(pg)
+            if size == "1024x768 presentation":
+                pg.screenshot(path=str(SCREENS / f"{PAGES[title][0] or 'home'}.png"), full_page=True)
+            found = layout_problems(pg) + chart_problems(pg)
+            if "presentation" in size:
+                found += small_text(pg, PROJECTOR_MIN_PX)
+            if i == 0:  # colours and names do not change with the window's size: axe once per browser
+                found += axe_problems(pg)
+            problems += [f"{title} at {size}: {p}" for p in found]
+        problems += tab.foreign + tab.not_found
+        tab.foreign.clear()
+        tab.not_found.clear()
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_streamlit_asks_for_its_health_only_where_it_is_known_to(tabs: dict[str, Tab]) -> None:
+    """The only 404s set apart above are the frontend's two probes at a page's own address."""
+    probes = {p for tab in tabs.values() for p in tab.probes}
+    assert all(p.endswith(UPSTREAM_PROBES) for p in probes)
