@@ -10,6 +10,7 @@ A step's ``settings`` are either the page's own link keys or a short form the pa
 * Training: the page's link keys (``data``, ``model``, ``batch``, ``epochs``...), each read by the
   page's own reader in :data:`app.training.link.SETTINGS`.
 * Inside the model: ``tab`` (a word of :data:`app.inside.link.TABS`) and ``image``.
+* Experiments: no settings (the page keeps none in its link).
 
 :func:`step_link` raises :class:`ValueError` with a sentence when the settings are not a valid
 link of their page: the lessons' test opens every step, so a bad step fails there, not for a student.
@@ -36,6 +37,7 @@ PAGES = {  # a step's page -> (its title in the navigation, its script)
     "architecture": ("Architecture", "app_pages/architecture.py"),
     "training": ("Training", "app_pages/training.py"),
     "inside": ("Inside the model", "app_pages/inside.py"),
+    "experiments": ("Experiments", "app_pages/experiments.py"),
 }
 
 
@@ -119,12 +121,19 @@ def _inside(settings: Mapping[str, str]) -> dict[str, str]:
     return dict(settings)
 
 
+def _experiments(settings: Mapping[str, str]) -> dict[str, str]:
+    if settings:
+        raise ValueError("The Experiments page keeps no settings in its link; a step there has none.")
+    return {}
+
+
 _BUILDERS = {
     "kernel_lab": _kernel_lab,
     "arithmetic": _arithmetic,
     "architecture": _architecture,
     "training": _training,
     "inside": _inside,
+    "experiments": _experiments,
 }
 
 

@@ -70,6 +70,7 @@ def test_a_step_whose_settings_are_invalid_fails_here():
         ("architecture", {"preset": "ResNet-9000"}),
         ("training", {"batch": "7"}),
         ("inside", {"tab": "dreams"}),
+        ("experiments", {"arm": "1"}),
     ]:
         with pytest.raises(ValueError):
             step_link(lessons.Step(**{**step.__dict__, "page": page, "settings": settings}))

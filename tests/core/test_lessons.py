@@ -7,17 +7,19 @@ from pathlib import Path
 import pytest
 
 from cnn_core import geometry, lessons, models
+from cnn_core import lesson_answers as la
 from cnn_core.worked_examples import EXAMPLES, compute, discrepancies
 
 ALL = lessons.load_lessons()
 STEPS = [(ls.id, i, s) for ls in ALL.values() for i, s in enumerate(ls.steps)]
 
 
-def test_the_first_half_topics_have_lessons_of_three_to_five_steps():
+def test_the_course_topics_have_lessons_of_three_to_five_steps():
     assert len(ALL) >= 8
     assert all(3 <= len(ls.steps) <= 5 for ls in ALL.values()), {ls.id: len(ls.steps) for ls in ALL.values()}
     titles = " ".join(ls.title.lower() for ls in ALL.values())
-    for topic in ("kernel", "stride", "pooling", "parameter", "receptive", "network", "overfitting", "sees"):
+    for topic in ("kernel", "stride", "pooling", "parameter", "receptive", "network", "overfitting", "sees",
+                  "skip", "inception", "backward"):  # fmt: skip
         assert topic in titles, topic
 
 
@@ -35,18 +37,23 @@ def test_every_step_answer_is_computed_and_its_right_prediction_counts(lesson, i
 
 
 def test_answers_equal_the_core_formulas():
-    cell = lessons.example_cell("6x6 vertical edge, stride 1", 4, 4)
+    cell = la.example_cell("6x6 vertical edge, stride 1", 3, 3)  # counted from 0, as on the page
     assert cell.value == compute(EXAMPLES["6x6 vertical edge, stride 1"])[0, 3, 3] == 11
     assert cell.notes == 10 and cell.notes_differ  # the notes' misprint, read from worked_examples
-    assert lessons.output_size(7, 3, 2, 1).value == geometry.output_size(7, 3, stride=2, padding=1) == 4
-    assert lessons.output_size(5, 3, 1, "same").value == 5
-    assert lessons.receptive_field([[3, 1], [3, 1]]).value == 5
+    assert la.output_size(7, 3, 2, 1).value == geometry.output_size(7, 3, stride=2, padding=1) == 4
+    assert la.output_size(5, 3, 1, "same").value == 5
+    assert la.receptive_field([[3, 1], [3, 1]]).value == 5
     plan = models.plan(models.PRESETS["Course MNIST CNN (Keras notes)"])
-    assert lessons.network("Course MNIST CNN (Keras notes)", "params").value == plan.total_params == 93_322
-    assert lessons.network("Course MNIST CNN (Keras notes)", "height", 1).value == 26
-    assert lessons.conv_params(3, 3, 2).value == geometry.conv_params(3, 3, 3, 2) == 56
-    assert lessons.kernel_finds(["Sobel x", "Sobel y"], [[9, 9, 9], [5, 5, 5], [0, 0, 0]]).value == "Sobel y"
-    assert lessons.steps_per_epoch(10_000, 64).value == 156
+    assert la.network("Course MNIST CNN (Keras notes)", "params").value == plan.total_params == 93_322
+    assert la.network("Course MNIST CNN (Keras notes)", "height", 1).value == 26
+    assert la.conv_params(3, 3, 2).value == geometry.conv_params(3, 3, 3, 2) == 56
+    assert la.kernel_finds(["Sobel x", "Sobel y"], [[9, 9, 9], [5, 5, 5], [0, 0, 0]]).value == "Sobel y"
+    assert la.steps_per_epoch(10_000, 64).value == 156
+    assert la.backward_example("Backward pass, 5x5 input, 3x3 kernel, stride 2", "x", 2, 2).value == -1.5
+    assert la.network_difference("ResNet-8 (28x28)", "Plain-8 (28x28)", 2).value == 0  # identity: nothing learned
+    saving = models.bottleneck_saving(models.PRESETS["Small inception net (28x28)"].layers[2], 32)
+    assert la.bottleneck("Small inception net (28x28)", 3).value == saving.with_reduce
+    assert la.bottleneck("Small inception net (28x28)", 3, without=True).value == saving.without_reduce
 
 
 def test_every_misprint_the_lessons_quote_is_one_worked_examples_knows():
@@ -55,7 +62,7 @@ def test_every_misprint_the_lessons_quote_is_one_worked_examples_knows():
     assert len(wrong) >= 2  # the lessons say where the notes are wrong
     for step, ans in wrong:
         ex = EXAMPLES[step.params["example"]]
-        cells = {(d.cell[-2] + 1, d.cell[-1] + 1): d for d in discrepancies(ex)}
+        cells = {tuple(d.cell[-2:]): d for d in discrepancies(ex)}
         d = cells[(step.params["row"], step.params["col"])]
         assert (d.printed, d.correct) == (ans.notes, ans.value)
         assert "notes print" in step.explain(ans)
