@@ -222,3 +222,6 @@ WS_COOKIE_WRITTEN = "ws_cookie_written"  # the id whose cookie script this sessi
 
 # --- shared ---
 PRESENTATION = "presentation_mode"  # large text for projecting (sidebar toggle)
+
+# --- Blocks helper: the Architecture page's "Train this network" hand-off (app/training/link.py) ---
+TR_HANDOFF = "tr_handoff"  # set when the Architecture page offers its Train link; the Training page honours it once

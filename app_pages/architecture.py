@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import architecture as an
 from app import plots, state
+from app.training import link as train_link
 from cnn_core import models
 
 st.title("Architecture")
@@ -106,8 +107,16 @@ st.dataframe(
 st.plotly_chart(plots.architecture_diagram(an.diagram_blocks(plan)), key="an_diagram", config={"displayModeBar": False})
 st.caption(
     "Each box is a feature map: its height follows H, its depth W and its thickness the number of channels "
-    "(sizes compressed so that big and small maps fit). Thin bars are flat vectors."
+    "(sizes compressed so that big and small maps fit). Thin bars are flat vectors. An inception module's "
+    "branches stand side by side before their maps are stacked; a dotted arc is a residual block's shortcut, "
+    "added to what the block computes: F(x) + x."
 )
+if (saving := an.bottlenecks(plan)) is not None:
+    st.markdown("**What the 1×1 bottlenecks save.** Each inception module's 3×3 and k×k branches, with their 1×1 "
+                "reductions and, for comparison, applied straight to all the input channels (plain convolutions "
+                "with a bias each):")  # fmt: skip
+    st.dataframe(saving, hide_index=True, key="an_bottlenecks", column_config={"Saved": st.column_config.NumberColumn(
+        format="localized")})  # fmt: skip
 
 with st.expander("How each number is computed"):
     st.markdown(
@@ -124,7 +133,11 @@ with st.expander("How each number is computed"):
         "all for the backward pass, for every image in the batch.\n"
         "- **Receptive field and jump.** The receptive field is how many input pixels (per side) one output cell "
         "depends on; the jump is how far apart, in input pixels, two neighbouring cells are. Through a layer "
-        "with kernel k, dilation d and stride s: RF_out = RF_in + d(k − 1)·jump_in and jump_out = jump_in·s."
+        "with kernel k, dilation d and stride s: RF_out = RF_in + d(k − 1)·jump_in and jump_out = jump_in·s.\n"
+        "- **Blocks.** A residual block's two 3×3 convolutions (the first with stride s) see a window of 3 + 2s; "
+        "its shortcut adds x, or a 1×1 convolution of x when the shape changes. An inception module sees as far "
+        "as its widest branch; its output channels are the sum of its branches'. A block's row counts every "
+        "parameter inside it; the rows marked ↳ below it show where they are."
     )
     st.markdown("**The output-height formula of each convolution and pooling layer, with its numbers:**")
     st.code("\n".join(an.shape_workings(plan)) or "(no convolution or pooling layers)", language=None, wrap_lines=True)
@@ -139,4 +152,5 @@ if error is None:
             "The last Dense layer has an activation. For classification it should be *none*: it gives raw "
             "scores (logits) and the loss applies softmax."
         )
-    st.page_link("app_pages/training.py", label="Train this network on the Training page", icon=":material/school:")
+    st.page_link("app_pages/training.py", label="Train this network on the Training page", icon=":material/school:",
+                 query_params=train_link.from_architecture(config))  # fmt: skip

@@ -23,6 +23,7 @@ from app.architecture.model import (
 )
 from app.architecture.saved import keep_network, saved_network
 from app.architecture.view import (
+    bottlenecks,
     count_text,
     diagram_blocks,
     memory_text,
@@ -33,6 +34,7 @@ from app.architecture.view import (
 from app.architecture.widgets import layer_editor, layer_row, name_widget
 
 __all__ = [
+    "bottlenecks",
     "DEFAULTS",
     "TYPES",
     "count_text",

@@ -35,18 +35,27 @@ def _pair(v: tuple[int, int] | None) -> str:
 
 
 def summary_frame(table: SummaryTable, plan: models.Plan, *, keras_shapes: bool = False) -> pd.DataFrame:
-    """The table shown on the page: one row per torch module, then a totals row."""
-    owner = {name: lp.index + 1 for lp in plan.layers for name in lp.module_names}
+    """The table shown on the page: one row per torch module, then a totals row.
+
+    A block (residual, inception) has a row of its own, with all its parameters and their formula, and
+    then one indented row (``↳ res1.conv1``) per layer inside it; the Total row counts each parameter once.
+    """
+    owner = {name: lp for lp in plan.layers for name in lp.module_names}
     records = []
     for r in table.rows:
+        top = r.name.split(".")[0]
+        lp = owner.get(top)
+        block = r.block_params is not None
         records.append({
-            "#": owner.get(r.name, ""),
-            "Layer (type)": f"{r.name} ({r.type})",
+            "#": lp.index + 1 if lp is not None and top == r.name else "",
+            "Layer (type)": f"{'↳ ' if top != r.name else ''}{r.name} ({r.type})",
             "Output shape": _shape(r.output_shape, keras_shapes),
-            "Params": r.total_params,
-            "How the params are counted": param_formula(r.terms),
-            "MACs": r.macs,
-            "Memory (KiB)": round(r.activation_bytes / 1024, 1),
+            "Params": r.block_params if block else r.total_params,
+            "How the params are counted": (
+                f"the rows below: {lp.formula}" if block and lp is not None else param_formula(r.terms)
+            ),
+            "MACs": sum(q.macs for q in table.rows if q.name.startswith(f"{r.name}.")) if block else r.macs,
+            "Memory (KiB)": round(r.activation_bytes / 1024, 1) if not block else None,
             "Receptive field": _pair(r.rf),
             "Jump": _pair(r.jump),
         })  # fmt: skip
@@ -58,14 +67,42 @@ def summary_frame(table: SummaryTable, plan: models.Plan, *, keras_shapes: bool 
     return pd.DataFrame.from_records(records).astype({"#": str})
 
 
-def diagram_blocks(plan: models.Plan) -> list[tuple[str, str, tuple[int, ...]]]:
-    """Input plus every layer its spec draws (those that change the shape), for :func:`app.plots.architecture_diagram`."""
-    blocks = [("Input", "input", tuple(plan.config.input_shape))]
+def _branches(lp: models.LayerPlan) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """An inception module's branches, or a residual block's shortcut (none for a plain block)."""
+    spec = lp.spec
+    if isinstance(spec, models.InceptionSpec):
+        return spec.branches(lp.in_shape)
+    if isinstance(spec, models.ResidualSpec) and spec.shortcut != "plain":
+        return (("1×1 projection" if spec.projects(lp.in_shape[0]) else "x", lp.out_shape),)
+    return ()
+
+
+def diagram_blocks(plan: models.Plan) -> list[tuple]:
+    """Input plus every layer its spec draws (those that change the shape), for :func:`app.plots.architecture_diagram`:
+    ``(label, kind, shape, branches)``."""
+    blocks: list[tuple] = [("Input", "input", tuple(plan.config.input_shape), ())]
     for lp in plan.layers:
         if (block := lp.spec.diagram_block()) is not None:
             label, kind = block
-            blocks.append((f"{lp.index + 1}. {label}", kind, lp.out_shape))
+            blocks.append((f"{lp.index + 1}. {label}", kind, lp.out_shape, _branches(lp)))
     return blocks
+
+
+def bottlenecks(plan: models.Plan) -> pd.DataFrame | None:
+    """What the 1x1 bottlenecks of each inception module save (None when there is none), by
+    :func:`cnn_core.models.bottleneck_saving`."""
+    records = []
+    for lp in plan.layers:
+        if isinstance(lp.spec, models.InceptionSpec) and (lp.spec.reduce3 or lp.spec.reduce5):
+            b = models.bottleneck_saving(lp.spec, lp.in_shape[0])
+            records.append({
+                "#": str(lp.index + 1),
+                "3×3 and k×k branches with the 1×1 bottlenecks": b.formula_with,
+                "without them (straight from the input)": b.formula_without,
+                "Saved": b.saved,
+                "Saved (%)": round(100 * b.saved / b.without_reduce, 1) if b.without_reduce else 0.0,
+            })  # fmt: skip
+    return pd.DataFrame.from_records(records) if records else None
 
 
 def count_text(n: int) -> str:

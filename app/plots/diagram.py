@@ -1,4 +1,5 @@
-"""The network's architecture as the usual textbook figure: feature-map volumes from input to output."""
+"""The network's architecture as the usual textbook figure: feature-map volumes from input to output,
+with an inception module's branches drawn side by side and a residual block's shortcut as an arc."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ _ARCH_COLOURS = {  # Okabe-Ito; every box is also labelled with its layer type
     "flatten": OKABE_ITO[2],
     "gap": OKABE_ITO[2],
     "dense": OKABE_ITO[5],
+    "residual": OKABE_ITO[1],
+    "inception": OKABE_ITO[3],
 }
+Block = tuple  # (label, kind, shape) or (label, kind, shape, branches): branches = ((label, shape), ...)
 
 
 def _rgba(hex_colour: str, alpha: float, shade: float = 1.0) -> str:
@@ -28,27 +32,68 @@ def _rgba(hex_colour: str, alpha: float, shade: float = 1.0) -> str:
     return f"rgba({int(r * shade)},{int(g * shade)},{int(b * shade)},{alpha})"
 
 
-def architecture_diagram(blocks: list[tuple[str, str, tuple[int, ...]]]) -> go.Figure:
+def _branches(fig: go.Figure, x: float, x_prev: float, branches: tuple, colour: str) -> float:
+    """An inception module's branches as a column of labelled bars joined to the maps before and after."""
+    n = len(branches)
+    for j, (label, shape) in enumerate(branches):
+        y = 1.9 - 3.8 * j / max(n - 1, 1)
+        fig.add_trace(
+            go.Scatter(
+                x=[x, x + 1.1, x + 1.1, x, x], y=[y - 0.35, y - 0.35, y + 0.35, y + 0.35, y - 0.35], fill="toself",
+                mode="lines", line=dict(color="#333333", width=1), fillcolor=_rgba(colour, 0.45), hoverinfo="text",
+                hovertext=f"branch {label}: {'×'.join(map(str, shape))}", showlegend=False,
+            )
+        )  # fmt: skip
+        fig.add_annotation(x=x + 0.55, y=y, text=f"{label}<br>{shape[0]} ch", showarrow=False, font=dict(size=9))
+        for x0, x1 in ((x_prev, x), (x + 1.1, x + 1.7)):
+            fig.add_trace(
+                go.Scatter(x=[x0, x1], y=[0 if x1 == x else y, y if x1 == x else 0], mode="lines",
+                           line=dict(color="#777777", width=1), hoverinfo="skip", showlegend=False)
+            )  # fmt: skip
+    return x + 1.7
+
+
+def _shortcut(fig: go.Figure, x0: float, x1: float, top: float, label: str) -> None:
+    """A residual block's shortcut: an arc over the block from the map before it to the sum after it."""
+    t = np.linspace(0, np.pi, 25)
+    xs = x0 + (x1 - x0) * (1 - np.cos(t)) / 2
+    fig.add_trace(
+        go.Scatter(x=xs, y=top + 0.9 * np.sin(t), mode="lines", line=dict(color="#333333", width=1.5, dash="dot"),
+                   hoverinfo="text", hovertext=f"shortcut: {label}", showlegend=False)
+    )  # fmt: skip
+    fig.add_annotation(x=(x0 + x1) / 2, y=top + 0.9, text=f"+ {label}", showarrow=False, yanchor="bottom",
+                       font=dict(size=10))  # fmt: skip
+
+
+def architecture_diagram(blocks: list[Block]) -> go.Figure:
     """Feature-map volumes from input to output, as in the usual textbook figure.
 
     Parameters
     ----------
-    blocks : list of (label, kind, shape)
-        ``kind`` is ``"input"``, ``"conv"``, ``"pool"``, ``"flatten"``, ``"gap"`` or ``"dense"``;
-        ``shape`` is ``(C, H, W)`` (drawn as a box: height ~ H, depth ~ W, thickness ~ channels) or
-        ``(N,)`` (drawn as a thin bar whose height grows with log N). Sizes are compressed (square
-        root for H and W, logarithm for C and N) so that a 227-pixel input and a 6-pixel map both fit.
+    blocks : list of (label, kind, shape) or (label, kind, shape, branches)
+        ``kind`` is ``"input"``, ``"conv"``, ``"pool"``, ``"flatten"``, ``"gap"``, ``"dense"``,
+        ``"residual"`` or ``"inception"``; ``shape`` is ``(C, H, W)`` (drawn as a box: height ~ H,
+        depth ~ W, thickness ~ channels) or ``(N,)`` (drawn as a thin bar whose height grows with log N).
+        Sizes are compressed (square root for H and W, logarithm for C and N) so that a 227-pixel input
+        and a 6-pixel map both fit. ``branches``: for an inception module, ``(label, shape)`` of each
+        branch, drawn side by side before the concatenated map; for a residual block, one
+        ``(label, shape)`` for its shortcut (``"x"``, ``"1x1 projection"``), drawn as an arc over the
+        block, or none for a plain block.
     """
     fig = go.Figure()
-    maps = [s for _, _, s in blocks if len(s) == 3]
+    maps = [b[2] for b in blocks if len(b[2]) == 3]
     h_max = max((s[1] for s in maps), default=1)
     w_max = max((s[2] for s in maps), default=1)
     c_max = max((s[0] for s in maps), default=1)
-    n_max = max((s[0] for _, _, s in blocks if len(s) == 1), default=1)
+    n_max = max((b[2][0] for b in blocks if len(b[2]) == 1), default=1)
     x = 0.0
     tallest = 1.0
-    for i, (label, kind, shape) in enumerate(blocks):
+    x_prev, top_prev = 0.0, 0.0  # the middle and top of the map before
+    for i, (label, kind, shape, *rest) in enumerate(blocks):
+        branches = tuple(rest[0]) if rest else ()
         colour = _ARCH_COLOURS.get(kind, OKABE_ITO[6])
+        if kind == "inception" and branches:
+            x = _branches(fig, x, x_prev, branches, colour)
         size_text = "×".join(str(v) for v in shape)
         if len(shape) == 3:
             c, h, w = shape
@@ -74,6 +119,10 @@ def architecture_diagram(blocks: list[tuple[str, str, tuple[int, ...]]]) -> go.F
                     fillcolor=_rgba(colour, alpha, shade), hoverinfo="text", hovertext=hover, showlegend=False,
                 )
             )  # fmt: skip
+        if kind == "residual" and branches:
+            _shortcut(fig, x_prev, x + (thick + dx) / 2, max(top_prev, top + dy), branches[0][0])
+            tallest = max(tallest, max(top_prev, top + dy) + 1.5)
+        x_prev, top_prev = x + (thick + dx) / 2, top + dy
         tallest = max(tallest, top + dy)
         fig.add_annotation(
             x=x + (thick + dx) / 2, y=-3.0 - 0.9 * (i % 2), text=f"<b>{label}</b><br>{size_text}",

@@ -4,7 +4,8 @@
 defaults); :func:`seed_from_link` presets the widgets from a link once per session (and from the
 last settings when the learner comes back from another page). A network built on the Architecture
 page travels as that page's own link tokens (``in``, ``net``). A value that cannot be read gets a
-sentence and its default; epochs above the instructor's limit are brought down to it.
+sentence and its default; epochs above the instructor's limit are brought down to it. The
+Architecture page's "Train this network" is such a link (:func:`from_architecture`).
 """
 
 from __future__ import annotations
@@ -101,12 +102,24 @@ def publish(query: dict[str, str]) -> None:
         st.query_params.from_dict(query)
 
 
+def from_architecture(config: models.ModelConfig) -> dict[str, str]:
+    """The link parameters of the Architecture page's "Train this network": the Training page opens
+    with this network chosen (and the last settings otherwise). The Training page's next run honours
+    such a link once (a rerun there keeps the learner's own choice)."""
+    st.session_state[state.TR_HANDOFF] = True
+    return {"model": ARCHITECTURE, **models.to_query(config)}
+
+
 def seed_from_link(settings: ClassSettings) -> None:
-    """Preset the widgets from the link (first visit) or from the last settings (back from another page)."""
+    """Preset the widgets from the link (first visit, or arriving through the Architecture page's "Train
+    this network"), else from the last settings (back from another page)."""
     ss = st.session_state
+    handoff = ss.pop(state.TR_HANDOFF, False) and st.query_params.get("model") == ARCHITECTURE
     if not ss.get(state.TR_SEEDED):
         ss[state.TR_SEEDED] = True
         params, quiet = st.query_params.to_dict(), False
+    elif handoff:
+        params, quiet = {**ss.get(state.TR_LAST_QUERY, {}), **st.query_params.to_dict()}, False
     elif state.TR_OPT not in ss and state.TR_LAST_QUERY in ss:
         params, quiet = dict(ss[state.TR_LAST_QUERY]), True
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -333,3 +334,83 @@ def test_a_store_that_cannot_write_is_a_sentence_once_and_the_network_stays(work
     widgets(at, "_Conv2d_filters")[0].set_value(8).run()
     assert not at.toast  # told once
     assert at.session_state[state.AN_MODEL_CONFIG].layers[0].filters == 8
+
+
+# --- blocks: residual and inception networks built, summarised, drawn and refused ---------------------
+
+
+def test_a_residual_block_added_in_the_editor_is_summarised_and_a_bad_shortcut_is_a_sentence() -> None:
+    at = open_page()
+    at.selectbox(key=state.AN_ADD_TYPE).set_value("Residual block")
+    at.number_input(key="an_add_after_8").set_value(1)  # after conv1: 32x26x26 in, 64 filters: a 1x1 projection
+    at.button(key="an_add").click().run()
+    assert not at.exception, at.exception
+    block = 32 * 9 * 64 + 64 * 9 * 64 + 3 * 2 * 64 + 32 * 64  # two 3x3 convs, three batch norms, the projection
+    conv2 = (64 * 9 + 1) * 64  # conv2 now takes 64 channels instead of 32
+    assert metric(at, "Parameters") == f"{93_322 + block + conv2 - 18_496:,}" == f"{table_total(at):,}"
+    frame = at.dataframe[0].value
+    row = frame[frame["Layer (type)"] == "res1 (ResidualBlock)"].iloc[0]
+    assert row["#"] == "2" and row["Params"] == block and row["Output shape"] == "64 × 26 × 26"
+    assert row["How the params are counted"].endswith(f"(1x1 projection) = {block:,}")
+    assert row["Receptive field"] == "7"  # 3 after conv1, then two 3x3 convolutions: 3 + 2 + 2
+    assert (
+        list(frame["Layer (type)"]).index("↳ res1.conv1 (Conv2d)")
+        == list(frame["Layer (type)"]).index(row["Layer (type)"]) + 1
+    )
+    assert at.query_params["net"].startswith("conv32-k3-relu_res64_maxpool2")
+    assert any("class ResidualBlock(nn.Module)" in c.value and "ResidualBlock(32, 64)" in c.value for c in at.code)
+    kept = at.session_state[state.AN_MODEL_CONFIG]
+    shortcut = next(w for w in at.selectbox if w.key and w.key.endswith("_Residual block_shortcut"))
+    shortcut.set_value("identity").run()
+    assert not at.exception, at.exception
+    assert any("Layer 2 (Residual block 64 filters, identity shortcut)" in e.value and "same shape" in e.value
+               for e in at.error)  # fmt: skip
+    assert at.session_state[state.AN_MODEL_CONFIG] == kept  # the last valid network is kept
+    assert len(at.session_state[state.AN_LAYERS]) == 9  # and nothing of the stack is lost
+    shortcut = next(w for w in at.selectbox if w.key and w.key.endswith("_Residual block_shortcut"))
+    shortcut.set_value("auto").run()
+    assert not at.error and at.session_state[state.AN_MODEL_CONFIG] == kept
+
+
+def test_an_inception_network_shows_its_branches_and_what_its_bottlenecks_save() -> None:
+    name = "Small inception net (28x28)"
+    config = models.PRESETS[name]
+    at = open_page(models.to_query(config))
+    assert at.session_state[state.AN_MODEL_CONFIG] == config
+    assert metric(at, "Parameters") == "38,090" == f"{table_total(at):,}"
+    frame = at.dataframe[0].value
+    row = frame[frame["Layer (type)"] == "inception1 (Inception)"].iloc[0]
+    assert row["Params"] == 9_808 and row["Output shape"] == "80 × 14 × 14" and row["Receptive field"] == "12"
+    saving = at.dataframe[1].value
+    expected = models.bottleneck_saving(config.layers[2], 32)
+    first = saving.iloc[0]
+    assert first["#"] == "3" and first["Saved"] == expected.saved == 22_064 - 8_648
+    assert first["without them (straight from the input)"] == expected.formula_without
+    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    hover = [t.get("hovertext", "") for t in traces]
+    assert hover.count("branch 1x1: 16×14×14") == 1 and "branch 1x1→8, 5x5: 16×14×14" in hover  # drawn as branches
+
+
+def test_googlenet_and_resnet18_presets_show_torchvisions_totals() -> None:
+    at = open_page()
+    for name, total in (("ResNet-18 (ImageNet, for reading)", "11,689,512"),
+                        ("GoogLeNet (ImageNet, for reading)", "6,624,904")):  # fmt: skip
+        at.selectbox(key="an_preset").set_value(name)
+        at.button(key="an_load").click().run()
+        assert not at.exception, at.exception
+        assert metric(at, "Parameters") == total and f"{table_total(at):,}" == total
+
+
+@pytest.mark.parametrize(
+    ("net", "words"),
+    [
+        ("conv8-k3_inc8-r4-t8-q2-f4-p4-k4", "cannot be concatenated"),
+        ("conv8-k3_res16-identity", "identity shortcut"),
+        ("conv8-k3_inc8-r4", "is missing"),
+        ("conv8-k3_res16-sideways", "'sideways' is not a residual block setting"),
+    ],
+)
+def test_a_bad_block_in_a_link_is_a_sentence(net: str, words: str) -> None:
+    at = open_page({"in": "1x28x28", "net": net})
+    assert not at.exception
+    assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
