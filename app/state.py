@@ -39,6 +39,9 @@ KL_COL = "kl_col"  # inspected output pixel: column
 KL_CHANNEL = "kl_channel"  # inspected channel (R, G or B) of an RGB photo
 KL_CLICK = "kl_click"  # the last click on the input photo ({x, y, width, height, unix_time})
 KL_SOURCE = "kl_source"  # the photo's source (radio: sample, and upload / camera where the instructor allows)
+# Keyed containers (no state): the page's style sizes the pictures in them (.st-key-<key>).
+KL_PHOTO_BOX = "kl_photo_box"  # the clickable input photo
+KL_MAP_BOX = "kl_map_box"  # the feature map
 # State no widget holds.
 KL_CUSTOM_KERNEL = "kl_custom_kernel"  # last valid custom kernel, np.ndarray (kh, kw)
 KL_SEEDED = "kl_seeded"  # widgets were preset from the URL once this session

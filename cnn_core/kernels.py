@@ -227,15 +227,21 @@ def resize_kernel(kernel: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out
 
 
-def auto_display(kernel: np.ndarray, color: str, *, magnitude: bool = False) -> Literal["clip", "abs", "signed"]:
+def auto_display(
+    kernel: np.ndarray, color: str, *, magnitude: bool = False
+) -> Literal["clip", "abs", "stretch", "signed"]:
     """How to show a photo filtered by ``kernel`` (a :func:`cnn_core.images.display_range` mode).
 
-    Kernels whose weights sum to about 1 keep brightness (clip); others respond with signs, shown
-    as signed colours on grayscale and as absolute values on RGB. A gradient magnitude (a preset
-    with a partner) is never negative, so it shows as strength.
+    Kernels whose weights sum to about 1 keep brightness (clip). Kernels with no negative weight
+    (the 7x7 line detectors sum to 7) never respond below zero but pass 255, so their range is
+    stretched onto black to white; signed colours would make them look like a negative. Others
+    respond with signs, shown as signed colours on grayscale and as absolute values on RGB. A
+    gradient magnitude (a preset with a partner) is never negative, so it shows as strength.
     """
     if magnitude:
         return "abs"
     if abs(float(np.sum(kernel)) - 1.0) < 0.05:
         return "clip"
+    if float(np.min(kernel)) >= 0:
+        return "stretch"
     return "signed" if color == "gray" else "abs"

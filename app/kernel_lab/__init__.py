@@ -24,7 +24,6 @@ from app.kernel_lab.caches import (
 from app.kernel_lab.model import (
     CUSTOM,
     DISPLAY_CHOICES,
-    DISPLAY_SIDE,
     DISPLAY_WHY,
     PADDING_CHOICES,
     PADDING_MODES,
@@ -32,6 +31,7 @@ from app.kernel_lab.model import (
     FilterSpec,
     KernelLabConfig,
     as_key,
+    picture_layout,
 )
 from app.kernel_lab.saved import class_settings, keep_kernel, publish_pixel
 from app.kernel_lab.view import (
@@ -61,7 +61,6 @@ from app.kernel_lab.widgets import (
 __all__ = [
     "CUSTOM",
     "DISPLAY_CHOICES",
-    "DISPLAY_SIDE",
     "DISPLAY_WHY",
     "PADDING_CHOICES",
     "PADDING_MODES",
@@ -70,6 +69,7 @@ __all__ = [
     "FilterSpec",
     "KernelLabConfig",
     "as_key",
+    "picture_layout",
     "channel_names",
     "class_settings",
     "channels_widget",

@@ -12,7 +12,7 @@ import numpy as np
 from cnn_core import geometry, images, kernels
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
-DISPLAY_SIDE = 440  # screen pixels for the longer side of the input picture (fits a projector's column)
+TALLEST = 0.45  # the pictures are at most this many times as tall as the page is wide (both fit a 1280x800 screen)
 CACHE_TTL = "20m"  # shared pictures of photos nobody has looked at for this long are dropped (memory after a lesson)
 PADDING_CHOICES = ("same", "valid", "custom")
 PADDING_MODES = ("zeros", "reflect", "replicate")
@@ -94,6 +94,24 @@ class KernelLabConfig:
         ]
 
 
+def picture_layout(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[list[float], float, float]:
+    """How to draw the input and its feature map side by side at one scale.
+
+    Returns the column weights (input, feature map, and an empty spacer when the photo is tall),
+    and the share of its column each picture fills. The two picture columns are as wide as the
+    wider of the two pictures needs, so they are (nearly) equal, and a picture narrower than that
+    fills only its share: a stride-2 map fills half its column, so a pixel of either takes the same
+    room on screen, whatever the window's width, side by side or stacked on a phone (columns of
+    unequal width would meet Streamlit's minimum column width and lose the scale). The spacer
+    keeps a tall photo from being drawn taller than :data:`TALLEST` times the row's width.
+    """
+    w_in, w_out = float(in_shape[1]), float(out_shape[1])
+    wide = max(w_in, w_out)
+    tallest = float(max(in_shape[0], out_shape[0]))
+    spacer = max(0.0, tallest / TALLEST - 2 * wide)
+    return [wide, wide] + ([spacer] if spacer > 0 else []), w_in / wide, w_out / wide
+
+
 def as_key(kernel: np.ndarray) -> tuple[tuple[float, ...], ...]:
     """A kernel as nested tuples of floats: hashable, so it can key the caches."""
     return tuple(tuple(float(v) for v in row) for row in np.asarray(kernel))
@@ -152,7 +170,9 @@ def kernel_from_text(text: str) -> np.ndarray:
     reads); ``ValueError`` with a sentence when the text is not a kernel."""
     text = str(text).strip()
     if len(text) > MAX_KERNEL_TEXT:
-        raise ValueError(f"The kernel in the link is {len(text):,} characters long; ConvLab reads up to {MAX_KERNEL_TEXT:,}.")
+        raise ValueError(
+            f"The kernel in the link is {len(text):,} characters long; ConvLab reads up to {MAX_KERNEL_TEXT:,}."
+        )
     return kernels.parse_kernel([row.split(",") for row in text.split(";")] if text else [])
 
 

@@ -9,8 +9,8 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 
 from app import plots, state
 from app.kernel_lab import caches
-from app.kernel_lab.model import DISPLAY_SIDE, DISPLAY_WHY, FilterSpec, as_key
-from cnn_core import geometry, images, kernels, pixel
+from app.kernel_lab.model import DISPLAY_CHOICES, DISPLAY_WHY, FilterSpec, as_key, picture_layout
+from cnn_core import geometry, kernels, pixel
 from cnn_core.numbers import format_number
 
 _STATIC = {"displayModeBar": False}
@@ -41,10 +41,12 @@ def output_size_panel(
                 )
 
 
-def display_caption(shown: str, color: str) -> None:
-    """Why the chosen display mode draws the output as it does."""
+def display_caption(shown: str, color: str, *, automatic: bool) -> None:
+    """Why the chosen display mode draws the output as it does (and what *Automatic* chose)."""
+    chose = f"Automatic chose *{DISPLAY_CHOICES[shown].lower()}* for this kernel. " if automatic else ""
     st.caption(
-        DISPLAY_WHY[shown]
+        chose
+        + DISPLAY_WHY[shown]
         + (
             " Signed colours need grayscale, so RGB shows absolute values."
             if shown == "signed" and color == "rgb"
@@ -62,26 +64,41 @@ def pictures_panel(
     shown: str,
     pw: pixel.PixelWorking,
 ) -> None:
-    """The clickable input with the kernel's window outlined, beside the feature map at the same scale."""
+    """The clickable input with the kernel's window outlined, beside the feature map at the same scale.
+
+    Each picture fills its share of an equal column (see :func:`~app.kernel_lab.model.picture_layout`),
+    so the whole photo is always in view and a pixel of the feature map takes the room of a pixel
+    of the input, on a projector or a phone (where the columns stack).
+    """
     h, w = caches.working_copy(data, color).shape[:2]
-    scale = images.fit_scale((h, w), DISPLAY_SIDE)  # both pictures drawn at this many screen pixels per pixel
-    a, b = st.columns(2)
-    with a:
-        st.caption(f"Input ({h} x {w} working copy of {label}). Click a pixel: the orange box is the kernel's window.")
+    st.caption(
+        f"**Input** ({h} x {w}, {label}): click a pixel; the orange box is the kernel's window. "
+        f"**Feature map** ({out_shape[0]} x {out_shape[1]}), at the same scale."
+    )
+    weights, photo_share, map_share = picture_layout((h, w), out_shape)
+    cols = st.columns(weights, gap="small")
+    st.html(_share_style(photo_share, map_share))
+    with cols[0].container(key=state.KL_PHOTO_BOX):
         picture = caches.input_picture(data, color, pw.rows, pw.cols)
-        shown_h, shown_w = images.scaled_shape((h, w), scale)
         streamlit_image_coordinates(
-            picture,
-            image_format=picture.format,
-            width=shown_w,
-            height=shown_h,
-            key=state.KL_CLICK,
-            cursor="crosshair",
+            picture, image_format=picture.format, width="stretch", key=state.KL_CLICK, cursor="crosshair"
         )
-    with b:
-        st.caption(f"Feature map ({out_shape[0]} x {out_shape[1]}, same scale)")
-        shown_width = images.scaled_shape(out_shape, scale)[1]
-        st.image(caches.feature_map_png(data, color, spec, shown, shown_width), width=shown_width)
+    with cols[1].container(key=state.KL_MAP_BOX):
+        st.image(caches.feature_map_png(data, color, spec, shown, int(out_shape[1])), width="stretch")
+
+
+def _share_style(photo_share: float, map_share: float) -> str:
+    """The style that makes each picture fill its share of its column (on the keyed containers,
+    ``.st-key-<key>``): ``st.image`` draws a picture narrower than its column at its own width."""
+    photo, fmap = f".st-key-{state.KL_PHOTO_BOX}", f".st-key-{state.KL_MAP_BOX}"
+    return (
+        "<style>"
+        f"{photo} iframe {{ width: {100 * photo_share:.3f}% !important; }}"
+        f'{fmap} [data-testid="stFullScreenFrame"] > div {{ width: 100% !important; justify-content: flex-start !important; }}'
+        f'{fmap} [data-testid="stImage"] {{ width: {100 * map_share:.3f}% !important; }}'
+        f'{fmap} [data-testid="stImageContainer"], {fmap} img {{ width: 100% !important; height: auto !important; }}'
+        "</style>"
+    )
 
 
 def dot_product_panel(
@@ -101,7 +118,9 @@ def dot_product_panel(
         config=_STATIC,
         key="kl_prod",
     )
-    terms = " + ".join(f"{format_number(v)}×{format_number(k_)}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True))
+    terms = " + ".join(
+        f"{format_number(v)}×{format_number(k_)}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True)
+    )
     st.markdown(
         f"**Sum** of the products = **{format_number(pw.total)}**"
         + (" (crossed cells are padding)" if pw.is_padding.any() else "")

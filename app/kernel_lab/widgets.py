@@ -8,6 +8,7 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app import state
 from app.kernel_lab import saved
@@ -19,6 +20,7 @@ from app.kernel_lab.model import (
     cell_text,
     kernel_text,
 )
+from app.workspace import ClassSettings
 from cnn_core import images, kernels, numbers, pixel
 
 
@@ -49,18 +51,25 @@ def publish_to_url(cfg: KernelLabConfig) -> None:
 # --- the photo -------------------------------------------------------------------------------
 
 
-def image_source_widget() -> tuple[bytes, str]:
+def image_source_widget(bar: DeltaGenerator, below: DeltaGenerator) -> tuple[bytes, str]:
     """Sample / upload / camera (as far as the instructor allows); returns (file bytes, label). Bad
-    uploads fall back to the sample."""
+    uploads fall back to the sample. The choices go in the settings ``bar``; the uploader, the
+    camera and their sentences ``below`` it."""
     allowed = saved.class_settings()
     sources = ["Sample photo"] + ["Upload"] * allowed.uploads + ["Camera"] * allowed.camera
     if st.session_state.get(state.KL_SOURCE) not in sources:
         st.session_state[state.KL_SOURCE] = "Sample photo"
-    source = st.radio("Image", sources, horizontal=True, key=state.KL_SOURCE)
+    source = bar.radio("Image", sources, horizontal=True, key=state.KL_SOURCE, width="content")
+    sample = bar.selectbox(
+        "Sample photo", list(images.SAMPLES), key=state.KL_SAMPLE, disabled=source != "Sample photo", width=200
+    )
+    with below:
+        return _upload_or_camera(source, allowed, (images.sample_bytes(sample), sample))
+
+
+def _upload_or_camera(source: str, allowed: ClassSettings, fallback: tuple[bytes, str]) -> tuple[bytes, str]:
     if off := [what for what, on in (("uploads", allowed.uploads), ("the camera", allowed.camera)) if not on]:
         st.caption(f"The instructor turned {' and '.join(off)} off for this class.")
-    sample = st.selectbox("Sample photo", list(images.SAMPLES), key=state.KL_SAMPLE, disabled=source != "Sample photo")
-    fallback = images.sample_bytes(sample), sample
     if source == "Upload":
         up = st.file_uploader(
             "Upload an image (PNG, JPEG, WebP, BMP, GIF, TIFF; up to 20 MB)",
@@ -99,6 +108,7 @@ def channels_widget() -> str:
         horizontal=True,
         key=state.KL_COLOR,
         format_func={"gray": "Grayscale", "rgb": "RGB, each channel separately"}.get,
+        width="content",
     )
 
 
@@ -195,28 +205,31 @@ def custom_kernel_widget() -> np.ndarray:
 
 
 def settings_widgets(preset: str, color: str) -> KernelLabConfig:
-    """The row of stride / padding / dilation inputs, read into the page's config."""
-    c = st.columns(5)
-    stride = c[0].number_input(
-        "Stride", 1, 8, key=state.KL_STRIDE, help="How many pixels the kernel moves between outputs."
+    """Stride / padding / dilation, read into the page's config. Each input has a width of its
+    own, so in the settings bar (a row that wraps) they move to the next line instead of
+    squeezing their labels and digits on a narrow screen or at presentation size."""
+    stride = st.number_input(
+        "Stride", 1, 8, key=state.KL_STRIDE, help="How many pixels the kernel moves between outputs.", width=120
     )
-    padding_kind = c[1].selectbox(
+    padding_kind = st.selectbox(
         "Padding",
         PADDING_CHOICES,
         key=state.KL_PADDING,
-        help="same: output as large as the input (at stride 1); valid: no padding.",
+        help="same: output as large as the input (at stride 1); valid: no padding; custom: cells per side.",
+        width=130,
     )
-    custom_pad = c[2].number_input(
-        "Padding cells per side", 0, 10, key=state.KL_CUSTOM_PADDING, disabled=padding_kind != "custom"
+    custom_pad = st.number_input(
+        "Cells per side", 0, 10, key=state.KL_CUSTOM_PADDING, disabled=padding_kind != "custom", width=150
     )
-    padding_mode = c[3].selectbox(
+    padding_mode = st.selectbox(
         "Padding holds",
         PADDING_MODES,
         key=state.KL_PADDING_MODE,
         help="zeros: black border; reflect: mirror the image; replicate: repeat the edge pixel.",
+        width=150,
     )
-    dilation = c[4].number_input(
-        "Dilation", 1, 5, key=state.KL_DILATION, help="Spread the kernel's taps this many pixels apart."
+    dilation = st.number_input(
+        "Dilation", 1, 5, key=state.KL_DILATION, help="Spread the kernel's taps this many pixels apart.", width=120
     )
     return KernelLabConfig(
         sample=st.session_state[state.KL_SAMPLE],
@@ -232,13 +245,13 @@ def settings_widgets(preset: str, color: str) -> KernelLabConfig:
 
 
 def display_widget(auto: str) -> str:
-    """How output values are drawn; "auto" resolved to ``auto``, the mode the kernel suggests."""
+    """How output values are drawn; "auto" resolved to ``auto``, the mode the kernel suggests.
+
+    The options' labels never change (the caption says what *Automatic* chose): a label that
+    followed the kernel made Streamlit see a new widget, and the radio went blank.
+    """
     display = st.radio(
-        "Show output values as",
-        list(DISPLAY_CHOICES),
-        horizontal=True,
-        key=state.KL_DISPLAY,
-        format_func=lambda d: DISPLAY_CHOICES[d] + (f" ({DISPLAY_CHOICES[auto].lower()})" if d == "auto" else ""),
+        "Show output values as", list(DISPLAY_CHOICES), key=state.KL_DISPLAY, format_func=DISPLAY_CHOICES.get
     )
     return auto if display == "auto" else display
 

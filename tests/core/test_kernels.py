@@ -117,3 +117,12 @@ def test_auto_display_follows_what_the_kernel_does_to_brightness():
     assert kernels.auto_display(kernels.PRESETS["Sobel x"].kernel, "gray") == "signed"
     assert kernels.auto_display(kernels.PRESETS["Sobel x"].kernel, "rgb") == "abs"
     assert kernels.auto_display(kernels.PRESETS["Sobel x"].kernel, "gray", magnitude=True) == "abs"
+
+
+@pytest.mark.parametrize("name", ["Vertical line 7x7", "Horizontal line 7x7"])
+def test_all_positive_kernels_are_stretched_not_signed(name):
+    """Line detectors never respond below zero: signed colours made them look like a negative."""
+    k = kernels.PRESETS[name].kernel
+    assert k.min() >= 0 and k.sum() > 1.5
+    assert kernels.auto_display(k, "gray") == "stretch"
+    assert kernels.auto_display(k, "rgb") == "stretch"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -95,6 +96,7 @@ def expect_kernel_2x3(page: Page) -> None:
 
 def test_a_custom_kernel_survives_a_reload_a_second_tab_and_a_link(browser, server: str) -> None:
     first = browser.new_context(viewport={"width": 1400, "height": 1000})
+    expect.set_options(timeout=30_000)
     page = first.new_page()
     page.goto(f"{server}/kernel_lab")
     wait_for_app(page)
@@ -144,3 +146,56 @@ def test_a_custom_kernel_survives_a_reload_a_second_tab_and_a_link(browser, serv
     expect(other.get_by_label("Rows", exact=True)).to_have_value("3")  # Sharpen, 3x3
     fresh.close()
     first.close()
+
+
+PICTURES = """() => {
+    const frame = document.querySelector('iframe[title*="streamlit_image_coordinates"]');
+    const maps = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img')];
+    const map = maps[maps.length - 1];
+    let photo = null;
+    try { photo = frame.contentDocument.querySelector('img'); } catch (e) { return null; }
+    if (!photo || !photo.complete || photo.height < 10 || !map || !map.complete || map.naturalWidth === 0) return null;
+    const f = frame.getBoundingClientRect(), m = map.getBoundingClientRect();
+    if (f.height < photo.height - 1 || f.width < photo.width - 1) return null;  // the frame is still being sized
+    return {
+        photo: [f.left, f.top, f.left + photo.width, f.top + photo.height], frameWidth: f.width,
+        photoScale: photo.width / photo.naturalWidth, photoHeight: photo.height, frameHeight: f.height,
+        map: [m.left, m.top, m.right, m.bottom], mapScale: m.width / map.naturalWidth,
+        viewport: [innerWidth, innerHeight], pageWidth: document.documentElement.scrollWidth,
+    };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport", "presentation", "phone"),
+    [
+        ("1280x800", (1280, 800), False, False),
+        ("1024x768_presentation", (1024, 768), True, False),
+        ("390x844_phone", (390, 844), False, True),
+    ],
+)
+def test_both_pictures_whole_and_at_one_scale(browser, server: str, name, viewport, presentation, phone) -> None:
+    """Issue #13: the photo and its feature map come first, the whole photo, at the feature map's
+    scale (also at stride 2), with nothing wider than the screen; 1280x800 shows both unscrolled."""
+    context = browser.new_context(
+        viewport=dict(zip(("width", "height"), viewport, strict=True)), has_touch=phone, is_mobile=phone
+    )
+    page = context.new_page()
+    for stride in (1, 2):
+        page.goto(f"{server}/kernel_lab?stride={stride}")
+        wait_for_app(page)
+        if presentation:
+            page.get_by_text("Presentation mode", exact=True).click()
+            wait_for_app(page)
+        got = page.wait_for_function(PICTURES, polling=100).json_value()
+        assert got["pageWidth"] <= viewport[0], f"{name}: the page is wider than the screen"
+        assert got["photoScale"] == pytest.approx(got["mapScale"], rel=0.04), f"{name}, stride {stride}: not one scale"
+        assert (
+            got["photoHeight"] <= got["frameHeight"] + 1 and got["photo"][2] - got["photo"][0] <= got["frameWidth"] + 1
+        )
+        for box in (got["photo"], got["map"]):
+            assert box[0] >= 0 and box[2] <= viewport[0], f"{name}: a picture runs off the side"
+            if name == "1280x800":
+                assert box[1] >= 0 and box[3] <= viewport[1], f"{name}: a picture is below the fold"
+        page.screenshot(path=str(SHOTS / f"kernel_lab_{name}_stride{stride}.png"))
+    context.close()
