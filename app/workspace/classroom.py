@@ -1,9 +1,10 @@
 """The class around the students, kept in the workspace database so every server process sees it.
 
 Everything is stored in the same SQLite file as :mod:`app.workspace.store`
-(``WorkspaceStore.database``, through :class:`app.workspace.db.Database`), so the instructor's
-settings, banners, pushed links and polls reach every student whichever process serves them, and
-survive a restart. :meth:`Classroom.settings` runs on every page run of every student, so its parsed
+(``WorkspaceStore.database``, through :class:`app.workspace.db.Database`), or on the PostgreSQL
+server of ``CONVLAB_DATABASE_URL`` (:mod:`app.workspace.pg`) when several machines serve the class,
+so the instructor's settings, banners, pushed links and polls reach every student whichever
+process serves them, and survive a restart. :meth:`Classroom.settings` runs on every page run of every student, so its parsed
 value is kept for about a second per process (a change made in this process shows at once).
 Reads never raise: a database that cannot be opened reads as the defaults and nothing posted; writes
 raise :class:`~app.workspace.db.StoreError` with a sentence.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.workspace.db import Database, StoreError
+from app.workspace.db import StoreError, open_database
 
 T = TypeVar("T")
 SETTINGS_TTL_S = 1.0
@@ -149,8 +150,8 @@ def check_link(url: str) -> str:
 class Classroom:
     """Class-wide state over the workspace database (thread- and process-safe)."""
 
-    def __init__(self, database: Path) -> None:
-        self.db = Database(Path(database))
+    def __init__(self, database: Path, *, database_url: str | None = None) -> None:
+        self.db = open_database(Path(database), database_url)
         self._cache: tuple[float, ClassSettings] | None = None
         self._lock = threading.Lock()
 

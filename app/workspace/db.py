@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["SCHEMA_VERSION", "Database", "StoreError", "StoreUnavailable", "unsaved_sentence"]
+__all__ = ["SCHEMA_VERSION", "Database", "StoreError", "StoreUnavailable", "database_url", "open_database", "unsaved_sentence"]
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
@@ -103,6 +103,8 @@ class Database:
     points at the file on disk, and gives it back. Streamlit runs each script run in a new thread,
     so a connection per thread would be opened afresh for every page run.
     """
+
+    kind = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -284,6 +286,21 @@ class Database:
                 return same
         except OSError as exc:
             raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
+
+
+def database_url() -> str:
+    """``CONVLAB_DATABASE_URL`` (a PostgreSQL server for several machines), or "" for the SQLite file."""
+    return os.environ.get("CONVLAB_DATABASE_URL", "").strip()
+
+
+def open_database(path: Path, url: str | None = None) -> Database:
+    """The SQLite file at ``path``, or the PostgreSQL database at ``url`` (default: :func:`database_url`)."""
+    url = database_url() if url is None else url
+    if url:
+        from app.workspace.pg import PgDatabase
+
+        return PgDatabase(url, path)  # type: ignore[return-value]  # the same run()/close()/path
+    return Database(path)
 
 
 def has_header(path: Path) -> bool:

@@ -10,13 +10,14 @@ level (the Home page must not import it).
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BadFile", "folder_bytes", "read_state", "remove", "remove_tree", "write_state"]
+__all__ = ["BadFile", "folder_bytes", "read_state", "remove", "remove_tree", "state_bytes", "state_from", "write_state"]
 
 
 class BadFile(Exception):
@@ -47,13 +48,34 @@ def write_state(path: Path, state: dict[str, Any]) -> int:
 
 def read_state(path: Path) -> dict[str, Any]:
     """The dict saved at ``path``, read weights-only onto the CPU; :class:`BadFile` if it cannot be."""
+    try:
+        with open(path, "rb") as fh:
+            return _load(fh)
+    except FileNotFoundError as exc:
+        raise BadFile("missing") from exc
+
+
+def state_bytes(state: dict[str, Any]) -> bytes:
+    """``state`` as ``torch.save`` bytes (what the database store keeps)."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return buf.getvalue()
+
+
+def state_from(data: bytes) -> dict[str, Any]:
+    """The dict in ``torch.save`` bytes, read weights-only; :class:`BadFile` if it cannot be."""
+    return _load(io.BytesIO(data))
+
+
+def _load(fh: Any) -> dict[str, Any]:
     import torch
 
     try:
-        with open(path, "rb") as fh:
-            state = torch.load(fh, map_location="cpu", weights_only=True)
-    except FileNotFoundError as exc:
-        raise BadFile("missing") from exc
+        state = torch.load(fh, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
     except Exception as exc:  # torch raises many kinds (EOFError, RuntimeError, UnpicklingError...)
         raise BadFile(str(exc) or type(exc).__name__) from exc
     if not isinstance(state, dict):

@@ -2,7 +2,9 @@
 
 :class:`RunRows` holds the bodies behind :class:`~app.workspace.store.WorkspaceStore`'s run and
 model methods. A run row remembers the process that saved it (host, pid and the process's start
-time), so :meth:`RunRows.interrupted` lists only runs whose process is gone, whichever process asks.
+time), so :meth:`RunRows.interrupted` lists only runs whose process is gone, whichever process asks
+(on PostgreSQL, a process on another machine counts as there while its heartbeat is recent).
+Model and checkpoint bytes go through the store's ``blobs`` (:mod:`app.workspace.blobs`).
 Quota pruning takes the oldest finished runs' files first, then the oldest runs; a run that is
 queued or running, and the one being written, are never pruned.
 """
@@ -69,10 +71,10 @@ class RunRows:
 
         ws, run_id = check_id(r.workspace), check_id(r.run_id, "run id")
         texts = json.dumps(r.settings), json.dumps(r.summary), json.dumps(r.curve)
-        has_model = self.store.model_path(ws, run_id).exists()
-        has_ckpt = self.store.checkpoint_path(ws, run_id).exists()
+        has_model = self.store.blobs.exists(ws, run_id, False)
+        has_ckpt = self.store.blobs.exists(ws, run_id, True)
 
-        def tx(c: sqlite3.Connection) -> None:
+        def tx(c: sqlite3.Connection) -> list[str]:
             old = c.execute("SELECT checkpoint_step FROM runs WHERE run_id=?", (run_id,)).fetchone()
             step = (r.checkpoint_step if r.checkpoint_step is not None else (old[0] if old else None)) if has_ckpt else None
             c.execute(
@@ -86,20 +88,21 @@ class RunRows:
             ).fetchall()
             for (old_id,) in extra:
                 c.execute("DELETE FROM runs WHERE run_id=?", (old_id,))
-                self._remove_files(ws, old_id)
+            return [old_id for (old_id,) in extra]
 
-        self.store.write(ws, tx)
+        for old_id in self.store.write(ws, tx):  # their files after the transaction (a database's blobs take their own)
+            self._remove_files(ws, old_id)
         self.enforce_quota(ws, keep=run_id)
 
-    def _record(self, row: tuple[Any, ...]) -> RunRecord:
+    def _record(self, row: tuple[Any, ...], present: set[tuple[str, str]] | None = None) -> RunRecord:
         from app.workspace.store import RunRecord
 
         run_id, ws, title, status, created, updated, settings, summary, curve, _, step = row
         settings, summary, curve = json.loads(settings), json.loads(summary), json.loads(curve)
         if not (isinstance(settings, dict) and isinstance(summary, dict) and isinstance(curve, list)):
             raise ValueError("wrong shape")
-        has_model = self.store.model_path(ws, run_id).exists()
-        has_ckpt = self.store.checkpoint_path(ws, run_id).exists()
+        present = self.store.blobs.present(ws) if present is None else present
+        has_model, has_ckpt = (run_id, "model") in present, (run_id, "ckpt") in present
         return RunRecord(run_id, ws, title, status, created, updated, settings, summary, curve, has_model, step if has_ckpt else None)
 
     def get(self, ws: str, run_id: str) -> RunRecord | None:
@@ -118,9 +121,10 @@ class RunRows:
     def list(self, ws: str) -> list[RunRecord]:
         rows = self.store.read(lambda c: c.execute(f"SELECT {COLUMNS} FROM runs WHERE ws=? ORDER BY created DESC, rowid DESC", (ws,)).fetchall(), [])
         found = []
+        present = self.store.blobs.present(ws) if rows else set()
         for row in rows:
             try:
-                found.append(self._record(row))
+                found.append(self._record(row, present))
             except (TypeError, ValueError):
                 self._drop(ws, row[0])
         return found
@@ -148,8 +152,9 @@ class RunRows:
             lambda c: c.execute(f"SELECT {COLUMNS}, owner FROM runs WHERE status IN ({active}) ORDER BY created", ACTIVE).fetchall(), []
         )
         found = []
+        beating = self.store.live_owners() if rows else set()
         for row in rows:
-            if owner_alive(row[-1]) != alive:
+            if (owner_alive(row[-1]) or row[-1] in beating) != alive:
                 continue
             try:
                 found.append(self._record(row[:-1]))
@@ -160,13 +165,12 @@ class RunRows:
     # --- files ---
 
     def _remove_files(self, ws: str, run_id: str) -> int:
-        return files.remove(self.store.model_path(ws, run_id)) + files.remove(self.store.checkpoint_path(ws, run_id))
+        return self.store.blobs.remove(ws, run_id, False) + self.store.blobs.remove(ws, run_id, True)
 
     def save_file(self, ws: str, run_id: str, state: dict[str, Any], *, checkpoint_step: int | None) -> None:
         checkpoint = checkpoint_step is not None
-        path = self.store.checkpoint_path(ws, run_id) if checkpoint else self.store.model_path(ws, run_id)
         try:
-            files.write_state(path, state)
+            self.store.blobs.write(ws, run_id, checkpoint, state)
         except OSError as exc:
             raise StoreError(unsaved_sentence(reason_of(exc))) from exc
         if checkpoint:
@@ -174,19 +178,18 @@ class RunRows:
         else:
             self.store.write(ws, lambda c: c.execute("UPDATE runs SET has_model=1 WHERE ws=? AND run_id=?", (ws, run_id)))
         if not self.enforce_quota(ws, keep=run_id):
-            files.remove(path)
+            self.store.blobs.remove(ws, run_id, checkpoint)
             mb = self.store.quota_bytes / 1_000_000
             raise StoreError(unsaved_sentence(f"your workspace on the server is full at {mb:g} MB; delete some runs to make space"))
 
     def load_file(self, ws: str, run_id: str, *, checkpoint: bool) -> dict[str, Any]:
-        path = self.store.checkpoint_path(ws, run_id) if checkpoint else self.store.model_path(ws, run_id)
         what = "checkpoint" if checkpoint else "trained model"
         try:
-            return files.read_state(path)
+            return self.store.blobs.read(ws, run_id, checkpoint)
         except files.BadFile as exc:
             missing = str(exc) == "missing"
             if not missing:
-                files.remove(path)
+                self.store.blobs.remove(ws, run_id, checkpoint)
             column = "checkpoint_step=NULL" if checkpoint else "has_model=0"
             try:
                 self.store.write(ws, lambda c: c.execute(f"UPDATE runs SET {column} WHERE ws=? AND run_id=?", (ws, run_id)))
@@ -200,11 +203,7 @@ class RunRows:
             ) from None
 
     def model_files(self, ws: str) -> int:
-        folder = self.store.model_dir(ws)
-        try:
-            return sum(1 for p in folder.iterdir() if p.name.endswith(".pt") and not p.name.endswith(".ckpt.pt"))
-        except (FileNotFoundError, NotADirectoryError):
-            return 0
+        return self.store.blobs.models(ws)
 
     def bytes_used(self, ws: str) -> int:
         rows = self.store.read(
@@ -215,7 +214,7 @@ class RunRows:
             ).fetchone()[0],
             0,
         )
-        return int(rows) + files.folder_bytes(self.store.model_dir(ws))
+        return int(rows) + self.store.blobs.bytes(ws)
 
     # --- quota ---
 

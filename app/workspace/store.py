@@ -7,6 +7,10 @@ thread, safe with several server processes; see :mod:`app.workspace.db`) and
 rename; see :mod:`app.workspace.files`). Models are state dicts saved with ``torch.save`` and read
 with ``torch.load(weights_only=True)``.
 
+With ``CONVLAB_DATABASE_URL`` (or ``database_url``) the same tables live on a PostgreSQL server
+(:mod:`app.workspace.pg`) and the model and checkpoint bytes in its ``blobs`` table
+(:mod:`app.workspace.blobs`), so app processes on several machines share every workspace.
+
 Bad state never takes more than the item it hit: a corrupt row, a truncated or missing model file,
 a deleted database (it is re-created), a full disk or a read-only folder raises :class:`StoreError`
 with a sentence a student can read, after dropping just that item (for reads), and the app goes on
@@ -30,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.workspace import files
-from app.workspace.db import Database, StoreError, StoreUnavailable, unsaved_sentence
-from app.workspace.runs import RunRows
+from app.workspace.blobs import DbBlobs, FileBlobs
+from app.workspace.db import StoreError, StoreUnavailable, open_database, unsaved_sentence
+from app.workspace.runs import OWNER, RunRows
 
 __all__ = ["RunRecord", "StoreError", "WorkspaceStore", "WorkspaceSummary", "default_state_dir", "valid_id"]
 
@@ -40,6 +44,8 @@ JSON = Any  # what json.dumps accepts
 ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TOUCH_EVERY_S = 60.0  # touch() writes at most this often per workspace and process
 EXPIRE_EVERY_S = 3600.0
+BEAT_EVERY_S = 20.0  # on PostgreSQL a process stamps its heartbeat at most this often
+ALIVE_S = 90.0  # ... and counts as gone (its runs interrupted) after this long without one
 
 
 def default_state_dir() -> Path:
@@ -115,13 +121,17 @@ class WorkspaceStore:
         expiry_days: float | None = None,
         max_runs: int = 30,
         limits: Callable[[], tuple[int | None, float | None]] | None = None,
+        database_url: str | None = None,
     ) -> None:
         self._root = Path(root) if root is not None else default_state_dir()
         self._quota = int(quota_bytes) if quota_bytes else int(env_number("CONVLAB_WORKSPACE_MB", 200) * 1_000_000)
         self._days = float(expiry_days) if expiry_days else env_number("CONVLAB_WORKSPACE_DAYS", 30)
         self._limits = limits
         self.max_runs = max_runs
-        self.db = Database(self._root / "convlab.sqlite3")
+        self.db = open_database(self._root / "convlab.sqlite3", database_url)
+        self.shared = self.db.kind == "postgres"  # several machines: bytes in the database, heartbeats
+        self.blobs = DbBlobs(self) if self.shared else FileBlobs(self)
+        self._beat_at = 0.0
         self._rows = RunRows(self)
         self._touched: dict[str, float] = {}
         self._expired_at = 0.0
@@ -133,7 +143,7 @@ class WorkspaceStore:
 
     @property
     def database(self) -> Path:
-        """The SQLite file (``root / "convlab.sqlite3"``); the classroom shares it."""
+        """The SQLite file (``root / "convlab.sqlite3"``); the classroom shares it (on PostgreSQL: where it would be)."""
         return self.db.path
 
     @property
@@ -167,10 +177,33 @@ class WorkspaceStore:
 
     def read(self, fn: Callable[[sqlite3.Connection], Any], empty: Any) -> Any:
         """``fn`` in a read transaction; ``empty`` when the database cannot be opened at all."""
+        self._beat()
         try:
             return self.db.run(fn, write=False)
         except StoreUnavailable:
             return empty
+
+    def _beat(self) -> None:
+        """On PostgreSQL, stamp this process's heartbeat (so other machines see its runs are alive)."""
+        now = time.time()
+        if not self.shared or now - self._beat_at < BEAT_EVERY_S:
+            return
+        self._beat_at = now
+        try:
+            self.db.run(
+                lambda c: c.execute("INSERT OR REPLACE INTO processes (owner, beat) VALUES (?, ?)", (OWNER, now)), write=False
+            )
+        except StoreError:
+            pass
+
+    def live_owners(self) -> set[str]:
+        """The processes (any machine) whose heartbeat is recent; empty on SQLite (pids say it there)."""
+        if not self.shared:
+            return set()
+        self._beat()
+        cutoff = time.time() - ALIVE_S
+        rows = self.read(lambda c: c.execute("SELECT owner FROM processes WHERE beat >= ?", (cutoff,)).fetchall(), [])
+        return {r[0] for r in rows}
 
     def write(self, ws: str, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """``fn`` in a write transaction that also marks ``ws`` used now."""
@@ -184,6 +217,7 @@ class WorkspaceStore:
             )
             return fn(conn)
 
+        self._beat()
         result = self.db.run(tx, write=True)
         self._touched[ws] = now
         self._maybe_expire(now)
@@ -282,18 +316,18 @@ class WorkspaceStore:
     # --- model files (state dicts of tensors) and checkpoints ---
 
     def save_model(self, ws: str, run_id: str, state_dict: dict[str, Any]) -> None:
-        self._rows.save_file(ws, run_id, state_dict, checkpoint_step=None)
+        self._rows.save_file(check_id(ws), check_id(run_id, "run id"), state_dict, checkpoint_step=None)
 
     def load_model(self, ws: str, run_id: str) -> dict[str, Any]:
         """weights_only=True. A missing or corrupt file raises StoreError (and the run is marked has_model=False)."""
-        return self._rows.load_file(ws, run_id, checkpoint=False)
+        return self._rows.load_file(check_id(ws), check_id(run_id, "run id"), checkpoint=False)
 
     def save_checkpoint(self, ws: str, run_id: str, step: int, state: dict[str, Any]) -> None:
         """``state`` holds tensors and plain values only (model, optimizer, scheduler state dicts, step)."""
-        self._rows.save_file(ws, run_id, state, checkpoint_step=int(step))
+        self._rows.save_file(check_id(ws), check_id(run_id, "run id"), state, checkpoint_step=int(step))
 
     def load_checkpoint(self, ws: str, run_id: str) -> dict[str, Any]:
-        return self._rows.load_file(ws, run_id, checkpoint=True)
+        return self._rows.load_file(check_id(ws), check_id(run_id, "run id"), checkpoint=True)
 
     # --- the whole workspace ---
 
@@ -313,7 +347,7 @@ class WorkspaceStore:
     def forget(self, ws: str) -> None:
         """Delete everything of the workspace: items, runs, files ("forget me")."""
         check_id(ws)
-        files.remove_tree(self.model_dir(ws))
+        self.blobs.remove_workspace(ws)
         try:
             self.db.run(lambda c: c.execute("DELETE FROM workspaces WHERE ws=?", (ws,)), write=True)
         except StoreUnavailable as exc:
@@ -345,7 +379,7 @@ class WorkspaceStore:
         old = self.db.run(tx, write=True)
         for ws in old:
             if valid_id(ws):
-                files.remove_tree(self._root / "models" / ws)
+                self.blobs.remove_workspace(ws)
             self._touched.pop(ws, None)
         return len(old)
 
