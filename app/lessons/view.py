@@ -136,18 +136,19 @@ def step_panel(lesson: Lesson, index: int) -> None:
     except ValueError as err:  # the lessons' test opens every step, so this is never a student's problem
         st.error(f"This step's page settings cannot be used: {err}")
         return
-    st.link_button(
-        f"Open this on the {link.title} page",
-        link_href(link.path),
-        icon=":material/open_in_new:",
-        help="Opens the page with this step's settings in a new tab; this lesson stays here.",
-    )
     st.markdown(f"**Predict first.** {step.question}")
     if step.hint:
         st.caption(step.hint)
     with st.form(state.LS_FORM.format(step=key)):
         _prediction(step, key)
         st.form_submit_button("Check", type="primary", on_click=_checked, args=(lesson, index))
+    st.link_button(
+        f"Open this on the {link.title} page",
+        link_href(link.path),
+        icon=":material/open_in_new:",
+        help="Opens the page with this step's settings in a new tab; this lesson stays here. "
+        "Predict first: the page may show the answer.",
+    )
     shown: dict[str, Verdict] = st.session_state.setdefault(state.LS_SHOWN, {})
     if problem := st.session_state.pop(state.LS_PROBLEM, None):
         st.error(problem)
