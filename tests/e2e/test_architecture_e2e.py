@@ -95,3 +95,19 @@ def test_a_named_network_survives_a_reload_and_a_second_tab_and_its_link_has_the
     expect(tab.get_by_text("61,706").first).to_be_visible()
     second.close()
     first.close()
+
+
+def test_a_residual_network_is_summarised_and_train_this_network_opens_it_on_the_training_page(
+    page: Page, server: str
+) -> None:
+    net = "cbn16-k3-same-relu_res16_res32-s2_res64-s2_gap_dense10"  # the ResNet-8 (28x28) preset
+    open_architecture(page, server, f"?in=1x28x28&net={net}")
+    expect(page.get_by_text("77,754").first).to_be_visible(timeout=60_000)
+    wait_for_cells(page, "res1 (ResidualBlock)", "↳ res1.conv1 (Conv2d)", "res2 (ResidualBlock)")
+    assert "16·9·32 + 32·9·32 + 3·2·32 + 16·32 (1x1 projection) = 14,528" in " ".join(table_cells(page))
+    page.get_by_role("link", name="Train this network on the Training page").click()
+    expect(page).to_have_url(re.compile(r"/training\?.*model=architecture"), timeout=60_000)
+    network = page.get_by_role("combobox", name="Network", exact=True)
+    expect(network).to_have_value("My network from the Architecture page", timeout=90_000)
+    expect(page.get_by_text(re.compile(r"outputs, [\d,]+ parameters")).first).to_be_visible(timeout=60_000)
+    assert "Traceback" not in page.content()
