@@ -19,7 +19,11 @@ PATH = [
     ("Arithmetic", "app_pages/arithmetic.py", "Convolution and pooling, cell by cell, with the output-size formula."),
     ("Architecture", "app_pages/architecture.py", "Stack layers; read shapes, parameters and receptive fields."),
     ("Training", "app_pages/training.py", "Train a small CNN live and watch it learn."),
-    ("Experiments", "app_pages/experiments.py", "Compare runs: residual or plain, dropout, augmentation, learning rates."),
+    (
+        "Experiments",
+        "app_pages/experiments.py",
+        "Compare runs: residual or plain, dropout, augmentation, learning rates.",
+    ),
     ("Inside the model", "app_pages/inside.py", "Feature maps, learned kernels, mistakes and saliency."),
 ]
 HOME = "Home"
@@ -55,7 +59,7 @@ BASE_CSS = """
 /* A button's keyboard shortcut ("End") as dark as the button's own text. */
 .stApp button kbd { color: inherit; opacity: 1; }
 /* Code wraps instead of scrolling sideways: no scrolled-away text on a phone, and nothing a keyboard cannot reach. */
-.stApp [data-testid="stCode"] pre, .stApp [data-testid="stCode"] code { white-space: pre-wrap; overflow-x: visible; }
+.stApp [data-testid="stCode"] pre, .stApp [data-testid="stCode"] code { white-space: pre-wrap !important; overflow-x: visible; }
 </style>
 """
 
@@ -72,8 +76,11 @@ html, .stApp { font-size: 20px; }
 """
 PROJECTOR_SCALE = 1.5  # chart text in presentation mode: 12 px ticks become 18 px, 14 px grid numbers 21 px
 
-# Every chart's toolbar shows only while the pointer is on the chart, so it never covers a title.
-CHART_CONFIG = {"displayModeBar": "hover", "displaylogo": False}
+# No toolbar by default: plotly's floats over the figure's top right corner, where it covered titles, colour
+# bars and the labels on bars. A chart a learner zooms into asks for one (``toolbar=True``): it then shows only
+# while the pointer is on the chart, and the figure keeps a strip free for it at the top (its builder's margin).
+CHART_CONFIG = {"displayModeBar": False}
+TOOLBAR_CONFIG = {"displayModeBar": "hover", "displaylogo": False}
 
 
 def url_path(title: str) -> str:
@@ -98,14 +105,15 @@ def presenting() -> bool:
     return bool(st.session_state.get(state.PRESENTATION, presentation_default()))
 
 
-def chart(fig, **kwargs):  # -> what st.plotly_chart returns (the selection when on_select is set)
-    """``st.plotly_chart`` with ConvLab's toolbar and, in presentation mode, every text of the figure
-    :data:`PROJECTOR_SCALE` times larger (:func:`app.plots.for_projector`, on a copy: cached figures are shared)."""
+def chart(fig, *, toolbar: bool = False, **kwargs):  # -> what st.plotly_chart returns (a selection with on_select)
+    """``st.plotly_chart`` without a toolbar (or one shown on hover, ``toolbar=True``) and, in presentation
+    mode, every text of the figure :data:`PROJECTOR_SCALE` times larger (:func:`app.plots.for_projector`, on
+    a copy: cached figures are shared). ``config`` given by the caller is applied on top."""
     from app.plots import for_projector
 
     if presenting():
         fig = for_projector(fig, PROJECTOR_SCALE)
-    kwargs["config"] = {**CHART_CONFIG, **kwargs.get("config", {})}
+    kwargs["config"] = {**(TOOLBAR_CONFIG if toolbar else CHART_CONFIG), **kwargs.get("config", {})}
     return st.plotly_chart(fig, **kwargs)
 
 

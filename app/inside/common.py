@@ -14,7 +14,7 @@ from app import pictures, plots
 from cnn_core import data as datasets
 from cnn_core import inspection
 
-CHART = {"displaylogo": False}  # keep plotly's toolbar: its camera icon saves the chart as PNG
+CHART: dict = {}  # layout.chart's: no toolbar (it covered titles and colour bars); the PNG buttons save a chart
 
 
 def download_png(label: str, make: Callable[[], bytes], file_name: str, key: str) -> None:
@@ -32,7 +32,7 @@ def gallery(data: datasets.ImageSet, idx: np.ndarray, captions: list[str]) -> No
     if len(idx) == 0:
         return
     pics = [pictures.enlarge(pictures.picture_u8(inspection.picture_of(data, int(i))), 84) for i in idx]
-    st.image(pics, caption=captions, width=84)
+    st.image(pics, caption=captions, width=84, alt=[f"Test image {int(i)}" for i in idx])
 
 
 def maps_figure(

@@ -47,7 +47,7 @@ def saliency_section(view: View, chosen: Chosen) -> None:
         (gc_over, "Grad-CAM over the image"),
     ]
     for col, (img, caption) in zip(st.columns(5), shown, strict=True):
-        col.image(img, caption=caption, width=150)
+        col.image(img, caption=caption, width=150, alt=caption)
     st.write(
         f"**Saliency** asks: if one pixel changed a little, how much would the score of **{data.classes[target]}** "
         "change? It is the size of that gradient, pixel by pixel, so it is sharp but noisy. **Grad-CAM** looks at "
@@ -77,7 +77,9 @@ def predict_section(view: View, chosen: Chosen) -> None:
         st.write("How your image was made to look like the training images, step by step:")
         cols = st.columns(len(chosen.pre.stages))
         for col, stage in zip(cols, chosen.pre.stages, strict=True):
-            col.image(pictures.enlarge(pictures.picture_u8(stage.image), 140), caption=stage.name, width=120)
+            col.image(
+                pictures.enlarge(pictures.picture_u8(stage.image), 140), caption=stage.name, width=120, alt=stage.name
+            )
             col.caption(stage.note)
         for note in chosen.pre.notes:
             st.caption(note)

@@ -37,7 +37,7 @@ def feature_maps_section(view: View, chosen: Chosen) -> None:
     acts = inspection.feature_maps(view.model, chosen.x)
     c, h, w = view.bundle.data.input_shape
     st.markdown(f"**Input** · {chosen.label} · {c} x {h} x {w}")
-    st.image(pictures.enlarge(pictures.picture_u8(chosen.picture), 112))
+    st.image(pictures.enlarge(pictures.picture_u8(chosen.picture), 112), alt=f"The input: {chosen.label}")
     classes = view.bundle.data.classes
     for i, act in enumerate(acts):
         shape = " x ".join(str(s) for s in act.shape)
@@ -83,7 +83,8 @@ def kernels_section(view: View) -> None:
     if c == 3:
         stretched = inspection.stretch_each(w)  # each kernel onto [0, 1]
         pic = pictures.colour_tiles([inspection.tile(stretched[:, ch]) for ch in range(3)])
-        st.image(pic, caption="Colour kernels: each stretched to its own range; red, green and blue weights as colour.")
+        st.image(pic, caption="Colour kernels: each stretched to its own range; red, green and blue weights as colour.",
+                 alt="The first layer's colour kernels")  # fmt: skip
         download_png("PNG of the kernels", lambda: pictures.png_bytes(pic), "first_layer_kernels.png", key="in_k_png")
     else:
         fig, make = maps_figure(w[:, 0], False, [f"kernel {j + 1}" for j in range(o)], cols=8, cell_px=36)

@@ -121,7 +121,7 @@ def image_picker(view: View, choices: tuple[str, ...] = SOURCES) -> Chosen:
         k = int(np.argmax(probs))
         c, h, w = data.input_shape
         picture = pictures.enlarge(pictures.picture_u8(chosen.picture), 168)
-        st.image(picture, caption=f"What the model sees: {chosen.label}, {w}x{h} px")
+        st.image(picture, caption=f"What the model sees: {chosen.label}, {w}x{h} px", alt=chosen.label)
         verdict = f"The model says **{data.classes[k]}** ({probs[k]:.1%} sure)."
         if chosen.true is not None:
             right_or_wrong = "right" if k == chosen.true else "wrong"

@@ -82,7 +82,10 @@ def confusion_heatmap(
             zmin=0,
             zmax=zmax,
             showscale=True,
-            colorbar={"title": {"text": "% of the true class" if normalised else "images"}, "thickness": 12},
+            colorbar={
+                "title": {"text": "% of the true class" if normalised else "images", "side": "right"},
+                "thickness": 12,
+            },
             xgap=1,
             ygap=1,
             hoverinfo="skip",
@@ -99,8 +102,7 @@ def confusion_heatmap(
     # Shares are written as percent numbers without the sign (the colour bar says "% of the true class"):
     # "100%" spilled out of the cells of the small matrices beside each other on "Over time".
     text = [
-        ("" if c == 0 else f"{100 * v:.0f}") if normalised else str(int(c))
-        for v, c in zip(flat_v, flat_c, strict=True)
+        ("" if c == 0 else f"{100 * v:.0f}") if normalised else str(int(c)) for v, c in zip(flat_v, flat_c, strict=True)
     ]
     ink = ["black" if v / zmax > 0.55 else "white" for v in flat_v]
     fig.add_trace(

@@ -555,3 +555,22 @@ def test_a_damaged_kept_model_is_a_sentence_and_the_demo_stays_on_offer(bundle):
     assert any(w.endswith("Train a new model, or try the quick demo below.") for w in warnings), warnings
     assert "no model in this session" in text(at)
     assert at.button(key="in_demo").label.startswith("Train a quick demo model")
+
+
+def test_the_models_accuracy_says_how_many_images_it_counts_and_why_over_time_can_differ():
+    from types import SimpleNamespace
+
+    from app.inside.view import snapshot_note
+
+    def snap(n: int) -> I.Snapshot:
+        cm = np.zeros((2, 2), np.int64)
+        cm[0, 0] = n
+        return I.Snapshot(1, 10, 0.972, np.zeros((0, 0, 0, 0), np.float32), cm)
+
+    fewer = SimpleNamespace(snapshots_now=lambda: [snap(1000)])
+    assert snapshot_note(fewer, 2000) == (
+        " (*Over time* measures each snapshot on the first 1,000 of them, so its figure for the same moment can "
+        "differ a little.)"
+    )
+    assert snapshot_note(SimpleNamespace(snapshots_now=lambda: [snap(500)]), 500) == ""  # the same images: no note
+    assert snapshot_note(SimpleNamespace(snapshots_now=lambda: []), 2000) == ""

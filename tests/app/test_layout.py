@@ -87,3 +87,41 @@ def test_home_leaves_out_the_cards_of_pages_the_instructor_hid():
         ]
     finally:
         room.put_settings(ClassSettings())
+
+
+def _one_chart() -> None:
+    import plotly.graph_objects as go
+
+    from app import layout as lay
+
+    lay.chart(go.Figure(go.Bar(x=[1, 2], y=[3, 4], text=["3", "4"], textposition="outside")), key="c")
+
+
+def _drawn(presenting: bool) -> tuple[dict, dict]:
+    import json
+
+    at = AppTest.from_function(_one_chart, default_timeout=30)
+    at.session_state[state.PRESENTATION] = presenting
+    at.run()
+    assert not at.exception
+    proto = at.get("plotly_chart")[0].proto
+    return json.loads(proto.spec), json.loads(proto.config)
+
+
+def test_charts_grow_their_text_in_presentation_mode_and_have_no_toolbar_over_their_titles():
+    plain, config = _drawn(False)
+    assert config["displayModeBar"] is False  # plotly's toolbar covered titles and colour bars
+    assert layout.TOOLBAR_CONFIG["displayModeBar"] == "hover"  # a chart that asks for one: only on hover
+    assert "size" not in plain["layout"].get("font", {})
+    big, _ = _drawn(True)
+    assert big["layout"]["font"]["size"] == 12 * layout.PROJECTOR_SCALE  # every unset text: plotly's 12 px, scaled
+    assert big["data"][0]["textfont"]["size"] == 12 * layout.PROJECTOR_SCALE  # the labels on the bars
+
+
+def test_every_page_gets_the_wrapping_and_contrast_rules_and_presentation_enlarges_captions():
+    assert "word-break: normal" in layout.BASE_CSS and "text-overflow: clip" in layout.BASE_CSS
+    assert "stCaptionContainer" in layout.PRESENTATION_CSS
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("word-break: normal" in m.value for m in at.sidebar.markdown)

@@ -52,3 +52,33 @@ def test_maps_png_enlarges_each_map_and_leaves_the_gaps_white():
     assert img.shape == (4 * 14, 9 * 14, 3)  # 56 // 4 = 14 times; two maps and a one-cell gap
     assert (img[:, 4 * 14 : 5 * 14] == 255).all()
     assert tuple(img[0, 0]) == tuple(pictures.LUTS["seq"][-1]) and tuple(img[0, 14]) == tuple(pictures.LUTS["seq"][0])
+
+
+def test_presentation_mode_scales_every_text_of_a_copy_and_grows_a_grid_to_fit_its_numbers():
+    grid = plots.matrix_heatmap(np.arange(9.0).reshape(3, 3), title="Kernel")
+    big = plots.for_projector(grid, 1.5)
+    assert grid.data[0].textfont.size == 14 and big.data[0].textfont.size == 21  # the numbers in the cells
+    assert big.layout.font.size == 18  # plotly's 12 px default, which ticks and labels are drawn from
+    assert big.layout.height == round(1.5 * grid.layout.height)  # the cells keep room for bigger numbers
+    assert big.layout.xaxis.tickfont.size == 18 and big.layout.title.font.size == 1.5 * grid.layout.title.font.size
+    assert grid.layout.font.size is None  # the original (shared by sessions when cached) is untouched
+    t = inspection.tile(np.random.default_rng(0).random((4, 5, 5)).astype(np.float32), cols=2)
+    maps = plots.tiled_maps(t.values, t.values, t.index, diverging=False, zrange=(0, 1))
+    assert plots.for_projector(maps).layout.height == maps.layout.height  # a picture keeps its size
+    bars = plots.for_projector(plots.probability_bars(["0", "1"], np.array([0.8, 0.2]), title="Prediction"))
+    assert bars.layout.title.font.size == 21  # a size the builder set is scaled where it is
+
+
+def test_titles_and_top_margins_leave_room_for_the_toolbar_shown_on_hover():
+    bars = plots.probability_bars(["0", "1"], np.array([0.8, 0.2]), title="Prediction")
+    assert bars.layout.title.x == 0 and bars.layout.title.xanchor == "left" and bars.layout.margin.t >= 32
+    assert plots.accuracy_over_time(["a", "b"], [0.5, 0.9], 1).layout.margin.t >= 32
+    assert plots.training_curves([], []).layout.margin.t >= 60  # subplot titles sit below the toolbar's strip
+
+
+def test_a_normalised_confusion_matrix_writes_short_numbers_that_fit_small_cells():
+    counts = np.array([[98, 2], [0, 100]])
+    fig = plots.confusion_heatmap(inspection.row_normalise(counts), counts, ["cat", "dog"], normalised=True)
+    text = list(fig.data[1].text)
+    assert text == ["98", "2", "", "100"]  # no "%" sign in the cells: "100%" spilled out of the small ones
+    assert fig.data[0].colorbar.title.text == "% of the true class"

@@ -73,7 +73,7 @@ class Tab:
     where: list[str] = field(default_factory=lambda: ["(start)"])  # the page being loaded now
     foreign: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
-    probes: list[str] = field(default_factory=list)
+    probes: list[tuple[str, str]] = field(default_factory=list)  # (page being loaded, path asked for)
 
     def record(self) -> None:
         def on_request(request) -> None:
@@ -86,7 +86,7 @@ class Tab:
                 return
             path = urlsplit(response.url).path
             if path.endswith(UPSTREAM_PROBES) and path.count("/") == 3:
-                self.probes.append(path)
+                self.probes.append((self.where[0], path))
             else:
                 self.not_found.append(f"{self.where[0]}: 404 for {response.url}")
 
@@ -171,7 +171,11 @@ def test_every_screen(tabs: dict[str, Tab], server: str, title: str) -> None:
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
-def test_streamlit_asks_for_its_health_only_where_it_is_known_to(tabs: dict[str, Tab]) -> None:
-    """The only 404s set apart above are the frontend's two probes at a page's own address."""
-    probes = {p for tab in tabs.values() for p in tab.probes}
-    assert all(p.endswith(UPSTREAM_PROBES) for p in probes)
+def test_the_only_404s_set_apart_are_streamlits_probes_at_a_pages_own_address(tabs: dict[str, Tab]) -> None:
+    """Home, opened at the root, asks for nothing that is not there; any other page, opened on its own
+    address, asks only for its own /<page>/_stcore/health and host-config (streamlit/streamlit#7074)."""
+    probes = [(where, path) for tab in tabs.values() for where, path in tab.probes]
+    assert probes, "no page was opened on its own address, so this proves nothing: run it after test_every_screen"
+    for where, path in probes:
+        assert where != "Home", f"Home, opened at /, got a 404 for {path}"
+        assert path in {f"/{PAGES[where][0]}{end}" for end in UPSTREAM_PROBES}, f"{where}: a 404 for {path}"

@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import click_cell, wait_for_app
+from tests.e2e.dom import chart_problems, click_cell, layout_problems, small_text, wait_for_app, wait_for_charts
 
 TABS = ["Learned kernels", "Over time", "Confusion matrix", "Mistakes", "Saliency & Grad-CAM", "Predict"]
 LINK_WORDS = dict(zip(TABS, ["kernels", "time", "confusion", "mistakes", "saliency", "predict"], strict=True))
@@ -88,3 +88,22 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
     expect(second.get_by_text("There is no model in this session yet")).to_have_count(0)
     expect(second.locator('[data-testid="stException"]')).to_have_count(0)
     second.screenshot(path=str(SHOTS / "inside_linked_second_tab.png"))
+
+    # On a 1024x768 projector in presentation mode, every section of the same model reads whole: no control
+    # clipped or broken inside a word, no chart text covered, overlapping or under 16 px.
+    second.set_viewport_size({"width": 1024, "height": 768})
+    second.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    second.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
+    problems = []
+    for name in ["Feature maps", *TABS]:
+        tab = second.get_by_role("tab", name=name)
+        tab.click()
+        expect(tab).to_have_attribute("aria-selected", "true")
+        wait_for_app(second)
+        wait_for_charts(second)
+        found = layout_problems(second) + chart_problems(second) + small_text(second, 16)
+        problems += [f"Inside the model, {name}, 1024x768 presentation: {p}" for p in found]
+    second.get_by_role("tab", name="Over time").click()
+    wait_for_app(second)
+    second.screenshot(path=str(SHOTS / "inside_over_time_presentation.png"), full_page=True)
+    assert not problems, "\n".join(problems)
