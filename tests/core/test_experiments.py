@@ -131,3 +131,15 @@ def test_augmentation_preview_uses_the_training_augmentation():
     assert not torch.equal(X.augmentation_preview(images, cfg, seed=5)[1], out)
     with pytest.raises(ValueError, match="batch of images"):
         X.augmentation_preview(images[0], cfg)
+
+
+def test_plain_and_residual_differ_only_in_their_shortcuts():
+    exp = X.EXPERIMENTS["plain_vs_residual"]
+    plain, res = exp.arm("Plain-20"), exp.arm("ResNet-20")
+    assert plain.train == res.train
+    blocks = [[layer for layer in a.model.layers if isinstance(layer, M.ResidualSpec)] for a in (plain, res)]
+    assert len(blocks[0]) == len(blocks[1]) == 9  # 1 stem + 9 blocks x 2 + 1 Dense = 20 weighted layers
+    assert {b.shortcut for b in blocks[0]} == {"plain"} and {b.shortcut for b in blocks[1]} == {"auto"}
+    assert [(b.filters, b.stride) for b in blocks[0]] == [(b.filters, b.stride) for b in blocks[1]]
+    p_plain, p_res = (M.plan(a.model).total_params for a in (plain, res))
+    assert p_plain < p_res < p_plain * 1.02  # only the two 1x1 projections add weights
