@@ -78,6 +78,17 @@ def kernel_figure(kernel: tuple, title: str = "") -> go.Figure:
     return plots.matrix_heatmap(np.array(kernel, dtype=float), title=title)
 
 
+@st.cache_resource(max_entries=256, ttl=CACHE_TTL, show_spinner=False)
+def grid_figure(values: tuple, title: str, hatched: tuple | None = None, pixels: bool = False) -> go.Figure:
+    """A neighbourhood's or its products' grid, built once per (values, title, padding cells) and shared.
+
+    A rerun that leaves the inspected pixel where it was (a new display mode, a click elsewhere
+    on the same window) hands the browser the same figure without building it again.
+    """
+    mask = None if hatched is None else np.array(hatched, dtype=bool)
+    return plots.matrix_heatmap(np.array(values, dtype=float), title=title, hatched=mask, pixels=pixels)
+
+
 @st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def _filtered(key: str, color: str, spec: FilterSpec, _data: bytes) -> np.ndarray:
     return _frozen(_apply(working_copy(_data, color), spec))

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from app import plots, state
+from app import state
 from app.kernel_lab import caches
 from app.kernel_lab.model import DISPLAY_CHOICES, DISPLAY_WHY, FilterSpec, as_key, picture_layout
 from cnn_core import geometry, kernels, pixel
@@ -107,17 +107,14 @@ def dot_product_panel(
     """Neighbourhood x kernel = products, their sum, the whole sum written out, and the map's value."""
     row, col = pw.out_index
     cols3 = st.columns([3, 3, 3])
+    padding = tuple(map(tuple, pw.is_padding.tolist()))
     cols3[0].plotly_chart(
-        plots.matrix_heatmap(pw.window, title="Neighbourhood (0–255)", hatched=pw.is_padding, pixels=True),
+        caches.grid_figure(as_key(pw.window), "Neighbourhood (0–255)", padding, pixels=True),
         config=_STATIC,
         key="kl_win",
     )
     cols3[1].plotly_chart(caches.kernel_figure(as_key(kernel), "× Kernel"), config=_STATIC, key="kl_k2")
-    cols3[2].plotly_chart(
-        plots.matrix_heatmap(pw.products, title="= Products", hatched=pw.is_padding),
-        config=_STATIC,
-        key="kl_prod",
-    )
+    cols3[2].plotly_chart(caches.grid_figure(as_key(pw.products), "= Products", padding), config=_STATIC, key="kl_prod")
     terms = " + ".join(
         f"{format_number(v)}×{format_number(k_)}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True)
     )
