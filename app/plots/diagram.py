@@ -24,6 +24,7 @@ _ARCH_COLOURS = {  # Okabe-Ito; every box is also labelled with its layer type
     "residual": OKABE_ITO[1],
     "inception": OKABE_ITO[3],
 }
+BRANCH_W = 2.3  # width of an inception branch's bar, room for "pool 3x3, 1x1→128"
 Block = tuple  # (label, kind, shape) or (label, kind, shape, branches): branches = ((label, shape), ...)
 
 
@@ -32,25 +33,29 @@ def _rgba(hex_colour: str, alpha: float, shade: float = 1.0) -> str:
     return f"rgba({int(r * shade)},{int(g * shade)},{int(b * shade)},{alpha})"
 
 
-def _branches(fig: go.Figure, x: float, x_prev: float, branches: tuple, colour: str) -> float:
-    """An inception module's branches as a column of labelled bars joined to the maps before and after."""
-    n = len(branches)
+def _branches(fig: go.Figure, x: float, x_prev: float, branches: tuple, colour: str, compact: bool) -> float:
+    """An inception module's branches as a column of bars joined to the maps before and after; labelled
+    unless ``compact`` (many modules: the labels are in the bars' hover text)."""
+    n, width = len(branches), 0.7 if compact else BRANCH_W
     for j, (label, shape) in enumerate(branches):
         y = 1.9 - 3.8 * j / max(n - 1, 1)
         fig.add_trace(
             go.Scatter(
-                x=[x, x + 1.1, x + 1.1, x, x], y=[y - 0.35, y - 0.35, y + 0.35, y + 0.35, y - 0.35], fill="toself",
+                x=[x, x + width, x + width, x, x], y=[y - 0.4, y - 0.4, y + 0.4, y + 0.4, y - 0.4], fill="toself",
                 mode="lines", line=dict(color="#333333", width=1), fillcolor=_rgba(colour, 0.45), hoverinfo="text",
                 hovertext=f"branch {label}: {'×'.join(map(str, shape))}", showlegend=False,
             )
         )  # fmt: skip
-        fig.add_annotation(x=x + 0.55, y=y, text=f"{label}<br>{shape[0]} ch", showarrow=False, font=dict(size=9))
-        for x0, x1 in ((x_prev, x), (x + 1.1, x + 1.7)):
+        if not compact:
+            fig.add_annotation(
+                x=x + width / 2, y=y, text=f"{label}<br>{shape[0]} ch", showarrow=False, font=dict(size=9)
+            )
+        for x0, x1 in ((x_prev, x), (x + width, x + width + 0.6)):
             fig.add_trace(
                 go.Scatter(x=[x0, x1], y=[0 if x1 == x else y, y if x1 == x else 0], mode="lines",
                            line=dict(color="#777777", width=1), hoverinfo="skip", showlegend=False)
             )  # fmt: skip
-    return x + 1.7
+    return x + width + 0.6
 
 
 def _shortcut(fig: go.Figure, x0: float, x1: float, top: float, label: str) -> None:
@@ -89,11 +94,13 @@ def architecture_diagram(blocks: list[Block]) -> go.Figure:
     x = 0.0
     tallest = 1.0
     x_prev, top_prev = 0.0, 0.0  # the middle and top of the map before
+    n_inception = sum(b[1] == "inception" for b in blocks)
+    rows = 3 if len(blocks) > 12 else 2  # label rows below the maps
     for i, (label, kind, shape, *rest) in enumerate(blocks):
         branches = tuple(rest[0]) if rest else ()
         colour = _ARCH_COLOURS.get(kind, OKABE_ITO[6])
         if kind == "inception" and branches:
-            x = _branches(fig, x, x_prev, branches, colour)
+            x = _branches(fig, x, x_prev, branches, colour, compact=n_inception > 3)
         size_text = "×".join(str(v) for v in shape)
         if len(shape) == 3:
             c, h, w = shape
@@ -125,11 +132,11 @@ def architecture_diagram(blocks: list[Block]) -> go.Figure:
         x_prev, top_prev = x + (thick + dx) / 2, top + dy
         tallest = max(tallest, top + dy)
         fig.add_annotation(
-            x=x + (thick + dx) / 2, y=-3.0 - 0.9 * (i % 2), text=f"<b>{label}</b><br>{size_text}",
+            x=x + (thick + dx) / 2, y=-3.0 - 0.9 * (i % rows), text=f"<b>{label}</b><br>{size_text}",
             showarrow=False, font=dict(size=11), yanchor="top",
         )  # fmt: skip
         x += thick + dx + 0.9
     fig.update_xaxes(visible=False, range=[-0.6, max(x, 4.0)])
-    fig.update_yaxes(visible=False, range=[-5.4, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1)
+    fig.update_yaxes(visible=False, range=[-4.5 - 0.9 * rows, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1)
     fig.update_layout(plot_bgcolor="white", hovermode="closest")
     return _base_layout(fig, height=380)
