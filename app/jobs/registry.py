@@ -18,6 +18,11 @@ tab finds the running job (:meth:`JobRegistry.latest_for`) and any of them beati
 watchdog also applies the ``stop_rule`` it is given (the instructor's time limit and cancels) to
 every running job. :meth:`JobRegistry.active_jobs` with :meth:`Job.progress` is the class view
 (the instructor console), :meth:`JobRegistry.wait_estimate` the honest wait a queued run shows.
+
+With a ``cluster`` (:class:`app.jobs.ray_runner.RayCluster`, when ``CONVLAB_RAY_ADDRESS`` is set)
+the cluster's scheduler is the queue: a run's worker thread starts at once and its run stays
+"queued" until the run calls :meth:`JobRegistry.started` (its Ray actor was placed); its place
+and wait come from the cluster, across every app process.
 """
 
 from __future__ import annotations
@@ -113,6 +118,7 @@ class JobRegistry:
         watchdog_interval: float = 2.0,
         nice: int = 0,
         stop_rule: StopRule | None = None,
+        cluster: Any = None,
     ) -> None:
         if slots < 1:
             raise ValueError("At least one training slot is needed.")
@@ -127,6 +133,7 @@ class JobRegistry:
         self._grace = grace
         self._stop_rule = stop_rule
         self.nice = nice
+        self.cluster = cluster  # a RayCluster: the queue is the cluster's (see the module's docstring)
         if grace is not None or stop_rule is not None:
             threading.Thread(
                 target=self._watch, args=(watchdog_interval,), name="convlab-watchdog", daemon=True
@@ -225,6 +232,10 @@ class JobRegistry:
 
     def queue_position(self, job: Job) -> int | None:
         """1 for the next run to start, 2 for the one after, ...; None when not queued."""
+        if self.cluster is not None:
+            with self._cond:
+                queued = job in self._queue
+            return (self.cluster.position(job) or 1) if queued else None
         with self._cond:
             for i, queued in enumerate(self._queue, start=1):
                 if queued is job:
@@ -237,8 +248,12 @@ class JobRegistry:
         Each slot frees up when its run's last :class:`~cnn_core.training.StepEvent` says it ends;
         the queued runs ahead take one slot each as it frees, for as long as the runs now going
         take in all (their average), or ``fallback_s``. None when it cannot be told yet (a
-        running job has no estimate) or ``job`` is not queued.
+        running job has no estimate) or ``job`` is not queued. With a cluster, the cluster's estimate.
         """
+        if self.cluster is not None:
+            with self._cond:
+                queued = job in self._queue
+            return self.cluster.wait(job, fallback_s) if queued else None
         with self._cond:
             if job not in self._queue:
                 return None
@@ -278,19 +293,32 @@ class JobRegistry:
 
     # --- workers -------------------------------------------------------------------------
 
+    def started(self, job: Job) -> None:
+        """The cluster placed ``job``'s run: it leaves the queue and is running (cluster mode)."""
+        with self._cond:
+            if job in self._queue:
+                self._queue.remove(job)
+            if job.status == "queued":
+                self._running.add(job)
+                job.status = "running"
+                job.started_at = time.time()
+            self._cond.notify_all()
+
     def _work(self, job: Job, run: RunFn) -> None:
         with self._cond:
-            while not job.stop_event.is_set() and (self._queue[0] is not job or len(self._running) >= self.slots):
+            while self.cluster is None and not job.stop_event.is_set() and (self._queue[0] is not job or len(self._running) >= self.slots):
                 self._cond.wait(timeout=1.0)
-            self._queue.remove(job)
             if job.stop_event.is_set():
+                self._queue.remove(job)
                 job.status = "stopped"
                 job.finished_at = time.time()
                 self._cond.notify_all()
                 return
-            self._running.add(job)
-            job.status = "running"
-            job.started_at = time.time()
+            if self.cluster is None:  # with a cluster the run stays queued until started()
+                self._queue.remove(job)
+                self._running.add(job)
+                job.status = "running"
+                job.started_at = time.time()
             self._cond.notify_all()
         lower_thread_priority(self.nice)
         try:
@@ -304,6 +332,8 @@ class JobRegistry:
         finally:
             job.finished_at = time.time()
             with self._cond:
+                if job in self._queue:  # a cluster run that ended before it was placed
+                    self._queue.remove(job)
                 self._running.discard(job)
                 self._cond.notify_all()
 

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +25,12 @@ from app.workspace.db import StoreError, reason_of, unsaved_sentence
 if TYPE_CHECKING:
     from app.workspace.store import RunRecord, WorkspaceStore
 
-__all__ = ["OWNER", "RunRows", "owner_alive"]
+__all__ = ["ALIVE_S", "OWNER", "RunRows", "owner_alive"]
 
 ACTIVE = ("queued", "running")
+BEAT_EVERY_S = 20.0  # on PostgreSQL a process stamps its heartbeat at most this often
+ALIVE_S = 90.0  # ... and counts as gone (its runs interrupted) after this long without one
+QUEUED_KEEP_S = 6 * 3600.0  # a run queued longer than this is not counted ahead of others
 COLUMNS = "run_id, ws, title, status, created, updated, settings, summary, curve, has_model, checkpoint_step"
 
 
@@ -63,6 +67,53 @@ class RunRows:
 
     def __init__(self, store: WorkspaceStore) -> None:
         self.store = store
+        self._beat_at = 0.0
+
+    # --- processes and the queue across them ---
+
+    def beat(self) -> None:
+        """On PostgreSQL, stamp this process's heartbeat (so other machines see its runs are alive)."""
+        now = time.time()
+        if not self.store.shared or now - self._beat_at < BEAT_EVERY_S:
+            return
+        self._beat_at = now
+        try:
+            self.store.db.run(lambda c: c.execute("INSERT OR REPLACE INTO processes (owner, beat) VALUES (?, ?)", (OWNER, now)), write=False)
+        except StoreError:
+            pass
+
+    def live_owners(self) -> set[str]:
+        if not self.store.shared:
+            return set()
+        cutoff = time.time() - ALIVE_S
+        return {r[0] for r in self.store.read(lambda c: c.execute("SELECT owner FROM processes WHERE beat >= ?", (cutoff,)).fetchall(), [])}
+
+    def queued_ahead(self, run_id: str) -> int | None:
+        def tx(c: sqlite3.Connection) -> int | None:
+            row = c.execute("SELECT created FROM runs WHERE run_id=? AND status='queued'", (run_id,)).fetchone()
+            if row is None:
+                return None
+            since = time.time() - QUEUED_KEEP_S  # older queued rows are a gone process's leftovers
+            ahead = c.execute(
+                "SELECT COUNT(*) FROM runs WHERE status='queued' AND run_id<>? AND created>=? AND created<?", (run_id, since, row[0])
+            ).fetchone()
+            return int(ahead[0])
+
+        return self.store.read(tx, None)
+
+    def typical_seconds(self) -> float | None:
+        rows = self.store.read(
+            lambda c: c.execute("SELECT summary FROM runs WHERE status='finished' ORDER BY updated DESC LIMIT 20").fetchall(), []
+        )
+        seconds = []
+        for (text,) in rows:
+            try:
+                value = json.loads(text).get("seconds")
+            except (TypeError, ValueError, AttributeError):
+                continue
+            if isinstance(value, int | float) and value > 0:
+                seconds.append(float(value))
+        return sum(seconds) / len(seconds) if seconds else None
 
     # --- rows ---
 

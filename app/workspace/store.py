@@ -36,16 +36,14 @@ from typing import Any
 
 from app.workspace.blobs import DbBlobs, FileBlobs
 from app.workspace.db import StoreError, StoreUnavailable, open_database, unsaved_sentence
-from app.workspace.runs import OWNER, RunRows
+from app.workspace.runs import ALIVE_S, RunRows
 
-__all__ = ["RunRecord", "StoreError", "WorkspaceStore", "WorkspaceSummary", "default_state_dir", "valid_id"]
+__all__ = ["ALIVE_S", "RunRecord", "StoreError", "WorkspaceStore", "WorkspaceSummary", "default_state_dir", "valid_id"]
 
 JSON = Any  # what json.dumps accepts
 ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TOUCH_EVERY_S = 60.0  # touch() writes at most this often per workspace and process
 EXPIRE_EVERY_S = 3600.0
-BEAT_EVERY_S = 20.0  # on PostgreSQL a process stamps its heartbeat at most this often
-ALIVE_S = 90.0  # ... and counts as gone (its runs interrupted) after this long without one
 
 
 def default_state_dir() -> Path:
@@ -131,7 +129,6 @@ class WorkspaceStore:
         self.db = open_database(self._root / "convlab.sqlite3", database_url)
         self.shared = self.db.kind == "postgres"  # several machines: bytes in the database, heartbeats
         self.blobs = DbBlobs(self) if self.shared else FileBlobs(self)
-        self._beat_at = 0.0
         self._rows = RunRows(self)
         self._touched: dict[str, float] = {}
         self._expired_at = 0.0
@@ -177,33 +174,23 @@ class WorkspaceStore:
 
     def read(self, fn: Callable[[sqlite3.Connection], Any], empty: Any) -> Any:
         """``fn`` in a read transaction; ``empty`` when the database cannot be opened at all."""
-        self._beat()
+        self._rows.beat()
         try:
             return self.db.run(fn, write=False)
         except StoreUnavailable:
             return empty
 
-    def _beat(self) -> None:
-        """On PostgreSQL, stamp this process's heartbeat (so other machines see its runs are alive)."""
-        now = time.time()
-        if not self.shared or now - self._beat_at < BEAT_EVERY_S:
-            return
-        self._beat_at = now
-        try:
-            self.db.run(
-                lambda c: c.execute("INSERT OR REPLACE INTO processes (owner, beat) VALUES (?, ?)", (OWNER, now)), write=False
-            )
-        except StoreError:
-            pass
-
     def live_owners(self) -> set[str]:
         """The processes (any machine) whose heartbeat is recent; empty on SQLite (pids say it there)."""
-        if not self.shared:
-            return set()
-        self._beat()
-        cutoff = time.time() - ALIVE_S
-        rows = self.read(lambda c: c.execute("SELECT owner FROM processes WHERE beat >= ?", (cutoff,)).fetchall(), [])
-        return {r[0] for r in rows}
+        return self._rows.live_owners()
+
+    def queued_ahead(self, run_id: str) -> int | None:
+        """How many runs of any workspace and process wait before ``run_id`` (None: it is not queued)."""
+        return self._rows.queued_ahead(run_id)
+
+    def typical_run_seconds(self) -> float | None:
+        """The average training time of the last 20 finished runs, or None before there are any."""
+        return self._rows.typical_seconds()
 
     def write(self, ws: str, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """``fn`` in a write transaction that also marks ``ws`` used now."""
@@ -217,7 +204,7 @@ class WorkspaceStore:
             )
             return fn(conn)
 
-        self._beat()
+        self._rows.beat()
         result = self.db.run(tx, write=True)
         self._touched[ws] = now
         self._maybe_expire(now)

@@ -93,3 +93,25 @@ def test_an_unreachable_server_reads_nothing_and_writes_raise_a_sentence(tmp_pat
     with pytest.raises(StoreError, match="could not be saved on the server .*database server cannot be reached"):
         store.put_item(WS, "kernel", "", [[1]])
     assert Classroom(tmp_path / "x", database_url=store.db.url).settings() == ClassSettings()  # type: ignore[attr-defined]
+
+
+def test_a_queued_run_sees_its_place_across_processes_and_a_wait(pg: PgServer, tmp_path: Path) -> None:
+    from app.jobs.ray_runner import RayCluster
+    from app.jobs.registry import Job
+
+    url = pg.fresh_url()
+    a, b = WorkspaceStore(tmp_path / "a", database_url=url), WorkspaceStore(tmp_path / "b", database_url=url)
+    now = time.time()
+    done = RunRecord(a.new_run_id(), "ws-0", "done", "finished", now - 200, now - 100, summary={"seconds": 40.0})
+    a.save_run(done)
+    queued = []
+    for i, store in enumerate((a, b, a)):  # three runs queued through two app processes
+        record = RunRecord(store.new_run_id(), f"ws-{i + 1}", "waiting", "queued", now + i, now + i)
+        store.save_run(record)
+        queued.append(record)
+    cluster = RayCluster(lambda: b, cpus_per_run=2)  # no Ray address here: one slot
+    jobs = [Job(id=i, owner=r.workspace, label="x", run_id=r.run_id) for i, r in enumerate(queued)]
+    assert [cluster.position(j) for j in jobs] == [1, 2, 3]
+    assert [cluster.wait(j) for j in jobs] == [40.0, 80.0, 120.0]  # the finished runs' time, one slot
+    b.save_run(RunRecord(queued[0].run_id, "ws-1", "waiting", "running", now, time.time()))
+    assert [cluster.position(j) for j in jobs] == [None, 1, 2]
