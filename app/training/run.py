@@ -56,11 +56,18 @@ def registry() -> jobs.JobRegistry:
     threads = int(os.environ.get("CONVLAB_TORCH_THREADS", max(1, cores // slots)))
     nice = int(os.environ.get("CONVLAB_TRAINING_NICE", "19"))
     torch.set_num_threads(threads)
-    # Runs train in child processes forked from a server that imports torch once: start it now.
-    threading.Thread(target=jobs.warm_up, name="convlab-forkserver", daemon=True).start()
+    cluster = None
+    if os.environ.get("CONVLAB_RAY_ADDRESS", "").strip():  # runs go to a Ray cluster (app.jobs.ray_runner)
+        from app.jobs.ray_runner import RayCluster
+
+        cluster = RayCluster(identity.store, cpus_per_run=threads)
+    else:  # runs train in child processes forked from a server that imports torch once: start it now
+        threading.Thread(target=jobs.warm_up, name="convlab-forkserver", daemon=True).start()
     mark_interrupted()
     rule = classroom_rule()
-    return jobs.JobRegistry(slots=slots, threads_per_run=threads, grace=SESSION_GRACE_S, nice=nice, stop_rule=rule)
+    return jobs.JobRegistry(
+        slots=slots, threads_per_run=threads, grace=SESSION_GRACE_S, nice=nice, stop_rule=rule, cluster=cluster
+    )
 
 
 def mark_interrupted() -> int:
@@ -201,8 +208,13 @@ def start_run(
     extra = {} if resume_state is None else {"resume_state": resume_state}
     box: list[jobs.Job] = []
 
+    reg = registry()
+    if reg.cluster is not None:  # on Ray: the run leaves the queue when its actor is placed
+        extra["on_start"] = lambda: reg.started(box[0])
+    train = jobs.train_in_child if reg.cluster is None else reg.cluster.train
+
     def run(stop: threading.Event) -> Iterator[training.Event]:
-        stream = jobs.train_in_child(model, model_cfg, data, cfg, stop, nice=nice, snapshots=snapshots, **extra)
+        stream = train(model, model_cfg, data, cfg, stop, nice=nice, snapshots=snapshots, **extra)
         if recorder is None:
             yield from mirror(bundle, stream)
             return
