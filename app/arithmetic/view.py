@@ -119,11 +119,14 @@ def _on_jump(shape: tuple[int, int, int]) -> None:
     go_to((m * shape[1] + min(r, shape[1] - 1)) * shape[2] + min(c, shape[2] - 1))
 
 
-def _widths(problem: Problem, padded: np.ndarray) -> list[float]:
-    """Column weights from each grid's width in cells, so a small kernel's column is never squeezed
-    below its own width (at 1024x768 in presentation mode the fixed 3:2:3 split cut its last column)."""
-    kw = problem.shown_kernels.shape[-1] if problem.cfg.op != "conv1x1" else problem.shown_kernels.shape[1]
-    return [max(padded.shape[-1], 3) + 1, max(kw, 3) + 1.5, max(problem.out.shape[2], 3) + 1]
+ROW_PX = 760  # the three grids share this width when side by side (a wider main area than 1280x800's)
+
+
+def _cell_px(problem: Problem, padded: np.ndarray) -> int:
+    """One cell size for the input, kernel and output grids, so that they fit side by side in ROW_PX."""
+    k_w = problem.shown_kernels.shape[1 if problem.cfg.op == "conv1x1" else -1] if problem.kernels is not None else 0
+    cells = padded.shape[-1] + k_w + problem.out.shape[2]
+    return int(max(22, min(52, (ROW_PX - 3 * 50 - 2 * 16) // max(cells, 1))))
 
 
 def _grids(problem: Problem, k: int) -> None:
@@ -141,10 +144,13 @@ def _grids(problem: Problem, k: int) -> None:
             _labels(~problem.transposed.is_input.any(axis=0)),
         )
     circled = problem.circled(k)
-    if problem.kernels is not None:
-        in_col, k_col, out_col = st.columns(_widths(problem, padded))
-    else:
-        (in_col, out_col), k_col = st.columns(2), None
+    cell = _cell_px(problem, padded)
+    # The grids side by side in a row that wraps: each keeps its own width, and one that does not fit
+    # goes under the others (fixed 3:2:3 columns cut the kernel's last column at 1024x768, presenting).
+    row = st.container(horizontal=True, gap="medium", key="ar_grid_row")
+    in_col = row.container(width="content")
+    k_col = row.container(width="content") if problem.kernels is not None else None
+    out_col = row.container(width="content")
     with in_col:
         for ch in channels:
             title = names.input.format(m=m)
@@ -162,14 +168,15 @@ def _grids(problem: Problem, k: int) -> None:
                 kept=circled,
                 row_labels=row_l,
                 col_labels=col_l,
+                max_px=cell * max(grids[ch].shape),
             )
             st.plotly_chart(fig, width="content", key=f"ar_in_{ch}_{k}", config={"displayModeBar": False})
-        st.caption(_legend(problem, circled is not None))
     if k_col is not None:
         with k_col:
-            _kernel_grids(problem, m)
+            _kernel_grids(problem, m, cell)
     with out_col:
-        _output_grid(problem, k, m, r, c, hidden)
+        _output_grid(problem, k, m, r, c, hidden, cell)
+    st.caption(_legend(problem, circled is not None))
     lines = problem.quiz_cell(k).text() if hidden else problem.equation(k)
     where = f"row {r}, column {c}" + (f" of {names.map_word} {m}" if problem.maps > 1 else "")
     value = "?" if hidden else format_number(problem.out[m, r, c])
@@ -188,13 +195,13 @@ def _grids(problem: Problem, k: int) -> None:
     _tables(problem, k, hidden, grids[channels[0]] if len(channels) == 1 else None)
 
 
-def _kernel_grids(problem: Problem, m: int) -> None:
+def _kernel_grids(problem: Problem, m: int, cell: int) -> None:
     """The kernel of map ``m``, one grid per channel (1x1 convolution: the whole weight matrix, row ``m`` outlined)."""
     names = problem.names
     if problem.cfg.op == "conv1x1":
         w = problem.shown_kernels[:, :, 0, 0]  # (M, C)
         fig = plots.arithmetic_grid(
-            w, title="Weights (map × channel)", max_px=220, window=((m,), tuple(range(w.shape[1])))
+            w, title="Weights (map × channel)", max_px=cell * max(w.shape), window=((m,), tuple(range(w.shape[1])))
         )
         st.plotly_chart(fig, width="content", key=f"ar_k_w_{m}", config={"displayModeBar": False})
         st.caption(f"Row {m} mixes the pixel's channels into output map {m}.")
@@ -202,8 +209,9 @@ def _kernel_grids(problem: Problem, m: int) -> None:
         kern = problem.shown_kernels[m]
         for ch in range(kern.shape[0]):
             title = names.kernel.format(m=m) + (f", {names.channel_word} {ch}" if kern.shape[0] > 1 else "")
+            fig = plots.arithmetic_grid(kern[ch], title=title, max_px=cell * max(kern[ch].shape))
             st.plotly_chart(
-                plots.arithmetic_grid(kern[ch], title=title, max_px=200),
+                fig,
                 width="content",
                 key=f"ar_k_{ch}_{m}",
                 config={"displayModeBar": False},
@@ -227,7 +235,7 @@ def _legend(problem: Problem, kept: bool) -> str:
     return " ".join(parts)
 
 
-def _output_grid(problem: Problem, k: int, m: int, r: int, c: int, hidden: bool) -> None:
+def _output_grid(problem: Problem, k: int, m: int, r: int, c: int, hidden: bool, cell: int) -> None:
     oh, ow = problem.out.shape[1:]
     vals = problem.out[m].copy()
     start = problem.index(m, 0, 0)
@@ -248,6 +256,7 @@ def _output_grid(problem: Problem, k: int, m: int, r: int, c: int, hidden: bool)
         text=text,
         clickable=True,
         zrange=(float(problem.out.min()), float(problem.out.max())),
+        max_px=cell * max(oh, ow),
     )
     key = f"ar_click_{m}_{k}"
     st.plotly_chart(

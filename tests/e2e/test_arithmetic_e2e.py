@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import SHOTS
 from tests.e2e.dom import click_cell, wait_for_app, wait_for_outline
@@ -32,21 +34,21 @@ def open_arithmetic(pg: Page, server: str, query: str = "") -> None:
 def test_step_through_a_convolution(page: Page, server: str) -> None:
     pg = page
     open_arithmetic(pg, server)
-    expect(step_line(pg)).to_have_text("Step 1 of 16: output cell row 1, column 1 = -14", timeout=60_000)
+    expect(step_line(pg)).to_have_text("Step 1 of 16: output cell row 0, column 0 = -14", timeout=60_000)
     expect(equation(pg)).to_contain_text("9×(-1) = -14")
-    # the window covers rows 1-3 and columns 1-3 of the input
-    wait_for_outline(pg, "Input", rows=["1", "2", "3"], cols=["1", "2", "3"])
+    # the window covers rows 0-2 and columns 0-2 of the input (counted from 0, as the page says)
+    wait_for_outline(pg, "Input", rows=["0", "1", "2"], cols=["0", "1", "2"])
 
     pg.get_by_role("button", name="Next").click()
-    expect(step_line(pg)).to_have_text("Step 2 of 16: output cell row 1, column 2 = -1")
+    expect(step_line(pg)).to_have_text("Step 2 of 16: output cell row 0, column 1 = -1")
     expect(equation(pg)).to_have_text(starts_with("2×1 + 3×0 + 1×(-1)"))
-    wait_for_outline(pg, "Input", rows=["1", "2", "3"], cols=["2", "3", "4"])  # moved one column right
+    wait_for_outline(pg, "Input", rows=["0", "1", "2"], cols=["1", "2", "3"])  # moved one column right
     expect(pg).to_have_url(re.compile(r"[?&]cell=1(&|$)"))
 
-    # click output cell (row 4, column 4) -> jump to step 16, the cell the notes get wrong
-    click_cell(pg, "Output", row="4", col="4")
-    expect(step_line(pg)).to_have_text("Step 16 of 16: output cell row 4, column 4 = 11")
-    wait_for_outline(pg, "Input", rows=["4", "5", "6"], cols=["4", "5", "6"])
+    # click output cell (row 3, column 3) -> jump to step 16, the cell the notes get wrong
+    click_cell(pg, "Output", row="3", col="3")
+    expect(step_line(pg)).to_have_text("Step 16 of 16: output cell row 3, column 3 = 11")
+    wait_for_outline(pg, "Input", rows=["3", "4", "5"], cols=["3", "4", "5"])
     expect(pg.get_by_text("The notes print 10 here; the correct value is 11.")).to_have_count(1)
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / "arithmetic_step16.png"), full_page=True)
@@ -54,7 +56,7 @@ def test_step_through_a_convolution(page: Page, server: str) -> None:
     # the URL holds the exact step: a fresh tab opens it
     expect(pg).to_have_url(re.compile(r"[?&]cell=15(&|$)"))
     pg.goto(pg.url)
-    expect(step_line(pg)).to_have_text("Step 16 of 16: output cell row 4, column 4 = 11", timeout=60_000)
+    expect(step_line(pg)).to_have_text("Step 16 of 16: output cell row 3, column 3 = 11", timeout=60_000)
     expect(equation(pg)).to_contain_text("7×1 + 1×0 + 5×(-1) = 11")
 
 
@@ -74,3 +76,66 @@ def test_play_advances_the_step_and_stops_at_the_last(page: Page, server: str) -
     expect(pg.locator('[data-testid="stCode"]').filter(has_text="max(").first).to_have_text("max(1, 3, 7, 8) = 8")
     expect(play).not_to_be_checked()
     expect(step_line(pg)).to_have_text(starts_with("Step 4 of 4"))  # stopped, did not wrap around
+
+
+def test_step_the_backward_pass_with_the_keyboard(page: Page, server: str) -> None:
+    pg = page
+    open_arithmetic(pg, server, "?op=backward")
+    expect(step_line(pg)).to_have_text("Step 1 of 25: dL/dx cell row 0, column 0 = 1", timeout=60_000)
+    pg.get_by_role("heading", name="Arithmetic: convolution and pooling, cell by cell").click()  # focus off the boxes
+    pg.keyboard.press("ArrowRight")
+    expect(step_line(pg)).to_have_text("Step 2 of 25: dL/dx cell row 0, column 1 = 2")
+    pg.keyboard.press("End")
+    expect(step_line(pg)).to_have_text("Step 25 of 25: dL/dx cell row 4, column 4 = 0.5")
+    pg.keyboard.press("ArrowLeft")
+    expect(step_line(pg)).to_have_text("Step 24 of 25: dL/dx cell row 4, column 3 = 0")
+    pg.keyboard.press("Home")
+    expect(step_line(pg)).to_have_text(starts_with("Step 1 of 25"))
+    # the centre input cell: reached by all four dL/dy cells, through four different (flipped) taps
+    click_cell(pg, "dL/dx", row="2", col="2")
+    expect(step_line(pg)).to_have_text("Step 13 of 25: dL/dx cell row 2, column 2 = -1.5")
+    terms = pg.locator('[data-testid="stCode"]').filter(has_text="dL/dx[2, 2]").first
+    expect(terms).to_have_text("dL/dx[2, 2] = 1×1 + (-1)×3 + 2×0 + 0.5×1 = -1.5")
+    # the window on the spread-out, padded dL/dy: rows and columns 2-4 of that grid are p, 0, p ... labelled
+    expect(pg.get_by_text("dL/dy spread out by the stride", exact=True).first).to_be_visible()
+    expect(pg).to_have_url(re.compile(r"[?&]cell=12(&|$)"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "arithmetic_backward.png"), full_page=True)
+
+
+_KERNEL_FITS = """() => {
+  const plots = [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')];
+  const named = name => plots.find(p => [...p.querySelectorAll('.gtitle')].some(t => t.textContent.trim() === name));
+  const [kernel, input, output] = ['Kernel', 'Input', 'Output'].map(named);
+  if (!kernel || !input || !output) return null;
+  const main = document.querySelector('[data-testid="stMainBlockContainer"]').getBoundingClientRect();
+  const box = kernel.getBoundingClientRect();
+  const heat = kernel.querySelector('.heatmaplayer image, .heatmaplayer .hm').getBoundingClientRect();
+  const ticks = [...kernel.querySelectorAll('.xaxislayer-above .xtick text')].map(t => t.getBoundingClientRect().right);
+  const apart = (a, b) => a.right <= b.left + 1 || b.right <= a.left + 1 || a.bottom <= b.top + 1 || b.bottom <= a.top + 1;
+  return {mainRight: main.right, plotRight: box.right, heatRight: heat.right, heatWidth: heat.width, ticks, n: ticks.length,
+          apart: apart(box, input.getBoundingClientRect()) && apart(box, output.getBoundingClientRect())};
+}"""
+
+
+def test_kernel_grid_keeps_its_third_column_at_1024_in_presentation_mode(browser, server: str) -> None:
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    pg = context.new_page()
+    open_arithmetic(pg, server)
+    pg.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    pg.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
+    wait_for_app(pg)
+    fits = (
+        "() => { const g = (" + _KERNEL_FITS + ")(); return !!g && g.n === 3 && g.heatWidth >= 66 && g.apart && "
+        "Math.max(...g.ticks) <= g.plotRight + 1 && g.heatRight <= g.plotRight + 1 && g.plotRight <= g.mainRight + 1; }"
+    )
+    try:  # wait for the settled layout (the font grows after the first drawing), not for a fixed time
+        pg.wait_for_function(fits, polling=200, timeout=20_000)
+    except PlaywrightTimeout:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "arithmetic_1024_presentation_failed.png"), full_page=True)
+        pytest.fail(f"the kernel grid runs out of its column: {pg.evaluate(_KERNEL_FITS)}")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.locator('[data-testid="stMain"] .js-plotly-plot').filter(has_text="Kernel").first.scroll_into_view_if_needed()
+    pg.screenshot(path=str(SHOTS / "arithmetic_1024_presentation.png"))
+    context.close()
