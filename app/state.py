@@ -228,3 +228,18 @@ PRESENTATION = "presentation_mode"  # large text for projecting (sidebar toggle)
 
 # --- Blocks helper: the Architecture page's "Train this network" hand-off (app/training/link.py) ---
 TR_HANDOFF = "tr_handoff"  # set when the Architecture page offers its Train link; the Training page honours it once
+
+# --- Training page: "Fine-tune a pretrained network" (app/training/transfer_view.py) ---
+TR_FT_SOURCE = "tr_ft_source"  # where the few-shot images come from (radio: a zip, or camera photos)
+TR_FT_ZIP = "tr_ft_zip"  # the few-shot zip of class folders (file uploader)
+TR_FT_CLASS = "tr_ft_class"  # the class name the next camera photo goes to (text input)
+TR_FT_CAMERA = "tr_ft_camera"  # the camera (st.camera_input)
+TR_FT_ADD = "tr_ft_add"  # Add this photo (button)
+TR_FT_CLEAR = "tr_ft_clear"  # Remove all photos (button)
+TR_FT_PHOTOS = "tr_ft_photos"  # dict[class name, list[bytes]]: the camera photos taken this session
+TR_FT_DATA = "tr_ft_data"  # cnn_core.data.ImageSet: the few-shot set last read (kept across reruns)
+TR_FT_MODE = "tr_ft_mode"  # the freeze mode (radio over transfer.FREEZE_MODES)
+TR_FT_STEPS = "tr_ft_steps"  # optimiser steps of each of the two runs (number input)
+TR_FT_GO = "tr_ft_go"  # Fine-tune and train from scratch (button)
+TR_FT_PLAN = "tr_ft_plan"  # app.training.transfer_view.Comparison: the two runs and their jobs
+TR_FT_WAS_BUSY = "tr_ft_was_busy"  # the comparison was running at the fragment's last draw (its end redraws the page)

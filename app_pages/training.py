@@ -5,7 +5,7 @@ import streamlit as st
 
 from app import state
 from app import training as tr
-from app.training import link, live, runs_view
+from app.training import link, live, runs_view, transfer_view
 from app.training.settings import architecture_network
 from cnn_core import models
 from cnn_core.summary import summarize
@@ -104,3 +104,4 @@ if bundle is not None and not active:
 runs_view.runs_panel(runs, active)
 if rules.uploads:  # the instructor can switch uploads off
     tr.load_panel(data)
+transfer_view.section(rules)

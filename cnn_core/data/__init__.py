@@ -11,6 +11,8 @@ The package owns where training images come from and how they are held, one modu
 * :mod:`~cnn_core.data.full` - :func:`load_full`, full MNIST, Fashion-MNIST and CIFAR-10 through
   ``torchvision.datasets`` from a data folder (``root``, else ``$CONVLAB_DATA_DIR``), downloaded
   where allowed;
+* :mod:`~cnn_core.data.cifar` - :func:`cifar_classes` and :func:`few_shot`, some CIFAR-10 classes
+  and seeded few-shot draws from them (the pretrained backbone and its transfer bench);
 * :mod:`~cnn_core.data.user_zip` - :func:`load_zip`, a learner's own zip of class folders,
   checked (bombs, path escapes, non-images, one class) and read with torchvision's ``ImageFolder``.
 
@@ -19,6 +21,7 @@ sentence a person can act on.
 """
 
 from cnn_core.data.bundled import ASSETS, BUNDLED, load_bundled
+from cnn_core.data.cifar import HELD_OUT_CLASSES, PRETRAIN_CLASSES, cifar_classes, few_shot
 from cnn_core.data.full import (
     CACHE_ENV,
     CIFAR10_CLASSES,
@@ -43,12 +46,16 @@ __all__ = [
     "DOWNLOAD_ENV",
     "FASHION_CLASSES",
     "FULL",
+    "HELD_OUT_CLASSES",
     "MNIST_CLASSES",
+    "PRETRAIN_CLASSES",
     "SHAPE_CLASSES",
     "DatasetUnavailable",
     "ImageSet",
     "ZipLimits",
+    "cifar_classes",
     "default_data_root",
+    "few_shot",
     "load_bundled",
     "load_full",
     "load_zip",

@@ -47,8 +47,10 @@ class TrainConfig:
     eval_samples: int | None = 2000  # validate on the first N test images (None = all)
     log_every_steps: int | None = None  # StepEvent period (None: about 50 per epoch)
     max_seconds: float | None = None  # stop with reason "time_limit" after this much training time
+    train_only: tuple[str, ...] = ()  # names of the model's layers that train (empty: all; fine-tuning)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "train_only", tuple(self.train_only))  # a list from JSON is a tuple here
         checks = [
             (self.optimizer in ("sgd", "adam", "adamw"), f"unknown optimizer {self.optimizer!r}"),
             (self.schedule in ("none", "onecycle", "cosine", "step"), f"unknown schedule {self.schedule!r}"),

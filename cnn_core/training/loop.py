@@ -47,6 +47,7 @@ from cnn_core.training.recipe import (
     use_bf16,
 )
 from cnn_core.training.resume import ResumeState, checkpoint, restore
+from cnn_core.training.transfer import frozen_modules
 
 __all__ = ["evaluate", "train"]
 
@@ -87,7 +88,7 @@ def _evaluate(
     bf16: bool,
     batch_size: int = 1000,
 ) -> EvalResult:
-    was_training = model.training
+    was_training = {m: m.training for m in model.modules()}  # frozen batch norm stays in eval mode
     model.eval()
     total_loss, correct, n = 0.0, 0, int(x.shape[0])
     try:
@@ -100,7 +101,8 @@ def _evaluate(
             total_loss += float(F.cross_entropy(logits, yb, reduction="sum"))
             correct += int((logits.argmax(1) == yb).sum())
     finally:
-        model.train(was_training)
+        for m, mode in was_training.items():
+            m.training = mode
     return EvalResult(loss=total_loss / max(n, 1), acc=correct / max(n, 1), n=n)
 
 
@@ -201,6 +203,8 @@ def train(
         model.to(memory_format=torch.channels_last)
     _check_model_fits(model, data, norm(x_train[:2]))
     model.train()
+    for module in frozen_modules(model, cfg.train_only):  # fine-tuning: only these layers' weights train
+        module.eval()
     opt = make_optimizer(model, cfg)
     sched = make_schedule(opt, cfg, total, per_epoch)
     meters = dict.fromkeys(("win_loss", "win_steps", "ev_loss", "ev_correct", "ev_n"), 0.0)
