@@ -1,5 +1,6 @@
 """Sections on how the model does on the test set: accuracy and kernels over a run's snapshots,
-the confusion matrix whose cells open their images, and the most confident mistakes."""
+the confusion matrix whose cells open their images (precision, recall and F1 per class beside it), and the
+most confident mistakes."""
 
 from __future__ import annotations
 
@@ -98,8 +99,21 @@ def confusion_section(view: View) -> None:
     values = share if mode == "share" else cm.astype(float)
     sel = (int(st.session_state[state.IN_CM_TRUE]), int(st.session_state[state.IN_CM_PRED]))
     fig = plots.confusion_heatmap(values, cm, classes, normalised=mode == "share", selected=sel)
-    st.plotly_chart(fig, key=state.IN_CM_CHART, on_select=lambda: _cm_click(k), selection_mode="points",
-                    config=CHART)  # fmt: skip
+    rep = inspection.class_report(cm)
+    table = pd.DataFrame({"class": list(classes), "precision": rep.precision.round(3), "recall": rep.recall.round(3),
+                          "F1": rep.f1.round(3), "test images": rep.support})  # fmt: skip
+    chart, scores = st.columns([3, 2])  # the per-class scores beside the matrix they are read from
+    with chart:
+        st.plotly_chart(fig, key=state.IN_CM_CHART, on_select=lambda: _cm_click(k), selection_mode="points",
+                        config=CHART)  # fmt: skip
+    with scores:
+        st.markdown("**Per class**")
+        st.dataframe(table, hide_index=True, key="in_cm_table")
+        st.caption(
+            "**Precision**: of the images the model called this class, the share that really were (the "
+            "diagonal cell over its column). **Recall**: of the images that really are this class, the share "
+            "the model found (over its row). **F1**: their harmonic mean, high only when both are."
+        )
     st.caption("Click a cell, or choose the two classes below, to see the test images behind it.")
     a, b = st.columns(2)
     t = a.selectbox("True class", range(k), format_func=lambda i: classes[i], key=state.IN_CM_TRUE)
@@ -115,16 +129,6 @@ def confusion_section(view: View) -> None:
         st.caption("Under each image: its number in the test set and how sure the model was of its answer.")
     gallery(data, shown, [f"#{i} · {preds.confidence[i]:.0%}" for i in shown])
 
-    rep = inspection.class_report(cm)
-    st.subheader("Per class")
-    st.write(
-        "**Precision**: of the images the model called this class, the share that really were. **Recall**: of "
-        "the images that really are this class, the share the model found. **F1** combines the two (their "
-        "harmonic mean): high only when both are."
-    )
-    table = pd.DataFrame({"class": list(classes), "precision": rep.precision.round(3), "recall": rep.recall.round(3),
-                          "F1": rep.f1.round(3), "test images": rep.support})  # fmt: skip
-    st.dataframe(table, hide_index=True, key="in_cm_table")
     c1, c2, c3 = st.columns(3)
     with c1:
         download_csv("Per-class CSV", table, "per_class.csv", key="in_cm_csv")

@@ -219,6 +219,25 @@ def test_confusion_matrix_cells_open_their_images(bundle, expected):
     assert not at.exception
 
 
+def test_precision_recall_f1_sit_beside_the_confusion_matrix_and_are_right(bundle, expected):
+    at = page(bundle, "Confusion matrix")
+    _, pred, cm = expected
+    chart_col = next(i for i, c in enumerate(at.columns) if len(c.get("plotly_chart")))
+    table_col = next(i for i, c in enumerate(at.columns) if any("precision" in d.value.columns for d in c.dataframe))
+    assert table_col == chart_col + 1  # the scores are in the column right of the matrix
+    table = next(d.value for d in at.dataframe if "precision" in d.value.columns)
+    # worked out here from the predictions themselves, not through class_report
+    for c in range(10):
+        tp = int(np.sum((pred.y_true == c) & (pred.y_pred == c)))
+        called, present = int(np.sum(pred.y_pred == c)), int(np.sum(pred.y_true == c))
+        p = tp / called if called else np.nan
+        r = tp / present if present else np.nan
+        f1 = 2 * p * r / (p + r) if called and present and (p + r) > 0 else (0.0 if called and present else np.nan)
+        row = table.iloc[c]
+        np.testing.assert_allclose([row["precision"], row["recall"], row["F1"]], np.round([p, r, f1], 3), atol=1e-9)
+        assert row["test images"] == present
+
+
 def test_confusion_png(bundle, expected):
     _, _, cm = expected
     img = Image.open(io.BytesIO(pictures.confusion_png(cm, I.row_normalise(cm), bundle.classes)))
