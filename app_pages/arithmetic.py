@@ -24,7 +24,7 @@ ar.example_note(cfg)
 
 problem, error = None, None
 try:
-    problem = ar.build_problem(cfg)
+    problem = ar.problem_for(cfg)
 except ar.ProblemError as e:
     error = e
 

@@ -21,7 +21,7 @@ from app.arithmetic.mode_panels import chain_panel
 from app.arithmetic.panels import example_note, output_size, pooling_compare, series, transposed_scatter
 from app.arithmetic.problem import Problem, ProblemError, build_problem
 from app.arithmetic.quiz_view import quiz_panel
-from app.arithmetic.view import stepper
+from app.arithmetic.view import problem_for, stepper
 from app.arithmetic.widgets import current, quiz_controls, settings, sync_url
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "example_note",
     "output_size",
     "pooling_compare",
+    "problem_for",
     "quiz_controls",
     "quiz_panel",
     "series",

@@ -5,6 +5,7 @@ the current step with its written-out working, and the same grids as tables.
 from __future__ import annotations
 
 import time
+from dataclasses import astuple, replace
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,8 @@ import streamlit as st
 
 from app import plots, state
 from app.arithmetic import mode_panels
-from app.arithmetic.config import example_is_unchanged
-from app.arithmetic.problem import Problem
+from app.arithmetic.config import ArithmeticConfig, example_is_unchanged
+from app.arithmetic.problem import Problem, build_problem
 from app.arithmetic.quiz_view import quiz_hidden, quiz_marks
 from app.arithmetic.widgets import go_to, init_widget, sync_url
 from cnn_core.numbers import format_number
@@ -30,6 +31,19 @@ def _labels(mask_line: np.ndarray) -> list[str]:
             out.append(str(n))
             n += 1
     return out
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _problem(key: tuple, _cfg: ArithmeticConfig) -> Problem:
+    return build_problem(_cfg)
+
+
+def problem_for(cfg: ArithmeticConfig) -> Problem:
+    """Every step of ``cfg`` computed once and kept (the current step is not part of the key), so
+    moving to another step never computes the operation again; raises ``ProblemError`` like
+    :func:`build_problem`."""
+    base = replace(cfg, cell=0)
+    return replace(_problem(astuple(base), base), cfg=cfg)
 
 
 def stepper(problem: Problem) -> None:

@@ -514,3 +514,25 @@ def test_the_page_states_its_index_convention_once():
     at = _app()
     said = [c.value for c in at.caption if "count from 0, as in NumPy and PyTorch" in c.value]
     assert len(said) == 1
+
+
+def test_stepping_never_computes_the_operation_again(monkeypatch):
+    from app.arithmetic import view
+
+    calls, original = [], view.build_problem
+
+    def counting(cfg):
+        calls.append(cfg.cell)
+        return original(cfg)
+
+    view._problem.clear()
+    monkeypatch.setattr(view, "build_problem", counting)
+    at = _app(op="backward")
+    for _ in range(3):
+        _click(at, "ar_next")
+    at.number_input(key="ar_jump_c").set_value(4)
+    _click(at, "ar_jump_go")
+    assert _step_line(at) == "**Step 5 of 25: dL/dx cell row 0, column 4 = 0**"
+    assert calls == [0]  # computed once, for every step; Next and Go only pick the step to show
+    at.text_area(key="ar_w_grad").input("1 1\n1 1").run()
+    assert len(calls) == 2  # new numbers: computed again
