@@ -8,7 +8,10 @@
 # Fill the datasets volume on the host first: python scripts/fetch_datasets.py --data-dir /srv/convlab-datasets
 # (or inside the image: docker run --rm -v ...:/var/lib/convlab/datasets convlab python scripts/fetch_datasets.py).
 # --init reaps the training processes and passes docker stop's SIGTERM on. docs/HOSTING.md has the rest.
+# For several machines (deploy/compose.yaml): docker build --build-arg CLUSTER=1 adds Ray and psycopg
+# (requirements-cluster.txt); the same image then runs the app, the Ray head and the Ray workers.
 FROM python:3.11-slim
+ARG CLUSTER=0
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -20,10 +23,11 @@ WORKDIR /srv/convlab
 # torch and torchvision at the versions requirements.txt pins, but PyTorch's CPU-only builds:
 # the PyPI ones bring CUDA libraries (several GB) a CPU server never uses. The rest from PyPI;
 # pip keeps the +cpu builds because they satisfy the same pins.
-COPY requirements.txt .
+COPY requirements.txt requirements-cluster.txt ./
 RUN grep -E '^(torch|torchvision)==' requirements.txt > /tmp/torch-pins.txt \
     && pip install --index-url https://download.pytorch.org/whl/cpu -r /tmp/torch-pins.txt \
     && pip install -r requirements.txt \
+    && if [ "$CLUSTER" = 1 ]; then pip install -r requirements-cluster.txt; fi \
     && rm /tmp/torch-pins.txt
 
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/convlab --shell /usr/sbin/nologin convlab \
@@ -40,7 +44,8 @@ ENV CONVLAB_STATE_DIR=/var/lib/convlab/state \
     CONVLAB_ADDRESS=0.0.0.0 \
     CONVLAB_PORT=8501 \
     CONVLAB_PYTHON=python \
-    HOME=/var/lib/convlab
+    HOME=/var/lib/convlab \
+    PYTHONPATH=/srv/convlab
 VOLUME ["/var/lib/convlab/state", "/var/lib/convlab/datasets"]
 
 USER convlab
