@@ -70,6 +70,7 @@ from cnn_core.models.presets import (
     small_inception,
     small_resnet,
 )
+from cnn_core.models.receptive import Region, unit_region
 
 __all__ = [
     "ACTIVATIONS",
@@ -113,7 +114,9 @@ __all__ = [
     "from_dict",
     "from_query",
     "plan",
+    "Region",
     "register",
+    "unit_region",
     "small_inception",
     "small_resnet",
     "to_dict",

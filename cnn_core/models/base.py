@@ -143,6 +143,7 @@ class Window:
     kernel: int = 1
     stride: int = 1
     dilation: int = 1
+    pad: tuple[int, int] = (0, 0)  # zero cells added before the first row and column (top, left)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -170,7 +170,7 @@ class ResidualSpec(LayerSpec):
             macs=geometry.conv_macs(c, 3, 3, f, oh, ow) + geometry.conv_macs(f, 3, 3, f, oh, ow)
             + (geometry.conv_macs(c, 1, 1, f, oh, ow) if proj else 0),
             working=working,
-            window=Window(3 + 2 * s, s),
+            window=Window(3 + 2 * s, s, pad=(1 + s, 1 + s)),  # padding 1 of each 3x3, the second after stride s
             formula_text=f"{parts} = {convs + proj + n_bn * 2 * f:,}",
         )  # fmt: skip
 
@@ -298,7 +298,7 @@ class InceptionSpec(LayerSpec):
             params=params,
             running=sum(2 * co for _, co, _ in convs) if bn else 0,
             macs=sum(geometry.conv_macs(ci, kk, kk, co, h, w) for ci, co, kk in convs),
-            window=Window(max(3, k), 1),
+            window=Window(max(3, k), 1, pad=(max(3, k) // 2,) * 2),  # every branch keeps the map centred
             formula_text=f"{terms}{bn_terms} = {params:,}",
         )
 

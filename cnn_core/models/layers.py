@@ -129,7 +129,7 @@ class Conv2dSpec(LayerSpec):
             macs=geometry.conv_macs(c, k, k, filters, oh, ow),
             working=working,
             terms=ParamTerms("conv", c, filters, k, k),
-            window=Window(k, s, d),
+            window=Window(k, s, d, (pad_h[0], pad_w[0])),
         )
 
 

@@ -18,12 +18,14 @@ from torchvision.models.googlenet import Inception as GoogLeNetInception
 from cnn_core import models
 from cnn_core.models import (
     PRESETS,
+    Conv2dSpec,
     ConvBNSpec,
     DenseSpec,
     FlattenSpec,
     GlobalAvgPoolSpec,
     InceptionSpec,
     ModelConfig,
+    PoolSpec,
     ResidualSpec,
     SeparableConvSpec,
 )
@@ -272,3 +274,42 @@ def test_plain_and_residual_presets_have_the_same_depth() -> None:
     assert models.small_resnet(3, in_channels=3, image_size=32) == PRESETS["ResNet-20 (32x32)"]
     assert models.small_resnet(3, plain=True).name == "Plain-20 (28x28)"
     assert all(s.shortcut == "plain" for s in plain.layers if isinstance(s, ResidualSpec))
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        (Conv2dSpec(4, 3, 2, "same"), PoolSpec("avg", 2), Conv2dSpec(4, 3, padding=1)),  # (dilation leaves holes)
+        (ConvBNSpec(4, 5, 2, padding=2), ResidualSpec(4), ResidualSpec(8, 2), InceptionSpec(2, 2, 2, 2, 2, 2)),
+        (SeparableConvSpec(4, 3, 2, "same"), InceptionSpec(2, 0, 2, 0, 2, 2, kernel=7), ResidualSpec(4, 2, "plain")),
+    ],
+)
+def test_a_units_region_is_where_its_gradient_reaches(layers: tuple) -> None:
+    """The pixels whose change moves one unit (its gradient is non-zero there) are the region, clipped to the image."""
+    plan = models.plan(ModelConfig(input_shape=(1, 28, 24), layers=layers))
+    for index in range(len(layers)):
+        _, h, w = plan.layers[index].out_shape
+        upto = models.build(ModelConfig(input_shape=(1, 28, 24), layers=layers[: index + 1])).eval()
+        with torch.no_grad():
+            for p in upto.parameters():
+                p.abs_().add_(0.1)  # all positive: every ReLU passes, nothing cancels
+        for row, col in ((0, 0), (h // 2, w - 1), (h - 1, w // 3)):
+            x = torch.rand(1, 1, 28, 24, requires_grad=True) + 0.5
+            x.retain_grad()
+            upto(x)[0, :, row, col].sum().backward()
+            rows, cols = torch.nonzero(x.grad[0, 0], as_tuple=True)
+            region = models.unit_region(plan, index, row, col)
+            got = (int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max()))
+            assert got == region.clipped(28, 24), (index, row, col, region)
+            assert region.bottom - region.top + 1 == region.rf == plan.layers[index].rf
+
+
+def test_a_flat_layer_or_a_unit_outside_the_map_has_no_region() -> None:
+    plan = models.plan(PRESETS["ResNet-8 (28x28)"])
+    with pytest.raises(ValueError, match="flat vector"):
+        models.unit_region(plan, 4, 0, 0)
+    with pytest.raises(ValueError, match="outside it"):
+        models.unit_region(plan, 3, 7, 0)
+    assert models.unit_region(plan, 3, 0, 0).top == -(
+        1 + 2 + 3 + 3 * 2
+    )  # stem 1, blocks 1 + 1, 1 + 2, then 3 at jump 2
