@@ -236,6 +236,18 @@ def bottleneck(preset: str, layer: int, without: bool = False) -> Answer:
     return Answer(float(n), f"{n:,}")
 
 
+def transfer_trainable(num_classes: int, mode: str) -> Answer:
+    """Parameters that train when the pretrained backbone gets a new head of ``num_classes`` outputs and
+    ``mode`` ("frozen", "last_block" or "all") says which layers learn (:func:`cnn_core.training.transfer.trainable_layers`)."""
+    from cnn_core.training import transfer  # torch-heavy; only when a step asks
+
+    config = models.with_num_classes(transfer.backbone_config(), num_classes)
+    names = set(transfer.trainable_layers(config, mode))  # type: ignore[arg-type]
+    layers = models.plan(config).layers
+    n = sum(lp.params for lp in layers if not names or any(m.name in names for m in lp.modules))
+    return Answer(float(n), f"{n:,}")
+
+
 ANSWERS: dict[str, Callable[..., Answer]] = {
     f.__name__: f
     for f in (
@@ -257,6 +269,7 @@ ANSWERS: dict[str, Callable[..., Answer]] = {
         backward_example,
         network_difference,
         bottleneck,
+        transfer_trainable,
     )
 }
 """Answer function name -> the function; a lesson step names one with its parameters."""

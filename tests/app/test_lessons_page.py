@@ -54,7 +54,7 @@ def test_every_step_opens_its_page_with_its_settings(path):
     elif link.page == "architecture":
         total = models.plan(models.from_query(link.query)).total_params
         assert next(m.value for m in at.metric if m.label == "Parameters") == f"{total:,}"
-    elif link.page == "training":
+    elif link.page == "training" and link.query:
         assert ss[state.TR_SOURCE] == DATA_KEYS[link.query["data"]]
         assert ss[state.TR_MODEL] == link.query["model"]
         if "batch" in link.query:

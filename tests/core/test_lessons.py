@@ -8,6 +8,7 @@ import pytest
 
 from cnn_core import geometry, lessons, models
 from cnn_core import lesson_answers as la
+from cnn_core.training import transfer
 from cnn_core.worked_examples import EXAMPLES, compute, discrepancies
 
 ALL = lessons.load_lessons()
@@ -19,7 +20,7 @@ def test_the_course_topics_have_lessons_of_three_to_five_steps():
     assert all(3 <= len(ls.steps) <= 5 for ls in ALL.values()), {ls.id: len(ls.steps) for ls in ALL.values()}
     titles = " ".join(ls.title.lower() for ls in ALL.values())
     for topic in ("kernel", "stride", "pooling", "parameter", "receptive", "network", "overfitting", "sees",
-                  "skip", "inception", "backward"):  # fmt: skip
+                  "skip", "inception", "backward", "transfer"):  # fmt: skip
         assert topic in titles, topic
 
 
@@ -54,6 +55,11 @@ def test_answers_equal_the_core_formulas():
     saving = models.bottleneck_saving(models.PRESETS["Small inception net (28x28)"].layers[2], 32)
     assert la.bottleneck("Small inception net (28x28)", 3).value == saving.with_reduce
     assert la.bottleneck("Small inception net (28x28)", 3, without=True).value == saving.without_reduce
+    assert la.transfer_trainable(3, "frozen").value == geometry.dense_params(128, 3)  # the new head alone
+    assert (
+        la.transfer_trainable(3, "all").value
+        == models.plan(models.with_num_classes(transfer.backbone_config(), 3)).total_params
+    )
 
 
 def test_every_misprint_the_lessons_quote_is_one_worked_examples_knows():
