@@ -2,7 +2,8 @@
 
 Drawn in a fragment that refreshes every :data:`REFRESH_S` seconds. Connected sessions come from
 the classroom's presence beats (every server process writes them); the runs listed with a Cancel
-button are this process's jobs. Cancelling asks through the classroom (so the process that runs
+button are this process's jobs and, from the shared store, those of every other live process (on
+PostgreSQL, on every machine). With trainings on Ray the Training and Waiting counts are the class's. Cancelling asks through the classroom (so the process that runs
 the job stops it, whichever it is) and stops the job here at once when it lives in this process.
 """
 
@@ -99,6 +100,19 @@ def _runs(registry: JobRegistry, room: Classroom, labels: dict[str, str]) -> Non
         )  # fmt: skip
 
 
+def _counts(jobs: JobRegistry) -> tuple[str, int, str]:
+    """(training, waiting, help) for the metrics: this process's slots, or the whole class's runs on Ray."""
+    if jobs.cluster is None:
+        return f"{jobs.running_count} of {jobs.slots}", jobs.queued_count, "Runs training now, of the slots"
+    try:
+        records = identity.store().active_runs()  # every live app process's runs (the shared store)
+    except StoreError:
+        records = []
+    running = sum(r.status == "running" for r in records)
+    queued = sum(r.status == "queued" for r in records)
+    return f"{running} of {jobs.cluster.slots()}", queued, "Runs of the whole class on the Ray cluster, of the runs it trains at once"
+
+
 def class_live() -> None:
     """The live panel (a fragment refreshing every few seconds)."""
 
@@ -118,8 +132,9 @@ def class_live() -> None:
         load = server_load.read_load()
         cols = st.columns(5)
         cols[0].metric("Connected", len(people), help="Pages open in the last 30 s")
-        cols[1].metric("Training", f"{jobs.running_count} of {jobs.slots}", help="Runs training now, of the slots")
-        cols[2].metric("Waiting", jobs.queued_count)
+        training, waiting, hint = _counts(jobs)
+        cols[1].metric("Training", training, help=hint)
+        cols[2].metric("Waiting", waiting)
         for col, (label, value) in zip(cols[3:], server_load.describe(load)[:2], strict=True):
             col.metric(label, value)
         st.caption(" · ".join(f"{label}: {value}" for label, value in server_load.describe(load)[2:]))
