@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,26 @@ def _write(folder: Path, text: str) -> Path:
     path = folder / "x.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+_WORKING = re.compile(r"(?<![\w)])([(0-9][0-9 .+\-x()/]*[0-9)])\s*=\s*\{answer\}")
+
+
+def _evaluate(expr: str) -> float | None:
+    """The value of an explanation's working such as "(1 x 3 x 3 + 1) x 32"; None when it is not whole."""
+    if expr.count("(") != expr.count(")"):
+        return None
+    return float(eval(expr.replace(" x ", " * "), {"__builtins__": {}}))  # digits and + - * / ( ) only
+
+
+def test_the_working_an_explanation_writes_out_equals_the_computed_answer():
+    """An explanation's hand-written "a + b = {answer}" must still hold when the core or a preset changes."""
+    checked = 0
+    for _, _, step in STEPS:
+        for match in _WORKING.finditer(step.explanation):
+            value = _evaluate(match.group(1))
+            if value is None:
+                continue
+            assert value == pytest.approx(float(lessons.answer(step).value)), (step.title, match.group(1))
+            checked += 1
+    assert checked >= 15, checked  # most explanations write their working out
