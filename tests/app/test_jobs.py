@@ -246,3 +246,60 @@ def test_any_tab_of_a_workspace_keeps_its_run():
             reg.submit("ws", "second tab", ticker(1))
     finally:
         reg.shutdown()
+
+
+EMBEDDED = """
+import os, sys
+os.environ.pop("CONVLAB_RAY_ADDRESS", None); os.environ.pop("CONVLAB_DATABASE_URL", None)
+import app.jobs, app.workspace, app.training.run
+from app.workspace import WorkspaceStore
+store = WorkspaceStore(sys.argv[1])
+store.put_item("ws-1", "kernel", "", [[1]])
+assert store.db.kind == "sqlite", store.db.kind
+print(",".join(m for m in ("ray", "psycopg") if m in sys.modules))
+"""
+
+
+def test_the_embedded_setup_never_imports_ray_or_psycopg(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", EMBEDDED, str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == ""  # neither was imported
+
+
+def test_a_cluster_registry_keeps_a_run_queued_until_it_is_placed() -> None:
+    class Cluster:  # stands in for RayCluster: its place and wait
+        def position(self, job):  # noqa: ANN001, ANN201
+            return 3
+
+        def wait(self, job, fallback_s=None):  # noqa: ANN001, ANN201
+            return 42.0
+
+    placed = threading.Event()
+    reg = JobRegistry(slots=1, cluster=Cluster())
+    box: list = []
+
+    def run(stop: threading.Event):  # noqa: ANN202
+        placed.wait(10)
+        reg.started(box[0])
+        yield from ()
+
+    try:
+        a = reg.submit("ws-a", "a", run)
+        box.append(a)
+        b = reg.submit("ws-b", "b", lambda stop: iter(()))  # more than the slots: the cluster queues, not this process
+        time.sleep(0.3)
+        assert a.status == "queued" and reg.queue_position(a) == 3 and reg.wait_estimate(a) == 42.0
+        placed.set()
+        deadline = time.monotonic() + 10
+        while a.active or b.active:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert a.started_at is not None and a.status == "done" and b.status == "done"
+        assert reg.queue_position(a) is None and reg.queued_count == 0 and reg.running_count == 0
+    finally:
+        reg.shutdown()
