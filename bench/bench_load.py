@@ -38,6 +38,16 @@ Usage::
     .venv/bin/python -m bench.bench_load --levels 1,10      # quick look (~1 min)
 
 The last line reads ``p95_s_30=<s> errors_100=<n> mb_per_idle_session=<MB> ...``.
+
+``--compare-proxy`` (scale-out, issue #16) runs one level (``--levels``' largest N, 100 by default)
+twice in the same run, with the trainings on a local Ray head (``ray start --head``, 2 CPUs, its
+own temporary folder, ended by process id): first on one ConvLab process, then on two behind
+nginx with sticky sessions (the config of docs/HOSTING.md); both share one SQLite state folder.
+It prints each setup's row, the Ray head's memory, and ``p95_s_one=... p95_s_two=...
+errors_one=... errors_two=... mb_one=... mb_two=...`` (MB: every app process and its children
+at the level's peak)::
+
+    nice -n 5 .venv/bin/python -m bench.bench_load --compare-proxy    # ~10 min on 2 cores
 """
 
 from __future__ import annotations
@@ -396,6 +406,118 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
+class Front:
+    """Several ConvLab processes behind one address, measured together (``url`` is nginx's)."""
+
+    def __init__(self, servers: list[StreamlitServer], url: str) -> None:
+        self.servers, self.url = servers, url
+
+    def stats(self):  # noqa: ANN201 - a ProcStats summed over the processes
+        from dataclasses import replace
+
+        each = [s.stats() for s in self.servers]
+        return replace(each[0], cpu_s=sum(x.cpu_s for x in each), rss_mb=sum(x.rss_mb for x in each), threads=sum(x.threads for x in each))
+
+
+def start_nginx(folder, upstreams: list[int]):  # noqa: ANN001, ANN201 - (Popen, url)
+    """nginx with docs/HOSTING.md's sticky config in front of ``upstreams`` (as tests/server/test_proxy.py)."""
+    import re
+    import shutil
+    import subprocess
+
+    text = re.search(r"```nginx\n(.*?)```", (ROOT / "docs" / "HOSTING.md").read_text(), re.S).group(1)  # type: ignore[union-attr]
+    listen = free_port(range(8630, 8640))
+    text = text.replace("    server 127.0.0.1:8501;\n    server 127.0.0.1:8502;\n", "".join(f"    server 127.0.0.1:{p};\n" for p in upstreams))
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{listen};").replace("/var/log/nginx/convlab_access.log", f"{folder}/access.log")
+    temp = "".join(f"    {k}_temp_path {folder}/{k};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"daemon off;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\nworker_processes 1;\n"
+        "events { worker_connections 4096; }\nhttp {\n" + temp + text + "}\n"
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    return proc, f"http://127.0.0.1:{listen}"
+
+
+async def compare_proxy(args: argparse.Namespace) -> int:
+    """One process vs two behind nginx at N sessions, trainings on a local Ray head, in one run."""
+    import tempfile
+    from pathlib import Path
+
+    from tests.server.services import RayHead
+
+    n = max(args.levels)
+    folder = Path(tempfile.mkdtemp(prefix="convlab-bench-cluster-"))
+    folder.chmod(0o755)  # nginx's workers (not root) write uploads to their temp folders in it
+    head = RayHead(cpus=2).start()
+    log = ROOT / "out" / "bench_load_cluster.log"
+    log.parent.mkdir(exist_ok=True)
+    env = {
+        "CONVLAB_TRAINING_SLOTS": str(max(args.trainings, 1)), "CONVLAB_TORCH_THREADS": "1", "CONVLAB_SESSION_GRACE_S": "10",
+        "MALLOC_ARENA_MAX": "2", "CONVLAB_STATE_DIR": str(folder / "state"), "CONVLAB_RAY_ADDRESS": head.address,
+        "CONVLAB_RAY_CPUS_PER_RUN": "1",
+    }  # fmt: skip
+    print(
+        f"bench_load --compare-proxy: {n} sessions, {args.trainings} trainings on a Ray head ({head.address}, 2 CPUs), "
+        f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    print(HEADER)
+    results: dict[str, tuple[Level, float]] = {}
+    try:
+        for name, count in (("one", 1), ("two", 2)):
+            ports: list[int] = []
+            for _ in range(count):
+                ports.append(free_port(range(8641, 8650), exclude=set(ports)))
+            servers = [StreamlitServer(p, env=env, args=[f"--server.disconnectedSessionTTL={TTL_S}"], log_path=log).start() for p in ports]
+            proxy = None
+            try:
+                for srv in servers:  # fill each process's caches once
+                    warm = Session(srv.url)
+                    for page in ("kernel_lab", "arithmetic", "training"):
+                        await (warm.open(page) if page == "kernel_lab" else warm.rerun(page=page))
+                    await warm.close()
+                url = servers[0].url
+                if count > 1:
+                    proxy, url = start_nginx(folder, ports)
+                front = Front(servers, url)
+                level = await run_level(front, n, args, front.stats().rss_mb, url)  # type: ignore[arg-type]
+                ray_mb = sum(_rss_mb(pid) for pid in head.pids())
+                results[name] = (level, ray_mb)
+                print(f"{row(level)}   <- {name} process{'es behind nginx' if count > 1 else ''}; Ray head + workers {ray_mb:.0f} MB")
+                for what, c in level.errors.most_common(3):
+                    print(f"      error x{c}: {what}")
+            finally:
+                if proxy is not None:
+                    proxy.terminate()
+                    proxy.wait(10)
+                for srv in servers:
+                    srv.stop()
+    finally:
+        head.stop()
+    figures = {}
+    for name, (level, ray_mb) in results.items():
+        figures[f"p95_s_{name}"] = f"{pct(level.kl, 95):.2f}"
+        figures[f"p50_s_{name}"] = f"{pct(level.kl, 50):.2f}"
+        figures[f"errors_{name}"] = str(sum(level.errors.values()))
+        figures[f"unfinished_{name}"] = str(level.unfinished)
+        figures[f"mb_{name}"] = f"{level.rss_peak:.0f}"
+        figures[f"ray_mb_{name}"] = f"{ray_mb:.0f}"
+    print(" ".join(f"{k}={v}" for k, v in figures.items()))
+    return 0
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in open(f"/proc/{pid}/status"):  # noqa: SIM115
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--levels", default="1,10,30,100", help="session counts, comma-separated")
@@ -415,11 +537,20 @@ def main() -> int:
         help="diagnostic: no tab reruns its fragments (students' sidebar classroom box, trainers' live panels; as if "
         "frozen: with no heartbeat, the server stops the trainers' runs after about 10 s)",
     )
+    p.add_argument(
+        "--compare-proxy",
+        action="store_true",
+        help="one process vs two behind nginx at the largest N, trainings on a local Ray head, in one run",
+    )
     p.add_argument("--op-timeout", type=float, default=120.0, help="seconds one run may take before it is an error")
     p.add_argument("--level-timeout", type=float, default=200.0, help="cap on one level's seconds")
     args = p.parse_args()
     args.levels = [int(x) for x in args.levels.split(",")]
     args.think = tuple(float(x) for x in args.think.split(","))
+    if args.compare_proxy:
+        if args.levels == [1, 10, 30, 100]:
+            args.levels = [100]
+        return asyncio.run(compare_proxy(args))
     return asyncio.run(main_async(args))
 
 
