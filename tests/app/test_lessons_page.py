@@ -173,3 +173,22 @@ def test_the_instructor_starts_the_class_on_a_step_and_polls_its_prediction(monk
     assert (p.kind, p.choices, p.answer) == ("choice", ("Sobel x", "Sobel y", "Box blur"), "Sobel y")
     student = _open("app_pages/lessons.py", dict(part.split("=") for part in link.url.split("?")[1].split("&")))
     assert student.subheader[0].value == "Step 4 of 5: Pooling the digit's feature map: the notes slip"
+
+
+def test_a_store_that_cannot_write_is_a_sentence_and_the_session_keeps_the_progress(monkeypatch, tmp_path):
+    from app.workspace import StoreError
+
+    ws = FreshWorkspace(monkeypatch, tmp_path)
+    ws.store.put_item(ws.id, "lesson", "01_kernels/1", {"first_right": True, "right": True, "tries": 1})
+    ws.store.put_item(ws.id, "lesson", "01_kernels/3", {"first_right": "yes", "tries": 0})  # damaged: skipped
+
+    def refuse(*_args, **_kwargs):
+        raise StoreError("Your work could not be saved: the server's disk is full.")
+
+    monkeypatch.setattr(ws.store, "put_item", refuse)
+    at = _open("app_pages/lessons.py", {"lesson": "01_kernels", "step": "2"})
+    assert set(at.session_state[state.LS_PROGRESS]) == {"01_kernels/1"}
+    _predict(at, "01_kernels/2", ALL["01_kernels"].steps[1], "11")
+    assert [t.value for t in at.toast] == ["Your work could not be saved: the server's disk is full."]
+    assert [s.value for s in at.success] == ["Right: the answer is 11."]
+    assert "2 of 5 steps done, 2 predicted right the first time." in at.caption[0].value
