@@ -10,7 +10,8 @@ student's page follows the run live. Stop, a closed tab and the instructor's can
 event the generator checks, which is passed on to the actor; the actor is killed when the run ends
 or its reader leaves. A node lost mid-run (the actor's process or machine gone) raises
 :class:`~app.jobs.messages.TrainingProcessError` with :data:`LOST`; the run's last checkpoint was
-already kept by the reader (:class:`app.training.keep.Recorder`), so it can resume.
+already kept by the reader (:class:`app.training.keep.Recorder`), so it can resume. A cluster that
+cannot be reached is :data:`UNREACHABLE`, also a sentence.
 
 :class:`RayCluster` is what :class:`~app.jobs.registry.JobRegistry` asks for a queued run's place
 and wait: the place counts the runs still waiting in the shared workspace store (every app process
@@ -38,12 +39,13 @@ from cnn_core.data import ImageSet
 if TYPE_CHECKING:
     from app.jobs.registry import Job
 
-__all__ = ["LOST", "RayCluster", "Trainer", "address", "train_on_ray"]
+__all__ = ["LOST", "UNREACHABLE", "RayCluster", "Trainer", "address", "train_on_ray"]
 
 LOST = (
     "The machine training this run was lost (it stopped answering), so the run ended early. "
     "Its last checkpoint is kept: resume it from Your runs."
 )
+UNREACHABLE = "The training cluster cannot be reached just now, so this run did not start; try again in a minute."
 _LOCK = threading.Lock()
 _ACTOR: Any = None  # the ray.remote actor class, made once
 
@@ -140,7 +142,10 @@ def train_on_ray(
         model_config, state_arrays(model), child.pack(data), config, max(0, min(19, nice)), snapshots,
         resume=packed, checkpoint_every_s=checkpoint_every_s,
     )  # fmt: skip
-    ray = connect()
+    try:
+        ray = connect()
+    except Exception as err:  # no head at that address, a version mismatch, ...
+        raise TrainingProcessError(UNREACHABLE) from err
     cpus, gpus = resources()
     actor = _ACTOR.options(num_cpus=cpus or max(1, config.threads), num_gpus=gpus).remote(request)
 

@@ -6,6 +6,8 @@ in an embedded SQLite database (WAL, safe with several processes) plus files, un
 ``CONVLAB_STATE_DIR``. :mod:`~app.workspace.classroom` keeps what the instructor sets for the whole
 class in the same database, so every server process sees it. :mod:`~app.workspace.identity` gives
 each browser an anonymous workspace id (a cookie, never part of a shared link).
+With ``CONVLAB_DATABASE_URL`` both live on a PostgreSQL server instead (:mod:`~app.workspace.pg`), model
+bytes included (:mod:`~app.workspace.blobs`), so app processes on several machines share them.
 Nothing here imports torch at module level; :mod:`~app.workspace.store` is usable without Streamlit.
 """
 

@@ -303,3 +303,20 @@ def test_a_cluster_registry_keeps_a_run_queued_until_it_is_placed() -> None:
         assert reg.queue_position(a) is None and reg.queued_count == 0 and reg.running_count == 0
     finally:
         reg.shutdown()
+
+
+def test_a_ray_cluster_that_cannot_be_reached_is_a_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.jobs import TrainingProcessError
+    from app.jobs import ray_runner as R
+    from cnn_core import data as D
+    from cnn_core import models
+    from cnn_core import training as T
+
+    def refuse() -> None:
+        raise ConnectionError("Could not find any running Ray instance")
+
+    monkeypatch.setattr(R, "connect", refuse)
+    cfg = models.fast_config(1, 7, image_size=16, widths=(4, 8, 8))
+    run = T.TrainConfig(batch_size=16, epochs=1, device="cpu", threads=1)
+    with pytest.raises(TrainingProcessError, match="training cluster cannot be reached just now"):
+        next(R.train_on_ray(models.build(cfg), cfg, D.synthetic_shapes(10, size=16, seed=0), run))
