@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import architecture as an
 from app import plots, state
+from app.plots.diagram import receptive_field_picture
 from app.training import link as train_link
 from cnn_core import models
 
@@ -117,6 +118,9 @@ if (saving := an.bottlenecks(plan)) is not None:
                 "with a bias each):")  # fmt: skip
     st.dataframe(saving, hide_index=True, key="an_bottlenecks", column_config={"Saved": st.column_config.NumberColumn(
         format="localized")})  # fmt: skip
+with st.expander("The receptive field on a picture, layer by layer"):
+    st.caption("Each rectangle: the input pixels that the unit at the centre of that layer's map depends on.")
+    st.plotly_chart(receptive_field_picture(*an.receptive_fields(plan)), key="an_rf", config={"displayModeBar": False})
 
 with st.expander("How each number is computed"):
     st.markdown(

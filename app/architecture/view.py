@@ -6,10 +6,14 @@ real module by forward hooks); this module only lays them out.
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
-from cnn_core import models
+from cnn_core import images, models
 from cnn_core.models import ModelConfig
 from cnn_core.summary import SummaryTable, param_formula, summarize
 
@@ -128,3 +132,30 @@ def shape_workings(plan: models.Plan) -> list[str]:
         for lp in plan.layers
         if lp.working is not None
     ]
+
+
+PICTURE = "Chelsea the cat"  # the bundled photo the receptive fields are drawn on
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def picture(height: int, width: int, gray: bool) -> np.ndarray:
+    """The bundled photo at the network's input size, (H, W, 3) uint8 (gray repeated for a 1-channel input)."""
+    img = Image.open(io.BytesIO(images.sample_bytes(PICTURE))).convert("L" if gray else "RGB")
+    img = np.asarray(img.resize((width, height), Image.Resampling.LANCZOS))
+    return np.repeat(img[..., None], 3, axis=2) if gray else img
+
+
+def receptive_fields(plan: models.Plan) -> tuple[np.ndarray, list[tuple[str, int, int, int, int]]]:
+    """The picture and, for every layer whose output is a map, the pixels the unit at its centre sees
+    (:func:`cnn_core.models.unit_region`), for :func:`app.plots.diagram.receptive_field_picture`."""
+    c, h, w = plan.config.input_shape
+    boxes = []
+    for lp in plan.layers:
+        if lp.rf is None or len(lp.out_shape) != 3 or lp.window == models.Window():
+            continue  # flat, or element-wise (the same field as the layer before)
+        _, oh, ow = lp.out_shape
+        r = models.unit_region(plan, lp.index, oh // 2, ow // 2)
+        top, bottom, left, right = r.clipped(h, w)
+        label = f"{lp.index + 1}. {lp.spec.describe().split(' ')[0]}: {r.rf}×{r.rf}"
+        boxes.append((label, top, bottom, left, right))
+    return picture(h, w, c == 1), boxes

@@ -1,5 +1,6 @@
 """The network's architecture as the usual textbook figure: feature-map volumes from input to output,
-with an inception module's branches drawn side by side and a residual block's shortcut as an arc."""
+with an inception module's branches drawn side by side and a residual block's shortcut as an arc; and
+a unit's receptive field drawn on a picture, layer by layer."""
 
 from __future__ import annotations
 
@@ -140,3 +141,30 @@ def architecture_diagram(blocks: list[Block]) -> go.Figure:
     fig.update_yaxes(visible=False, range=[-4.5 - 0.9 * rows, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1)
     fig.update_layout(plot_bgcolor="white", hovermode="closest")
     return _base_layout(fig, height=380)
+
+
+def receptive_field_picture(picture: np.ndarray, boxes: list[tuple[str, int, int, int, int]]) -> go.Figure:
+    """A picture with one rectangle per layer: the input pixels the unit at the centre of its map sees.
+
+    Parameters
+    ----------
+    picture : np.ndarray
+        ``(H, W, 3)`` uint8, the network's input size.
+    boxes : list of (label, top, bottom, left, right)
+        Inclusive pixel rows and columns, already clipped to the picture, innermost (first layer) first.
+    """
+    fig = go.Figure(go.Image(z=picture, hoverinfo="skip"))
+    colours = [OKABE_ITO[(i % (len(OKABE_ITO) - 1)) + 1] for i in range(len(boxes))]
+    for (label, top, bottom, left, right), colour in zip(boxes, colours, strict=True):
+        fig.add_shape(type="rect", x0=left - 0.5, x1=right + 0.5, y0=top - 0.5, y1=bottom + 0.5,
+                      line=dict(color=colour, width=2))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=[left - 0.5, right + 0.5, right + 0.5, left - 0.5, left - 0.5],
+                       y=[top - 0.5, top - 0.5, bottom + 0.5, bottom + 0.5, top - 0.5], mode="lines",
+                       line=dict(color=colour, width=2), name=label, hoverinfo="name")
+        )  # fmt: skip
+    h, w = picture.shape[:2]
+    fig.update_xaxes(visible=False, range=[-0.5, w - 0.5])
+    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x")
+    fig.update_layout(legend=dict(title="Layer: its field", font=dict(size=11)), plot_bgcolor="white")
+    return _base_layout(fig, height=420)

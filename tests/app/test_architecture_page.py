@@ -414,3 +414,18 @@ def test_a_bad_block_in_a_link_is_a_sentence(net: str, words: str) -> None:
     at = open_page({"in": "1x28x28", "net": net})
     assert not at.exception
     assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_the_receptive_field_of_a_centre_unit_is_drawn_on_a_picture_layer_by_layer() -> None:
+    config = models.PRESETS["ResNet-8 (28x28)"]
+    at = open_page(models.to_query(config))
+    chart = next(c for c in at.get("plotly_chart") if c.proto.spec and '"Layer: its field"' in c.proto.spec)
+    traces = [t for t in json.loads(chart.proto.spec)["data"] if t.get("type") == "scatter"]
+    assert [t["name"] for t in traces] == ["1. Conv-BN: 3×3", "2. Residual: 7×7", "3. Residual: 13×13",
+                                           "4. Residual: 25×25"]  # fmt: skip
+    region = models.unit_region(models.plan(config), 3, 3, 3)  # the centre of the 7x7 map
+    top, bottom, left, right = region.clipped(28, 28)
+    assert (
+        (min(traces[-1]["x"]), max(traces[-1]["x"])) == (left - 0.5, right + 0.5) == (-0.5, 24.5)
+    )  # -12 + 3·4 = 0 to 24
+    assert (min(traces[-1]["y"]), max(traces[-1]["y"])) == (top - 0.5, bottom + 0.5)
