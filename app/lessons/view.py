@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import state
+from app import layout, state
+from app.instructor import class_settings
 from app.instructor.in_class import link_href
 from app.lessons import progress
 from app.lessons.links import step_link
@@ -142,13 +143,16 @@ def step_panel(lesson: Lesson, index: int) -> None:
     with st.form(state.LS_FORM.format(step=key)):
         _prediction(step, key)
         st.form_submit_button("Check", type="primary", on_click=_checked, args=(lesson, index))
-    st.link_button(
-        f"Open this on the {link.title} page",
-        link_href(link.path),
-        icon=":material/open_in_new:",
-        help="Opens the page with this step's settings in a new tab; this lesson stays here. "
-        "Predict first: the page may show the answer.",
-    )
+    if layout.shown(link.title, class_settings.current()):
+        st.link_button(
+            f"Open this on the {link.title} page",
+            link_href(link.path),
+            icon=":material/open_in_new:",
+            help="Opens the page with this step's settings in a new tab; this lesson stays here. "
+            "Predict first: the page may show the answer.",
+        )
+    else:
+        st.caption(f"The instructor has hidden the {link.title} page for now; predict and check here.")
     shown: dict[str, Verdict] = st.session_state.setdefault(state.LS_SHOWN, {})
     if problem := st.session_state.pop(state.LS_PROBLEM, None):
         st.error(problem)

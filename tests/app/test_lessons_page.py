@@ -192,3 +192,15 @@ def test_a_store_that_cannot_write_is_a_sentence_and_the_session_keeps_the_progr
     assert [t.value for t in at.toast] == ["Your work could not be saved: the server's disk is full."]
     assert [s.value for s in at.success] == ["Right: the answer is 11."]
     assert "2 of 5 steps done, 2 predicted right the first time." in at.caption[0].value
+
+
+def test_a_step_on_a_page_the_instructor_hid_is_still_predicted_and_checked_here(monkeypatch, tmp_path):
+    from app.workspace import ClassSettings
+
+    ws = FreshWorkspace(monkeypatch, tmp_path)
+    ws.classroom.put_settings(ClassSettings(pages=tuple(p for p in ClassSettings().pages if p != "Architecture")))
+    at = _open("app_pages/lessons.py", {"lesson": "06_network_shapes", "step": "1"})
+    assert not at.get("link_button")
+    assert any("hidden the Architecture page" in c.value for c in at.caption)
+    _predict(at, "06_network_shapes/1", ALL["06_network_shapes"].steps[0], "26")
+    assert [s.value for s in at.success] == ["Right: the answer is 26."]
