@@ -42,7 +42,8 @@ BASE_CSS = """
   overflow-wrap: normal; word-break: normal; hyphens: manual;
 }
 .stApp [data-testid="stMain"] button .stMarkdownEllipsis, .stApp [data-testid="stSidebar"] button .stMarkdownEllipsis,
-.stApp [data-testid="stPageLink"] .stMarkdownEllipsis {
+.stApp [data-testid="stPageLink"] .stMarkdownEllipsis, .stApp [data-testid="stWidgetLabel"] .stMarkdownEllipsis,
+.stApp [role="tab"] .stMarkdownEllipsis {
   white-space: normal; text-overflow: clip; overflow: visible;
 }
 .stApp [data-testid="stMain"] button, .stApp [data-testid="stSidebar"] button { min-width: min-content; height: auto; }

@@ -14,7 +14,7 @@ from app import pictures, plots
 from cnn_core import data as datasets
 from cnn_core import inspection
 
-CHART: dict = {}  # layout.chart's: no toolbar (it covered titles and colour bars); the PNG buttons save a chart
+CHART = {"displayModeBar": False}  # no toolbar: it covered titles and colour bars; the PNG buttons save a chart
 
 
 def download_png(label: str, make: Callable[[], bytes], file_name: str, key: str) -> None:

@@ -145,6 +145,15 @@ def axe_problems(pg: Page) -> list[str]:
     return out
 
 
+def screenshot(pg: Page, path, w: int, h: int) -> None:
+    """The whole page: Streamlit scrolls inside its main area, so the window is made as tall as the page."""
+    tall = pg.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    pg.set_viewport_size({"width": w, "height": max(h, min(int(tall), 8000))})
+    wait_for_charts(pg)
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size({"width": w, "height": h})
+
+
 @pytest.mark.parametrize("title", list(PAGES))
 def test_every_screen(tabs: dict[str, Tab], server: str, title: str) -> None:
     problems: list[str] = []
@@ -157,14 +166,14 @@ def test_every_screen(tabs: dict[str, Tab], server: str, title: str) -> None:
                 open_page(tab, server, title, presentation=name == "presentation")
             wait_for_app(pg)
             wait_for_charts(pg)
-            if size == "1024x768 presentation":
-                pg.screenshot(path=str(SCREENS / f"{PAGES[title][0] or 'home'}.png"), full_page=True)
             found = layout_problems(pg) + chart_problems(pg)
             if "presentation" in size:
                 found += small_text(pg, PROJECTOR_MIN_PX)
             if i == 0:  # colours and names do not change with the window's size: axe once per browser
                 found += axe_problems(pg)
             problems += [f"{title} at {size}: {p}" for p in found]
+            if size == "1024x768 presentation":
+                screenshot(pg, SCREENS / f"{PAGES[title][0] or 'home'}.png", w, h)
         problems += tab.foreign + tab.not_found
         tab.foreign.clear()
         tab.not_found.clear()
