@@ -6,7 +6,8 @@ script over them, and every number it shows comes from :mod:`cnn_core`.
 - :mod:`~app.kernel_lab.widgets`: the widgets that build the settings, the custom kernel editor;
 - :mod:`~app.kernel_lab.saved`: the custom kernel kept in the workspace, the kernel and pixel in the
   link, what the instructor allows;
-- :mod:`~app.kernel_lab.view`: the panels that draw a kernel, the sizes, the pictures, one dot product.
+- :mod:`~app.kernel_lab.view`: the panels that draw a kernel, the sizes, the pictures, one dot product;
+- :mod:`~app.kernel_lab.grids`: the small grids (kernel, neighbourhood, products) as styled tables.
 """
 
 from app.kernel_lab.caches import (
@@ -17,7 +18,6 @@ from app.kernel_lab.caches import (
     filtered,
     full_resolution_png,
     input_picture,
-    kernel_figure,
     mark_window,
     working_copy,
 )
@@ -88,7 +88,6 @@ __all__ = [
     "input_picture",
     "inspected_pixel",
     "inspector_widgets",
-    "kernel_figure",
     "keep_kernel",
     "kernel_grid_frame",
     "mark_window",

@@ -13,11 +13,9 @@ import io
 import threading
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from app import plots
 from app.kernel_lab.model import CACHE_TTL, WORKING_SIDE, FilterSpec
 from app.pictures import png_bytes
 from cnn_core import filters, images
@@ -67,26 +65,6 @@ def _working_copy(key: str, color: str, _data: bytes) -> np.ndarray:
 def working_copy(data: bytes, color: str) -> np.ndarray:
     """The display-sized copy the page filters live (read-only)."""
     return _working_copy(digest(data), color, data)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def kernel_figure(kernel: tuple, title: str = "") -> go.Figure:
-    """A kernel's grid (``plots.matrix_heatmap``), built once per kernel and title and shared.
-
-    ``st.plotly_chart`` only reads a figure, so every session can be handed the same object.
-    """
-    return plots.matrix_heatmap(np.array(kernel, dtype=float), title=title)
-
-
-@st.cache_resource(max_entries=256, ttl=CACHE_TTL, show_spinner=False)
-def grid_figure(values: tuple, title: str, hatched: tuple | None = None, pixels: bool = False) -> go.Figure:
-    """A neighbourhood's or its products' grid, built once per (values, title, padding cells) and shared.
-
-    A rerun that leaves the inspected pixel where it was (a new display mode, a click elsewhere
-    on the same window) hands the browser the same figure without building it again.
-    """
-    mask = None if hatched is None else np.array(hatched, dtype=bool)
-    return plots.matrix_heatmap(np.array(values, dtype=float), title=title, hatched=mask, pixels=pixels)
 
 
 @st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)

@@ -8,23 +8,21 @@ import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from app import state
-from app.kernel_lab import caches
+from app.kernel_lab import caches, grids
 from app.kernel_lab.model import DISPLAY_CHOICES, DISPLAY_WHY, FilterSpec, as_key, picture_layout
 from cnn_core import geometry, kernels, pixel
 from cnn_core.numbers import format_number
-
-_STATIC = {"displayModeBar": False}
 
 
 def preset_panel(preset: kernels.Preset) -> None:
     """A preset's sentence and its grid (both grids for a pair such as Sobel magnitude)."""
     st.write(preset.description)
     if preset.partner is None:
-        st.plotly_chart(caches.kernel_figure(as_key(preset.kernel)), key="kl_kernel_fig", config=_STATIC)
+        grids.show_grid(st, "Kernel", as_key(preset.kernel))
     else:
         a, b = st.columns(2)
-        a.plotly_chart(caches.kernel_figure(as_key(preset.kernel), "Sobel x"), config=_STATIC)
-        b.plotly_chart(caches.kernel_figure(as_key(preset.partner), "Sobel y"), config=_STATIC)
+        grids.show_grid(a, "Sobel x", as_key(preset.kernel))
+        grids.show_grid(b, "Sobel y", as_key(preset.partner))
 
 
 def output_size_panel(
@@ -108,13 +106,9 @@ def dot_product_panel(
     row, col = pw.out_index
     cols3 = st.columns([3, 3, 3])
     padding = tuple(map(tuple, pw.is_padding.tolist()))
-    cols3[0].plotly_chart(
-        caches.grid_figure(as_key(pw.window), "Neighbourhood (0–255)", padding, pixels=True),
-        config=_STATIC,
-        key="kl_win",
-    )
-    cols3[1].plotly_chart(caches.kernel_figure(as_key(kernel), "× Kernel"), config=_STATIC, key="kl_k2")
-    cols3[2].plotly_chart(caches.grid_figure(as_key(pw.products), "= Products", padding), config=_STATIC, key="kl_prod")
+    grids.show_grid(cols3[0], "Neighbourhood (0–255)", as_key(pw.window), padding, pixels=True)
+    grids.show_grid(cols3[1], "× Kernel", as_key(kernel))
+    grids.show_grid(cols3[2], "= Products", as_key(pw.products), padding)
     terms = " + ".join(
         f"{format_number(v)}×{format_number(k_)}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True)
     )
