@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import plots
+from app import layout, plots
 from app.arithmetic.problem import Problem
 from app.arithmetic.quiz_view import quiz_hidden
 from cnn_core.numbers import format_number
@@ -81,7 +81,7 @@ def backward_panel(problem: Problem, k: int) -> None:
         )
     st.dataframe(table, hide_index=True, key=f"ar_terms_{k}")
     if max(tr.stride) > 1:
-        st.plotly_chart(
+        layout.chart(
             plots.arithmetic_grid(tr.spread, title="dL/dy spread out by the stride", max_px=240),
             width="content",
             key="ar_spread",
@@ -102,7 +102,7 @@ def chain_panel(problem: Problem) -> None:
         cols, ((ch.conv, "Feature map"), (ch.relu, relu_title), (ch.pooled, "Pooled")), strict=True
     ):
         with col:
-            st.plotly_chart(
+            layout.chart(
                 plots.arithmetic_grid(values, title=title, max_px=260),
                 width="content",
                 key=f"ar_chain_{title}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import plots, state
+from app import layout, plots, state
 from app.arithmetic.config import POOLS, ArithmeticConfig, example_is_unchanged
 from app.arithmetic.problem import Problem, ProblemError, pool_vs_conv
 from app.arithmetic.quiz_view import quiz_hidden
@@ -71,7 +71,7 @@ def pooling_compare(problem: Problem) -> None:
     kept = [p for p in kept if p is not None]
     a, b, c = st.columns(3)
     with a:
-        st.plotly_chart(
+        layout.chart(
             plots.arithmetic_grid(
                 tr.padded, title="Input (circled: kept)", padding=problem.padding_mask, kept=kept or None
             ),
@@ -80,7 +80,7 @@ def pooling_compare(problem: Problem) -> None:
             config={"displayModeBar": False},
         )
     with b:
-        st.plotly_chart(
+        layout.chart(
             plots.arithmetic_grid(problem.out[0], title=f"{POOLS[cfg.pool]} pool"),
             width="content",
             key="ar_cmp_pool",
@@ -93,7 +93,7 @@ def pooling_compare(problem: Problem) -> None:
         else:
             y, k = result
             st.caption(f"Kernel 1 ({k.shape[0]}x{k.shape[1]}), stride 2, no padding")
-            st.plotly_chart(
+            layout.chart(
                 plots.arithmetic_grid(y, title="Convolution"),
                 width="content",
                 key="ar_cmp_conv",
@@ -131,7 +131,7 @@ def transposed_scatter(problem: Problem) -> None:
         )
         stamp = tr.stamp(pick)
         window = (stamp.rows, stamp.cols) if stamp.rows and stamp.cols else None
-        st.plotly_chart(
+        layout.chart(
             plots.arithmetic_grid(
                 np.where(stamp.reached, stamp.values, np.nan),
                 title="This input value × kernel (not flipped)",
@@ -154,7 +154,7 @@ def series(problem: Problem) -> None:
         return
     tr = problem.traces[0]
     centres = np.array([tr.centre(s)[1] for s in tr.steps])  # each window's centre, in input time
-    st.plotly_chart(
+    layout.chart(
         plots.series_plot(
             problem.x[0, 0],
             problem.out[0, 0],

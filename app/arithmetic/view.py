@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import plots, state
+from app import layout, plots, state
 from app.arithmetic import mode_panels
 from app.arithmetic.config import ArithmeticConfig, example_is_unchanged
 from app.arithmetic.problem import Problem, build_problem
@@ -52,7 +52,7 @@ def stepper(problem: Problem) -> None:
     if ss.pop(state.AR_STOP_PLAY, False):
         ss[state.AR_PLAY] = False
     quiz_on = problem.cfg.quiz != "off"
-    a, b, _ = st.columns([1, 2, 3])
+    a, b, _ = st.columns([2, 3, 3])  # Play's own column fits its label at 1024x768 presenting
     a.toggle("Play", key=state.AR_PLAY, disabled=quiz_on, on_change=_on_play, args=(problem.steps,))
     init_widget(state.AR_SPEED, 1.0)
     b.select_slider("Seconds per step", [0.25, 0.5, 1.0, 2.0, 3.0], key=state.AR_SPEED)
@@ -184,7 +184,7 @@ def _grids(problem: Problem, k: int) -> None:
                 col_labels=col_l,
                 max_px=cell * max(grids[ch].shape),
             )
-            st.plotly_chart(fig, width="content", key=f"ar_in_{ch}_{k}", config={"displayModeBar": False})
+            layout.chart(fig, width="content", key=f"ar_in_{ch}_{k}", config={"displayModeBar": False})
     if k_col is not None:
         with k_col:
             _kernel_grids(problem, m, cell)
@@ -217,14 +217,14 @@ def _kernel_grids(problem: Problem, m: int, cell: int) -> None:
         fig = plots.arithmetic_grid(
             w, title="Weights (map × channel)", max_px=cell * max(w.shape), window=((m,), tuple(range(w.shape[1])))
         )
-        st.plotly_chart(fig, width="content", key=f"ar_k_w_{m}", config={"displayModeBar": False})
+        layout.chart(fig, width="content", key=f"ar_k_w_{m}", config={"displayModeBar": False})
         st.caption(f"Row {m} mixes the pixel's channels into output map {m}.")
     else:
         kern = problem.shown_kernels[m]
         for ch in range(kern.shape[0]):
             title = names.kernel.format(m=m) + (f", {names.channel_word} {ch}" if kern.shape[0] > 1 else "")
             fig = plots.arithmetic_grid(kern[ch], title=title, max_px=cell * max(kern[ch].shape))
-            st.plotly_chart(
+            layout.chart(
                 fig,
                 width="content",
                 key=f"ar_k_{ch}_{m}",
@@ -273,7 +273,7 @@ def _output_grid(problem: Problem, k: int, m: int, r: int, c: int, hidden: bool,
         max_px=cell * max(oh, ow),
     )
     key = f"ar_click_{m}_{k}"
-    st.plotly_chart(
+    layout.chart(
         fig,
         width="content",
         key=key,
