@@ -100,7 +100,7 @@ def live(key: str, active: bool) -> None:
         if run is None:
             st.info("Press **Run this experiment**: its runs train one after another, each in seconds.")
         else:
-            show(run, job if now_active else None)
+            show(run, job if job is not None and job.context is run else None)
         if st.session_state.get(state.EX_WAS_ACTIVE) and not now_active:
             st.session_state[state.EX_WAS_ACTIVE] = False
             st.rerun()  # the experiment ended: redraw the page's buttons once

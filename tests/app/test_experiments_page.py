@@ -214,3 +214,19 @@ def test_explainers_show_the_cores_numbers():
     assert "flips suit clothing, not digits" in texts(at)
     at.button(key=state.EX_AUG_AGAIN).click().run()
     assert "(draw 2)" in texts(at) and not at.exception
+
+
+def test_an_arm_that_cannot_train_is_a_sentence_and_the_rest_do_not_run(tiny, monkeypatch):
+    from cnn_core import models as M
+
+    wrong = M.ModelConfig("Five outputs", (1, 28, 28), (M.FlattenSpec(), M.DenseSpec(5, "none")))
+    bad = X.Arm("wrong outputs", "5 outputs for 10 classes", wrong, QUICK)
+    monkeypatch.setitem(X.EXPERIMENTS, tiny.key, X.Experiment(**{**tiny.__dict__, "arms": (bad, tiny.arms[1])}))
+    at = open_page()
+    at.selectbox(key=state.EX_PICK).set_value(tiny.key).run()
+    at.button(key=state.EX_START).click().run()
+    run = at.session_state[state.EX_RUN]
+    _wait(at)
+    assert [a.status for a in run.arms] == ["failed", "not run"]
+    assert any("last layer must have 10 outputs" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.button(key=state.EX_START).disabled is False  # the page goes on: it can be run again
