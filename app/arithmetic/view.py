@@ -115,7 +115,8 @@ def _step_controls(problem: Problem, k: int) -> None:
     st.caption("Keys: ← Back, → Next, Home First, End Last (while no text box has the focus).")
     m, r, c = problem.locate(k)
     names = problem.names
-    with st.expander(f"Jump to a {names.cell_word} (or click one on the {names.output.format(m=m)} grid)"):
+    article = "an" if names.cell_word[0] in "aeiou" else "a"
+    with st.expander(f"Jump to {article} {names.cell_word} (or click one on the {names.output.format(m=m)} grid)"):
         a, b, d, e = st.columns(4)
         top = problem.maps - 1
         maps = a.number_input(names.map_word, 0, top, m, key="ar_jump_m") if problem.maps > 1 else 0
