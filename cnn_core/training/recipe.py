@@ -89,8 +89,13 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     return cls(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay)
 
 
+ONECYCLE_MIN_WARMUP = 2  # steps; with fewer, torch's OneCycleLR can divide by a zero-length phase
+
+
 def make_schedule(opt: torch.optim.Optimizer, cfg: TrainConfig, total: int, per_epoch: int):
     if cfg.schedule == "onecycle":
+        if total * 0.25 < ONECYCLE_MIN_WARMUP:  # a run of a few steps has no room for a cycle: constant rate
+            return None
         return torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25, div_factor=10.0, final_div_factor=100.0,
             cycle_momentum=False,

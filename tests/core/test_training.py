@@ -62,6 +62,15 @@ def test_onecycle_schedule_rises_then_falls(shapes):
     assert 0 < peak < len(lrs) - 1 and lrs[-1] < lrs[0] < lrs[peak] <= CPU.lr
 
 
+@pytest.mark.parametrize("steps", [1, 4, 7])
+def test_a_run_of_a_few_steps_trains_at_a_constant_rate(shapes, steps):
+    # 224 training images in batches of 56 are 4 steps an epoch; 4 steps made torch's OneCycleLR divide by zero.
+    cfg = replace(CPU, epochs=1, batch_size=224 // steps, evals_per_epoch=1, log_every_steps=1)
+    events = run(tiny_model(), shapes, cfg)
+    assert events[-1].reason == "completed" and events[0].total_steps == steps
+    assert {e.lr for e in events if isinstance(e, T.StepEvent)} == {CPU.lr}
+
+
 def test_blow_up_stops_itself_and_names_the_learning_rate(shapes):
     cfg = replace(CPU, optimizer="sgd", lr=1e6, schedule="none", epochs=5)
     events = run(tiny_model(), shapes, cfg)
