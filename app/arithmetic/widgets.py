@@ -121,6 +121,14 @@ def _on_random() -> None:
     cfg = ss[state.AR_CFG]
     rng = np.random.default_rng(int(time.time() * 1000) % 2**32)
     c, h, w = ss.get(W + "rand_c", 1), ss.get(W + "rand_h", 6), ss.get(W + "rand_w", 6)
+    if cfg.op == "conv3d":  # a volume deeper than the kernel, so the kernel has room to slide in depth
+        try:
+            kd = parse_matrix(cfg.kernels[0], max_side=MAX_KERNEL_SIDE, max_channels=MAX_CHANNELS, what="kernel").shape[
+                0
+            ]
+        except ValueError:
+            kd = 1
+        c = min(max(c, kd + 1), MAX_CHANNELS)
     if cfg.op == "conv1d":
         x = rng.integers(0, 10, size=(1, c, w))
     else:

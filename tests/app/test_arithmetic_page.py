@@ -474,6 +474,8 @@ def test_conv3d_mode_slides_in_depth_too():
     np.testing.assert_allclose(_chart_z(at, "ar_click_2_26"), want[2], atol=1e-12)
     value = float(_step_line(at).split("= ")[-1].rstrip("*"))
     assert value == want[2, 2, 2]
+    _click(at, "ar_w_rand_go")  # a random 6x6 volume is made deeper than the 2-slice kernel: 2 x 5 x 5 outputs
+    assert _step_line(at).startswith("**Step 1 of 50: output cell row 0, column 0 of output slice 0 = ")
 
 
 def test_chain_mode_is_the_notes_practice_exercise():
