@@ -142,7 +142,7 @@ def test_a_bad_poll_gets_a_sentence_and_opens_nothing(monkeypatch, room):
 
 def test_the_student_sidebar_shows_the_banner_and_link_and_takes_one_answer_per_workspace(room):
     room.post_banner("The server restarts in 60 seconds. Your work is saved.", seconds=60)
-    room.push_link("/arithmetic?mode=pool", "Max pooling, step by step")
+    room.push_link("/arithmetic?op=pool", "Max pooling, step by step")
     poll_ = room.open_poll("How many parameters has a 3x3 conv from 1 to 8 channels?", answer="80")
     student = app()
     assert "The server restarts in 60 seconds. Your work is saved." in texts(student.sidebar.info)
