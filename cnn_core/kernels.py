@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from cnn_core.numbers import parse_number
+from cnn_core.numbers import FROM_ZERO, parse_number
 
 __all__ = [
     "MAX_KERNEL_SIDE",
@@ -171,12 +171,12 @@ def parse_kernel(cells: list[list[object]] | np.ndarray) -> np.ndarray:
     out = np.empty((len(rows), width), dtype=np.float64)
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
-            out[i, j] = _parse_cell(cell, i + 1, j + 1)
+            out[i, j] = _parse_cell(cell, i, j)
     return out
 
 
 def _parse_cell(cell: object, row: int, col: int) -> float:
-    where = f"row {row}, column {col}"
+    where = f"row {row}, column {col} {FROM_ZERO}"
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         raise ValueError(f"The kernel cell at {where} is empty: type a number (0 for nothing).")
     if isinstance(cell, bool):

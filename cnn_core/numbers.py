@@ -15,6 +15,8 @@ import numpy as np
 
 __all__ = ["format_number", "parse_matrix", "parse_number", "split_blocks"]
 
+FROM_ZERO = "(counting from 0)"  # every page counts rows, columns and channels from 0
+
 
 def format_number(value: float, digits: int = 4) -> str:
     """Write a number the way a student would: ``3`` not ``3.0``, ``-0.25``, ``-∞`` for padding.
@@ -91,7 +93,7 @@ def parse_matrix(text: str, *, max_side: int, max_channels: int = 1, what: str =
         raise ValueError(f"The {what} has {len(blocks)} channels; at most {max_channels} are allowed here.")
     channels = []
     for ci, rows in enumerate(blocks):
-        label = f" channel {ci + 1}," if len(blocks) > 1 else ""
+        label = f" channel {ci}," if len(blocks) > 1 else ""
         if any(len(r) != len(rows[0]) for r in rows):
             raise ValueError(
                 f"Every row of the {what} must have the same number of values ({label.strip(' ,') or 'check the rows'})."
@@ -100,7 +102,7 @@ def parse_matrix(text: str, *, max_side: int, max_channels: int = 1, what: str =
             raise ValueError(f"The {what} can be at most {max_side}x{max_side}; it is {len(rows)}x{len(rows[0])}.")
         channels.append(
             [
-                [_cell(v, what, f"{label} row {r + 1}, column {c + 1}".strip()) for c, v in enumerate(row)]
+                [_cell(v, what, f"{label} row {r}, column {c}".strip()) for c, v in enumerate(row)]
                 for r, row in enumerate(rows)
             ]
         )
@@ -113,4 +115,4 @@ def _cell(cell: str, what: str, where: str) -> float:
     try:
         return parse_number(cell)
     except ValueError:
-        raise ValueError(f"The {what} holds {cell!r} at {where}, which is not a finite number.") from None
+        raise ValueError(f"The {what} holds {cell!r} at {where} {FROM_ZERO}, which is not a finite number.") from None

@@ -239,8 +239,8 @@ def test_bad_kernel_cells_in_the_kernel_lab_keep_the_last_good_kernel(bundle, we
     [
         ("", r"empty"),
         ("1 0 -1\n1 x -1\n1 0 -1", r"'x'"),
-        ("1 0 -1\n1 nan -1\n1 0 -1", r"holds 'nan' at row 2, column 2, which is not a finite number"),
-        ("1 0 -1\n1 inf -1\n1 0 -1", r"holds 'inf' at row 2, column 2, which is not a finite number"),
+        ("1 0 -1\n1 nan -1\n1 0 -1", r"holds 'nan' at row 1, column 1 \(counting from 0\), which is not a finite number"),
+        ("1 0 -1\n1 inf -1\n1 0 -1", r"holds 'inf' at row 1, column 1 \(counting from 0\), which is not a finite number"),
     ],
 )
 def test_bad_kernel_cells_on_the_arithmetic_page(bundle, weights, text, words):

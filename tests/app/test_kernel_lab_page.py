@@ -462,9 +462,9 @@ def test_a_link_kernel_without_a_preset_opens_the_custom_editor(workspace):
 @pytest.mark.parametrize(
     ("params", "sentence"),
     [
-        ({"kernel": "1,x;0,0"}, "The kernel cell at row 1, column 2 holds 'x', which is not a number. The link's custom kernel is not used."),
+        ({"kernel": "1,x;0,0"}, "The kernel cell at row 0, column 1 (counting from 0) holds 'x', which is not a number. The link's custom kernel is not used."),
         ({"kernel": "1,2;3"}, "Every row of the kernel must have the same number of cells. The link's custom kernel is not used."),
-        ({"kernel": "nan"}, "The kernel cell at row 1, column 1 is NaN (not a number): type a real number. The link's custom kernel is not used."),
+        ({"kernel": "nan"}, "The kernel cell at row 0, column 0 (counting from 0) is NaN (not a number): type a real number. The link's custom kernel is not used."),
         ({"pixel": "top"}, "The pixel 'top' in the link should be a row and a column, such as 12,40. Showing the middle pixel instead."),
         ({"pixel": "-1,4"}, "The pixel '-1,4' in the link has a negative row or column. Showing the middle pixel instead."),
     ],

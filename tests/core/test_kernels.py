@@ -65,11 +65,11 @@ def test_parse_accepts_numbers_text_and_fractions():
 @pytest.mark.parametrize(
     "cells,words",
     [
-        ([["1", ""]], "row 1, column 2 is empty"),
+        ([["1", ""]], "row 0, column 1 \\(counting from 0\\) is empty"),
         ([["1", None]], "empty"),
         ([["1", "abc"]], "'abc', which is not a number"),
         ([["nan", "1"]], "NaN"),
-        ([["1"], ["inf"]], "row 2, column 1 is infinite"),
+        ([["1"], ["inf"]], "row 1, column 0 \\(counting from 0\\) is infinite"),
         ([["1e999"]], "infinite"),
         ([["1/0"]], "not a number"),
         ([], "empty"),

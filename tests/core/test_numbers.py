@@ -79,9 +79,9 @@ def test_parse_matrix_one_channel_by_default():
         ("\n \n", "The kernel is empty"),
         ("1 2\n3", "same number of values"),
         ("1 2 3 4", "at most 3x3; it is 1x4"),
-        ("1 x\n3 4", "holds 'x' at row 1, column 2, which is not a finite number"),
-        ("1 2\n3 nan", "holds 'nan' at row 2, column 2"),
-        ("1 inf", "holds 'inf' at row 1, column 2"),
+        ("1 x\n3 4", "holds 'x' at row 0, column 1 \\(counting from 0\\), which is not a finite number"),
+        ("1 2\n3 nan", "holds 'nan' at row 1, column 1"),
+        ("1 inf", "holds 'inf' at row 0, column 1"),
         ("1 2\n\n1 2 3", "same height and width"),
         ("1\n\n2\n\n3", "3 channels; at most 2"),
     ],
@@ -92,5 +92,5 @@ def test_parse_matrix_refuses_with_a_sentence(text, says):
 
 
 def test_parse_matrix_names_the_channel_of_a_bad_cell():
-    with pytest.raises(ValueError, match="channel 2, row 1, column 1"):
+    with pytest.raises(ValueError, match="channel 1, row 0, column 0"):
         numbers.parse_matrix("1\n\n?", max_side=3, max_channels=2)

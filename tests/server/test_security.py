@@ -143,7 +143,7 @@ def test_widget_values_no_browser_would_send_are_reset_not_obeyed(server):
         code = f"__import__('pathlib').Path('{marker}').touch()"
         r = await s.rerun(ar_w_sh=-3.0, ar_w_op="__import__('os')", ar_w_x=code)
         assert r.status == "ok" and not r.exceptions
-        refused = f"The input holds \"{code}\" at row 1, column 1, which is not a finite number."
+        refused = f"The input holds \"{code}\" at row 0, column 0 (counting from 0), which is not a finite number."
         assert refused in r.texts("alert"), r.texts("alert")  # read as text, refused
         assert not marker.exists()  # and never run
         leaked = [m for m in s.raw if b"/etc/passwd" in m or b"Traceback" in m]
