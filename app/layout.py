@@ -46,7 +46,7 @@ BASE_CSS = """
 .stApp [role="tab"] .stMarkdownEllipsis {
   white-space: normal; text-overflow: clip; overflow: visible;
 }
-.stApp [data-testid="stMain"] button, .stApp [data-testid="stSidebar"] button { min-width: min-content; height: auto; }
+.stApp [data-testid="stMain"] button, .stApp [data-testid="stSidebar"] button { height: auto; }
 .stApp [data-testid="stCaptionContainer"] { opacity: 1; color: rgba(47, 45, 43, 0.8); }
 /* Metrics in narrow columns: the label wraps, the value wraps between words and shrinks with its box. */
 .stApp [data-testid="stMetric"] { container-type: inline-size; }

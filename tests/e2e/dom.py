@@ -92,7 +92,8 @@ _CONTROLS = {
     "table header": "th",
     "widget label": '[data-testid="stWidgetLabel"]',
     "metric": '[data-testid="stMetricLabel"], [data-testid="stMetricValue"]',
-    "selectbox value": '[data-testid="stSelectbox"] [data-baseweb="select"], [data-testid="stMultiSelect"] [data-baseweb="select"]',
+    "selectbox value": '[data-testid="stSelectbox"] .react-aria-ComboBox, [data-testid="stSelectbox"] [data-baseweb="select"], '
+    '[data-testid="stMultiSelect"] [data-baseweb="select"], [data-testid="stMultiSelect"] .react-aria-ComboBox',
     "option": '[data-testid="stRadio"] label, [data-testid="stCheckbox"] label, [data-testid="stToggle"] label',
     "expander": '[data-testid="stExpander"] summary',
     "heading": '[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3, [data-testid="stMain"] h4',
@@ -140,16 +141,37 @@ _LAYOUT_JS = """
     }
     return null;
   };
-  const out = [], seen = new Set();
+  const valueCut = el => {  // a selectbox shows its value in an <input>: is the value wider than the box?
+    const input = el.querySelector('input');
+    if (!input || !input.value) return null;
+    const s = getComputedStyle(input), ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+    const room = input.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+    const need = ctx.measureText(input.value).width;
+    return need > room + 1 ? `value "${input.value}" cut (${Math.round(need)}px of text in ${Math.round(room)}px)` : null;
+  };
+  const spills = el => el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0
+    ? `its text runs out of it (${el.scrollWidth}px of content in ${el.clientWidth}px)` : null;
+  const out = [], seen = new Set(), boxes = [];
   for (const [kind, selector] of Object.entries(controls)) {
     for (const el of document.querySelectorAll(selector)) {
       if (seen.has(el) || !shown(el)) continue;
       seen.add(el);
+      if (kind === 'selectbox value') { const cut = valueCut(el); if (cut) out.push(`${kind}: ${cut}; ${where(el)}`); continue; }
       const text = textOf(el);
       if (!text) continue;
-      const why = (kind === 'text' || kind === 'heading' ? null : clipped(el)) || brokenWord(el);
+      if (kind === 'button' || kind === 'tab') boxes.push([el, text]);
+      const why = (kind === 'text' || kind === 'heading' ? null : clipped(el) || (kind === 'button' ? spills(el) : null))
+        || brokenWord(el);
       if (why) out.push(`${kind} "${text.slice(0, 70)}": ${why}; ${where(el)}`);
     }
+  }
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {  // buttons drawn over each other
+    const [a, ta] = boxes[i], [b, tb] = boxes[j];
+    if (a.contains(b) || b.contains(a)) continue;
+    const r = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+    const w = Math.min(r.right, q.right) - Math.max(r.left, q.left), h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+    if (w > 2 && h > 2) out.push(`button "${ta.slice(0, 40)}" overlaps button "${tb.slice(0, 40)}" (${Math.round(w)}x${Math.round(h)}px); ${where(a)}`);
   }
   return out;
 }
@@ -199,6 +221,8 @@ def layout_problems(page: Page) -> list[str]:
     Each problem reads ``<kind> "<text>": <what is wrong>; <data-testid chain> at x= y= w=``. Buttons,
     navigation links, tabs, table headers, widget labels, metrics, selectbox values, radio / checkbox /
     toggle labels and expanders are checked for both; headings and the main area's text for broken words.
+    A selectbox's value (an ``<input>``) is measured against its box, a button's content against the
+    button, and buttons or tabs drawn over one another are named in pairs.
     """
     return page.evaluate(_LAYOUT_JS, _CONTROLS)
 
