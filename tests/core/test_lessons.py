@@ -157,3 +157,16 @@ def test_the_working_an_explanation_writes_out_equals_the_computed_answer():
             assert value == pytest.approx(float(lessons.answer(step).value)), (step.title, match.group(1))
             checked += 1
     assert checked >= 15, checked  # most explanations write their working out
+
+
+def test_the_rows_the_floor_drops_are_named_counting_from_0_as_the_arithmetic_page_counts():
+    """Lesson 02's "what the floor drops" names the window starts and the unread rows from 0 (the Arithmetic
+    page's grids count from 0): with 1-based rows a student looking at the page would find no row 6."""
+    step = next(s for s in ALL["02_stride_padding"].steps if s.answer == "dropped_cells")
+    n, k, s = (int(step.params[key]) for key in ("n", "kernel", "stride"))
+    starts = list(range(0, n - k + 1, s))
+    text = step.explain(lessons.answer(step))
+    assert f"start at rows {' and '.join(map(str, starts))}" in text
+    assert f"cover rows 0-{starts[-1] + k - 1}" in text
+    unread = list(range(starts[-1] + k, n))
+    assert len(unread) == lessons.answer(step).value and f"Row {unread[0]} is never read" in text
