@@ -457,7 +457,7 @@ async def compare_proxy(args: argparse.Namespace) -> int:
     env = {
         "CONVLAB_TRAINING_SLOTS": str(max(args.trainings, 1)), "CONVLAB_TORCH_THREADS": "1", "CONVLAB_SESSION_GRACE_S": "10",
         "MALLOC_ARENA_MAX": "2", "CONVLAB_STATE_DIR": str(folder / "state"), "CONVLAB_RAY_ADDRESS": head.address,
-        "CONVLAB_RAY_CPUS_PER_RUN": "1",
+        "CONVLAB_RAY_CPUS_PER_RUN": "1", "RAY_AUTH_MODE": "disabled",
     }  # fmt: skip
     print(
         f"bench_load --compare-proxy: {n} sessions, {args.trainings} trainings on a Ray head ({head.address}, 2 CPUs), "

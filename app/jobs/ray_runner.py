@@ -102,6 +102,8 @@ def connect() -> Any:
     import ray
 
     with _LOCK:
+        if not address():  # never a local Ray of our own (ray.init() without an address starts one)
+            raise RuntimeError("CONVLAB_RAY_ADDRESS is not set")
         if not ray.is_initialized():
             ray.init(address=address(), namespace="convlab", log_to_driver=False, logging_level="WARNING")
         if _ACTOR is None:

@@ -4,7 +4,9 @@
 folder (as the ``postgres`` user when the tests run as root: ``initdb`` refuses root), listening on
 127.0.0.1 at a free port with trust authentication; :meth:`PgServer.fresh_url` makes a new empty
 database per test. :class:`RayHead` runs ``ray start --head`` on 127.0.0.1 with two CPUs and no
-dashboard, its workers finding this repository's code on ``PYTHONPATH``. Where either cannot start,
+dashboard, its workers finding this repository's code on ``PYTHONPATH``, and without Ray's token
+authentication (``RAY_AUTH_MODE=disabled``: Ray turns it on whenever ``~/.ray/auth_token`` exists,
+which any local ``ray.init()`` on the machine leaves behind; drivers must then say the same). Where either cannot start,
 :func:`skip_reason` says why and the tests are skipped with that reason printed.
 """
 
@@ -116,7 +118,7 @@ class RayHead:
         self.cpus = cpus
         self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="convlab-ray-"))
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0", "RAY_DISABLE_IMPORT_WARNING": "1"}
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0", "RAY_DISABLE_IMPORT_WARNING": "1", "RAY_AUTH_MODE": "disabled"}
 
     @property
     def address(self) -> str:

@@ -28,6 +28,8 @@ def test_the_compose_file_has_every_piece_and_wires_them() -> None:
     assert "ray start --address=" in " ".join(services["ray-worker"]["command"])
     for name in ("app", "ray-head", "ray-worker"):  # one image: the same code and Ray on every node
         assert services[name]["build"]["args"]["CLUSTER"] == "1" and services[name]["image"] == "convlab-cluster"
+    for name in ("app", "ray-head", "ray-worker"):  # all alike, or the app cannot talk to the head
+        assert services[name]["environment"]["RAY_AUTH_MODE"] == "disabled"
     assert services["nginx"]["ports"] == ["80:80"]
     assert "requirements-cluster.txt" in (ROOT / "Dockerfile").read_text()
     assert "ray==" in (ROOT / "requirements-cluster.txt").read_text()

@@ -47,7 +47,7 @@ def session(url: str) -> Session:
 def test_a_model_trained_on_ray_through_one_process_is_seen_through_the_other(services, tmp_path) -> None:  # noqa: ANN001
     pg, head = services
     url = pg.fresh_url()
-    common = {"CONVLAB_DATABASE_URL": url, "CONVLAB_RAY_ADDRESS": head.address, "CONVLAB_RAY_CPUS_PER_RUN": "1"}
+    common = {"CONVLAB_DATABASE_URL": url, "CONVLAB_RAY_ADDRESS": head.address, "CONVLAB_RAY_CPUS_PER_RUN": "1", "RAY_AUTH_MODE": "disabled"}
     first = start_server("cluster-first", env={**common, "CONVLAB_STATE_DIR": str(tmp_path / "a")})
     second = start_server("cluster-second", env={**common, "CONVLAB_STATE_DIR": str(tmp_path / "b")})
     store = WorkspaceStore(tmp_path / "here", database_url=url)

@@ -41,6 +41,7 @@ def head() -> Iterator[RayHead]:
     server = start_or_skip(RayHead(cpus=2))
     patch = pytest.MonkeyPatch()
     patch.setenv("CONVLAB_RAY_ADDRESS", server.address)  # type: ignore[union-attr]
+    patch.setenv("RAY_AUTH_MODE", "disabled")  # as the head (tests/server/services.py)
     yield server  # type: ignore[misc]
     import ray
 
