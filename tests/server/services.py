@@ -52,6 +52,10 @@ class PgServer:
         return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
 
     def start(self) -> PgServer:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise RuntimeError("psycopg is not installed in this environment (pip install -r requirements-dev.txt)") from None
         bindir = pg_bin()
         if bindir is None:
             raise RuntimeError("PostgreSQL is not installed (no initdb under /usr/lib/postgresql)")
