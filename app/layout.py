@@ -46,6 +46,8 @@ BASE_CSS = """
 .stApp [role="tab"] .stMarkdownEllipsis {
   white-space: normal; text-overflow: clip; overflow: visible;
 }
+.stApp button .stMarkdownEllipsis p, .stApp [data-testid="stPageLink"] .stMarkdownEllipsis p,
+.stApp [data-testid="stWidgetLabel"] .stMarkdownEllipsis p { white-space: normal; }
 .stApp [data-testid="stMain"] button, .stApp [data-testid="stSidebar"] button { height: auto; }
 .stApp [data-testid="stCaptionContainer"] { opacity: 1; color: rgba(47, 45, 43, 0.8); }
 /* Metrics in narrow columns: the label wraps, the value wraps between words and shrinks with its box. */

@@ -72,9 +72,9 @@ def _announce_restart(room: Classroom) -> None:
 def restart_form() -> None:
     """One click for the announcement ``scripts/serve_class.sh restart`` also posts."""
     room = identity.classroom()
-    cols = st.columns([1, 1], vertical_alignment="bottom")
-    cols[0].number_input("Restart in (seconds)", 10, 3600, 60, step=10, key=state.IC_RESTART_SECONDS)
-    cols[1].button(
+    # One above the other: side by side in the console's column, the button's label ran out of it at 1024 px.
+    st.number_input("Restart in (seconds)", 10, 3600, 60, step=10, key=state.IC_RESTART_SECONDS)
+    st.button(
         "Announce a restart",
         key=state.IC_RESTART,
         icon=":material/restart_alt:",
