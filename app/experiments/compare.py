@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import plots, state
+from app import layout, plots, state
 from app.training.keep import decode_events
 from app.training.runs_view import STATUS_WORDS, my_runs
 from app.workspace import RunRecord
@@ -113,7 +113,7 @@ def section() -> None:
             labels.append(f"{i + 1}. {r.title}")
     if labels:
         fig = plots.runs_overlay(labels, xs, ys, y_title=y_title, percent=percent)
-        st.plotly_chart(fig, key="ex_overlay", config={"displaylogo": False})
+        layout.chart(fig, key="ex_overlay")
     else:
         st.caption("None of these runs has reached its first evaluation yet.")
     st.dataframe(settings_table(chosen), hide_index=True, key="ex_settings_table")

@@ -10,14 +10,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import plots, state
+from app import layout, plots, state
 from app.training.data import shared_dataset
 from cnn_core import training
 from cnn_core.data import DatasetUnavailable
 from cnn_core.inspection import regularisation as R
 from cnn_core.training import experiments as X
 
-CHART = {"displaylogo": False}
 BN_IMAGES = 4096  # the bundled digits the batch-norm batches are drawn from
 DROP_VALUES = 12  # values in the dropout strip
 AUG_IMAGES = 16
@@ -49,7 +48,7 @@ def batch_norm_section() -> None:
     stages = ["before batch norm", "after, training mode", "after, evaluation mode"]
     means = [view.before.mean, view.train_out.mean, view.eval_out.mean]
     stds = [view.before.std, view.train_out.std, view.eval_out.std]
-    st.plotly_chart(plots.batch_norm_bars(names, means, stds, stages), key="ex_bn_bars", config=CHART)
+    layout.chart(plots.batch_norm_bars(names, means, stds, stages), key="ex_bn_bars")
     table = pd.DataFrame({
         "channel (kernel)": names,
         "batch mean": view.batch_mean.round(4), "batch variance": view.batch_var.round(4),
@@ -83,7 +82,7 @@ def dropout_section() -> None:
     x = np.round(np.linspace(0.2, 2.4, DROP_VALUES), 2)
     view = R.dropout_view(x, p=float(p), seed=int(seed))
     fig = plots.dropout_strip(view.x, view.keep, view.train_out, view.eval_out)
-    st.plotly_chart(fig, key="ex_drop_strip", config=CHART)
+    layout.chart(fig, key="ex_drop_strip")
     kept = int(view.keep.sum())
     st.markdown(
         f"Mask {int(seed)}: **{DROP_VALUES - kept} of {DROP_VALUES}** values dropped; the {kept} kept are multiplied "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import plots, state
+from app import layout, plots, state
 from app.experiments import runner
 from app.jobs import Job
 from app.jobs.history import progress_of
@@ -20,7 +20,6 @@ from cnn_core import training
 from cnn_core.training import experiments as X
 
 LIVE_EVERY_S = 2.0
-CHART = {"displaylogo": False}
 
 
 def _pct(x: float | None) -> str:
@@ -141,8 +140,8 @@ def show(run: runner.ExperimentRun, job: Job | None) -> None:
             train.append([e.train_acc for e in evals])
             held.append([e.val_acc for e in evals])
     if names:
-        st.plotly_chart(plots.arm_curves(names, xs, train, held), key="ex_arm_curves", config=CHART)
+        layout.chart(plots.arm_curves(names, xs, train, held), key="ex_arm_curves")
     if run.experiment.shows_gap:
-        st.plotly_chart(plots.gap_bars([r.arm for r in results], [r.train_acc for r in results],
-                                       [r.test_acc for r in results]), key="ex_gap_bars", config=CHART)  # fmt: skip
+        layout.chart(plots.gap_bars([r.arm for r in results], [r.train_acc for r in results],
+                                     [r.test_acc for r in results]), key="ex_gap_bars")  # fmt: skip
     st.caption("Each arm is also one of your runs: load it on the Training page to look inside it.")

@@ -75,19 +75,30 @@ def gap_bars(names: Sequence[str], train: Sequence[float | None], held_out: Sequ
 def batch_norm_bars(
     channels: Sequence[str], means: Sequence[np.ndarray], stds: Sequence[np.ndarray], stages: Sequence[str]
 ) -> go.Figure:
-    """Per-channel mean (left) and spread (right) at each stage (before the layer, training, evaluation mode)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Mean of each channel", "Spread (standard deviation)"))
+    """Per-channel mean (top) and spread (below) at each stage (before the layer, training, evaluation mode).
+
+    The two panels are stacked, each the chart's full width, and the bars carry no numbers (twelve bars
+    to a panel leave no room for them on a projector or a phone: the table under the chart has them,
+    and hovering a bar shows its value). A channel's name breaks onto two lines at its first space.
+    """
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12)
     for i, (stage, mean, std) in enumerate(zip(stages, means, stds, strict=True)):
         colour = OKABE_ITO[(i + 1) % len(OKABE_ITO)]
         pattern = ("", "/", ".", "x")[i % 4]
-        for col, values in ((1, mean), (2, std)):
+        for row, values, what in ((1, mean, "mean"), (2, std, "spread")):
             fig.add_trace(
                 go.Bar(x=list(channels), y=[float(v) for v in values], name=stage, legendgroup=stage,
-                       showlegend=col == 1, marker={"color": colour, "pattern": {"shape": pattern}},
-                       text=[f"{float(v):.2f}" for v in values], textposition="outside"),
-                row=1, col=col,
+                       showlegend=row == 1, marker={"color": colour, "pattern": {"shape": pattern}},
+                       hovertemplate=f"%{{x}}, {stage}: {what} %{{y:.3f}}<extra></extra>"),
+                row=row, col=1,
             )  # fmt: skip
-    fig.update_layout(barmode="group", height=380, margin=_MARGIN, legend={"orientation": "h", "y": -0.3})
+    fig.update_xaxes(tickvals=list(channels), ticktext=[c.replace(" ", "<br>", 1) for c in channels], row=2, col=1)
+    fig.update_yaxes(title_text="mean", row=1, col=1)
+    fig.update_yaxes(title_text="spread (SD)", rangemode="tozero", row=2, col=1)
+    fig.update_layout(
+        barmode="group", height=440, margin=dict(l=10, r=10, t=10, b=10),
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 12}},
+    )  # fmt: skip
     return fig
 
 

@@ -230,3 +230,21 @@ def test_an_arm_that_cannot_train_is_a_sentence_and_the_rest_do_not_run(tiny, mo
     assert [a.status for a in run.arms] == ["failed", "not run"]
     assert any("last layer must have 10 outputs" in e.value for e in at.error), [e.value for e in at.error]
     assert at.button(key=state.EX_START).disabled is False  # the page goes on: it can be run again
+
+
+def test_the_batch_norm_chart_stacks_its_panels_and_leaves_the_numbers_to_the_table():
+    """At 1024x768 in presentation mode, twelve labelled bars side by side in half the width overlapped
+    and plotly shrank their numbers under 16 px: the panels are stacked, full width, and bars carry no text;
+    the chart goes through layout.chart (no toolbar over the panel title, text scaled for a projector)."""
+    from app import plots
+    from app.plots import for_projector
+
+    names = ["Gaussian blur 3x3", "Sobel x", "Laplacian", "Sharpen"]
+    stats = [np.arange(4.0) + i for i in range(3)]
+    fig = plots.batch_norm_bars(names, stats, stats, ["before batch norm", "after, training", "after, eval"])
+    assert fig.layout.xaxis.domain == fig.layout.xaxis2.domain == (0.0, 1.0)  # one above the other
+    assert all(bar.text is None for bar in fig.data)
+    assert list(fig.layout.xaxis2.ticktext) == ["Gaussian<br>blur 3x3", "Sobel<br>x", "Laplacian", "Sharpen"]
+    assert for_projector(fig).layout.legend.font.size >= 16
+    for module in ("explain", "ready", "compare"):
+        assert "st.plotly_chart" not in (ROOT / "app" / "experiments" / f"{module}.py").read_text(), module
