@@ -71,36 +71,35 @@ link.publish(
 
 st.subheader("4. Train")
 reg = tr.registry()
-b1, b2, b3 = st.columns([1, 1, 3])
-if b1.button("Start training", type="primary", disabled=active, key=state.TR_START, icon=":material/play_arrow:"):
+buttons = st.container(horizontal=True, gap="small")  # each button as wide as its label (columns cut it)
+if buttons.button("Start training", type="primary", disabled=active, key=state.TR_START, icon=":material/play_arrow:"):
     try:
         tr.start_run(model_cfg, data, cfg)
     except RuntimeError as err:
         st.error(str(err))
     else:
         st.rerun()  # redraw with Start disabled and Stop enabled
-if b2.button("Stop", disabled=not active, key=state.TR_STOP, icon=":material/stop:"):
+if buttons.button("Stop", disabled=not active, key=state.TR_STOP, icon=":material/stop:"):
     reg.stop(job)
-with b3:
-    live.counts()
-live.panel(active)
+live.counts()
+live.panel(active, live.start_hint(len(data.y_train), cfg))
 
 bundle = st.session_state.get(state.TR_BUNDLE)
 if bundle is not None and not active:
     st.subheader("5. Keep the result")
-    c1, c2, c3 = st.columns(3)
+    keep = st.container(horizontal=True, gap="small")  # as wide as their labels
     history = tr.history_frame(bundle.events)
-    c1.download_button(
+    keep.download_button(
         "History (CSV)", history.to_csv(index=False), "training_history.csv", "text/csv", icon=":material/table:"
     )
-    c2.download_button(
+    keep.download_button(
         "Model (.pt)",
         lambda: tr.model_file(bundle),
         "convlab_model.pt",
         "application/octet-stream",
         icon=":material/download:",
     )
-    c3.page_link("app_pages/inside.py", label="Look inside the model", icon=":material/visibility:")
+    keep.page_link("app_pages/inside.py", label="Look inside the model", icon=":material/visibility:")
 runs_view.runs_panel(runs, active)
 if rules.uploads:  # the instructor can switch uploads off
     tr.load_panel(data)

@@ -67,7 +67,7 @@ def curves(events: list[training.Event], active: bool) -> None:
     elif not active and done is not None:
         text = f"Kept at step {done.step:,} of {started.total_steps:,} (epoch {done.epoch}/{started.epochs})"
     st.progress(min(frac, 1.0), text=text)
-    st.caption(f"Running on {started.device} ({started.precision}, {started.threads} CPU threads).")
+    st.caption(f"{'Running' if active else 'Ran'} on {started.device} ({started.precision}, {started.threads} CPU threads).")
     st.plotly_chart(plots.training_curves(steps, evals, total_epochs=started.epochs), key="tr_curves")
 
 
@@ -84,15 +84,25 @@ def ending(job: Job | None, events: list[training.Event]) -> None:
         st.error(job.error)
 
 
-def panel(active: bool) -> None:
-    """The live panel; refreshes every 2 s while a run is queued or training."""
+def start_hint(n_train: int, cfg: training.TrainConfig) -> str:
+    """What pressing Start will do, from the settings on the page (no promise of a speed or an accuracy)."""
+    times = "once" if cfg.epochs == 1 else f"{cfg.epochs} times"
+    return (
+        f"Press **Start training**: the network sees the {n_train:,} training images {times} ({cfg.epochs} "
+        f"epoch{'s' if cfg.epochs != 1 else ''}), {cfg.batch_size} at a time. The loss and accuracy curves appear "
+        "here as it learns; **Stop** ends it early and keeps what it has learnt."
+    )
+
+
+def panel(active: bool, hint: str) -> None:
+    """The live panel; refreshes every 2 s while a run is queued or training. ``hint``: before any run."""
 
     @st.fragment(run_every=LIVE_EVERY_S if active else None)
     def live() -> None:
         job: Job | None = st.session_state.get(state.TR_JOB)
         bundle: TrainedBundle | None = st.session_state.get(state.TR_BUNDLE)
         if job is None and (bundle is None or not len(bundle.events)):
-            st.info("Press **Start training**. The default settings reach about 98–99% on the MNIST subset in a minute.")
+            st.info(hint)
             return
         if job is not None:
             job.mark_seen()  # the heartbeat: this tab is open (app.jobs stops runs whose every tab has closed)

@@ -60,7 +60,7 @@ def settings_widget(data: datasets.ImageSet, max_epochs: int = 50) -> training.T
     max_epochs = max(1, int(max_epochs))
     if int(st.session_state.get(state.TR_EPOCHS, 0)) > max_epochs:  # the instructor lowered the limit
         st.session_state[state.TR_EPOCHS] = max_epochs
-    c = st.columns(4)
+    c = [*st.columns(2), *st.columns(2)]  # two a row: four cut "onecycle" and "ADAMW" on a projector
     optimizer = c[0].selectbox("Optimizer", OPTIMIZERS, key=state.TR_OPT, format_func=str.upper.__call__)
     lr = c[1].number_input("Learning rate", 1e-5, 10.0, d.lr, format="%.4f", key=state.TR_LR, help=LR_HELP)
     batch = c[2].select_slider("Batch size", BATCH_SIZES, d.batch_size, key=state.TR_BATCH)
@@ -72,7 +72,7 @@ def settings_widget(data: datasets.ImageSet, max_epochs: int = 50) -> training.T
         key=state.TR_EPOCHS,
         help=f"Passes over the training images (at most {max_epochs} in this class).",
     )
-    c = st.columns(4)
+    c = [*st.columns(2), *st.columns(2)]
     schedule = c[0].selectbox(
         "Learning-rate schedule",
         SCHEDULES,

@@ -40,7 +40,11 @@ def test_defaults_describe_data_and_network():
     assert "MNIST (bundled subset): 10,000 training and 2,000 test images of 1x28x28 (C x H x W), 10 classes." in captions
     assert "104,650 parameters" in captions  # the ConvLab fast network fitted to 10 classes
     assert at.selectbox(key="tr_model").value == tr.FAST_PRESET
-    assert any("Press **Start training**" in i.value for i in at.info)
+    hint = next(i.value for i in at.info if "Press **Start training**" in i.value)
+    assert "the 10,000 training images 2 times (2 epochs), 128 at a time" in hint  # read from the settings
+    assert "%" not in hint and "minute" not in hint  # no accuracy or speed the page has not measured
+    at.number_input(key="tr_epochs").set_value(1).run()
+    assert any("images once (1 epoch)" in i.value for i in at.info)
 
 
 def test_a_short_run_trains_and_offers_downloads():
