@@ -92,9 +92,10 @@ def image_picker(view: View, choices: tuple[str, ...] = SOURCES) -> Chosen:
         index = st.session_state[state.IN_TEST_INDEX]
         chosen: Chosen | None = None
         if source == "Test image":
-            a, b = st.columns([2, 1], vertical_alignment="bottom")
-            a.number_input(f"Test image number (0 to {n - 1})", 0, n - 1, key=state.IN_TEST_INDEX)
-            b.button("Random", key="in_random", on_click=_random_test, args=(n,), icon=":material/casino:")
+            # A row that wraps, not columns: in a third of the width the button's label ran out of it on a projector.
+            with st.container(horizontal=True, vertical_alignment="bottom"):
+                st.number_input(f"Test image number (0 to {n - 1})", 0, n - 1, key=state.IN_TEST_INDEX)
+                st.button("Random", key="in_random", on_click=_random_test, args=(n,), icon=":material/casino:")
         else:
             raw = _uploaded() if source == "Upload" else _drawn()
             a, b = st.columns(2)
