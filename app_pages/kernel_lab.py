@@ -27,9 +27,9 @@ def lab() -> None:
     pictures = st.container()
     kernel_bar, photo_bar = (st.container(horizontal=True, gap="small") for _ in range(2))
     below_bar = st.container()
-    kernel_box, size_box = st.columns(2, gap="large")
     with kernel_bar:
         preset_name = st.selectbox("Kernel", [*kernels.PRESETS, kl.CUSTOM], key=state.KL_PRESET, width=220)
+    kernel_box, size_box = kl.kernel_and_size_boxes(preset_name)
     with photo_bar:
         data, label = kl.image_source_widget(photo_bar, below_bar)
         color = kl.channels_widget()

@@ -9,9 +9,23 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 
 from app import state
 from app.kernel_lab import caches, grids
-from app.kernel_lab.model import DISPLAY_CHOICES, DISPLAY_WHY, FilterSpec, as_key, picture_layout
+from app.kernel_lab.model import CUSTOM, DISPLAY_CHOICES, DISPLAY_WHY, FilterSpec, as_key, picture_layout
 from cnn_core import geometry, kernels, pixel
 from cnn_core.numbers import format_number
+
+SIDE_BY_SIDE_COLUMNS = 3  # a kernel this many columns wide fits in half the page, on a projector too
+
+
+def kernel_and_size_boxes(preset_name: str) -> tuple:
+    """Where the kernel and the output size go: side by side for a kernel up to 3 columns wide, else the
+    kernel above the output size (a 5x5 or 7x7 grid in half a 1024-wide page was cut off on the right)."""
+    if preset_name == CUSTOM:
+        width = int(st.session_state.get(state.KL_COLS, SIDE_BY_SIDE_COLUMNS))
+    else:
+        width = kernels.PRESETS[preset_name].kernel.shape[1]
+    if width <= SIDE_BY_SIDE_COLUMNS:
+        return tuple(st.columns(2, gap="large"))
+    return st.container(), st.container()
 
 
 def preset_panel(preset: kernels.Preset) -> None:
@@ -20,7 +34,8 @@ def preset_panel(preset: kernels.Preset) -> None:
     if preset.partner is None:
         grids.show_grid(st, "Kernel", as_key(preset.kernel))
     else:
-        a, b = st.columns(2)
+        pair = st.container(horizontal=True, gap="medium")  # wraps where the two grids do not fit side by side
+        a, b = pair.container(width="content"), pair.container(width="content")
         grids.show_grid(a, "Sobel x", as_key(preset.kernel))
         grids.show_grid(b, "Sobel y", as_key(preset.partner))
 
@@ -82,7 +97,11 @@ def pictures_panel(
             picture, image_format=picture.format, width="stretch", key=state.KL_CLICK, cursor="crosshair"
         )
     with cols[1].container(key=state.KL_MAP_BOX):
-        st.image(caches.feature_map_png(data, color, spec, shown, int(out_shape[1])), width="stretch")
+        st.image(
+            caches.feature_map_png(data, color, spec, shown, int(out_shape[1])),
+            width="stretch",
+            alt=f"The feature map ({out_shape[0]} x {out_shape[1]}): the kernel's sum at every position of the photo",
+        )
 
 
 def _share_style(photo_share: float, map_share: float) -> str:
@@ -104,7 +123,8 @@ def dot_product_panel(
 ) -> None:
     """Neighbourhood x kernel = products, their sum, the whole sum written out, and the map's value."""
     row, col = pw.out_index
-    cols3 = st.columns([3, 3, 3])
+    row_of_grids = st.container(horizontal=True, gap="medium")  # wraps: a grid too wide for the row moves below
+    cols3 = [row_of_grids.container(width="content") for _ in range(3)]
     padding = tuple(map(tuple, pw.is_padding.tolist()))
     grids.show_grid(cols3[0], "Neighbourhood (0–255)", as_key(pw.window), padding, pixels=True)
     grids.show_grid(cols3[1], "× Kernel", as_key(kernel))

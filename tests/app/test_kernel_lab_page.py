@@ -534,3 +534,11 @@ def test_the_instructor_turning_uploads_and_the_camera_off_takes_effect_on_the_n
     app.run()
     assert app.radio(key="kl_source").options == ["Sample photo", "Upload", "Camera"]
     assert not any("instructor" in c.value for c in app.caption)
+
+
+def test_the_feature_map_picture_has_alternative_text_naming_its_size(at):
+    """axe-core's image-alt rule (critical): an <img> without alt text is unnamed for a screen reader."""
+    at.number_input(key="kl_stride").set_value(2)
+    at.run()
+    imgs = [i for e in at.get("image") for i in e.proto.imgs]
+    assert [i.alt for i in imgs] == ["The feature map (256 x 256): the kernel's sum at every position of the photo"]

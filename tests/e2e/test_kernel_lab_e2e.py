@@ -199,3 +199,30 @@ def test_both_pictures_whole_and_at_one_scale(browser, server: str, name, viewpo
                 assert box[1] >= 0 and box[3] <= viewport[1], f"{name}: a picture is below the fold"
         page.screenshot(path=str(SHOTS / f"kernel_lab_{name}_stride{stride}.png"))
     context.close()
+
+
+GRIDS_CUT = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stTable"]')].flatMap(t => {
+    const right = t.querySelector('table').getBoundingClientRect().right;
+    for (let e = t; e && e.getAttribute('data-testid') !== 'stMain'; e = e.parentElement) {
+        const edge = e.getBoundingClientRect().right;
+        if (getComputedStyle(e).overflowX !== 'visible' && right > edge + 1)
+            return [`a ${t.querySelectorAll('tr').length}-row grid: ${Math.round(right - edge)}px cut off`];
+    }
+    return [];
+})"""
+
+
+@pytest.mark.parametrize("preset", ["Vertical line 7x7", "Sobel magnitude", "Sharpen"])
+def test_no_grid_is_cut_off_at_1024x768_in_presentation_mode(browser, server: str, preset: str) -> None:
+    """The kernel, neighbourhood and products grids show whole: a 7x7 kernel in half the page, and the
+    three 3x3 grids side by side at projector size, had their right columns cut ("-21" for -210)."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.goto(f"{server}/kernel_lab?preset={preset.replace(' ', '%20')}&stride=2")
+    wait_for_app(page)
+    page.get_by_text("Presentation mode", exact=True).click()
+    page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
+    wait_for_app(page)
+    expect(page.get_by_text("= Products", exact=True)).to_be_visible()
+    assert page.evaluate(GRIDS_CUT) == []
+    context.close()
