@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import plots, state
+from app import layout, plots, state
 from app.jobs import Job
 from app.trained import TrainedBundle
 from app.training.run import keep_earlier_model_after_blow_up, registry
@@ -68,7 +68,7 @@ def curves(events: list[training.Event], active: bool) -> None:
         text = f"Kept at step {done.step:,} of {started.total_steps:,} (epoch {done.epoch}/{started.epochs})"
     st.progress(min(frac, 1.0), text=text)
     st.caption(f"{'Running' if active else 'Ran'} on {started.device} ({started.precision}, {started.threads} CPU threads).")
-    st.plotly_chart(plots.training_curves(steps, evals, total_epochs=started.epochs), key="tr_curves")
+    layout.chart(plots.training_curves(steps, evals, total_epochs=started.epochs), key="tr_curves")
 
 
 def ending(job: Job | None, events: list[training.Event]) -> None:

@@ -92,12 +92,12 @@ def runs_panel(runs: list[RunRecord], busy: bool) -> None:
     if not runs:
         return
     with st.expander(f"Your runs ({len(runs)} kept in your workspace)"):
-        table = pd.DataFrame(
+        table = pd.DataFrame(  # the long title last: on a narrow screen it, not the result, runs off the edge
             {
-                "run": [r.title for r in runs],
+                "when": [when(r) for r in runs],
                 "status": [STATUS_WORDS.get(r.status, r.status) for r in runs],
                 "accuracy": [accuracy(r) for r in runs],
-                "when": [when(r) for r in runs],
+                "run": [r.title for r in runs],
             }
         )
         st.dataframe(table, hide_index=True)
@@ -106,7 +106,7 @@ def runs_panel(runs: list[RunRecord], busy: bool) -> None:
             "Run", list(by_id), key=state.TR_RUN_PICK, format_func=lambda i: f"{by_id[i].title} ({when(by_id[i])})"
         )
         record = by_id[pick]
-        c1, c2 = st.columns(2)
+        c1 = c2 = st.container(horizontal=True, gap="small")
         if c1.button("Load this run", key=state.TR_RUN_LOAD, disabled=busy or not record.has_model):
             store = workspace_store()
             if store is not None and load_record(store, record):

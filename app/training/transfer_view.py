@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import state
+from app import layout, state
 from app.jobs import Job
 from app.plots.curves import comparison_curves
 from app.training.data import MAX_ZIP_BYTES
@@ -32,6 +32,7 @@ BACKBONE_ENV = "CONVLAB_BACKBONE"  # another backbone file (tests, or a deployme
 SOURCES = ("A zip of class folders", "Photos from the camera")
 PLAN_EVERY_S = 1.5
 MAX_PHOTOS = 50  # per class, as Teachable Machine suggests 10-50
+SMALL_TEST = 50  # fewer test images than this: the result says what one image is worth
 
 
 @dataclass
@@ -192,7 +193,7 @@ def results(plan: Comparison) -> None:
         for (label, *_), job in zip(plan.runs, plan.jobs, strict=False)
     }
     if any(curves.values()):
-        st.plotly_chart(comparison_curves(curves), key="tr_ft_curves")
+        layout.chart(comparison_curves(curves), key="tr_ft_curves")
     if plan.error:
         st.warning(plan.error)
     if all(a is not None for a in accs):
@@ -201,6 +202,12 @@ def results(plan: Comparison) -> None:
             f"On the same {plan.data.x_test.shape[0]} test images: fine-tuned {tuned:.1%}, from scratch {scratch:.1%} "
             f"({100 * (tuned - scratch):+.1f} points for the pretrained network)."
         )
+        n = plan.data.x_test.shape[0]
+        if n < SMALL_TEST:
+            st.caption(
+                f"With {n} test images each one is {100 / n:.1f} points, so a difference of one or two images is "
+                "luck as much as learning; more images per class give a fairer comparison."
+            )
 
 
 def section(rules: ClassSettings) -> None:

@@ -249,6 +249,9 @@ def test_a_run_is_kept_and_a_new_session_of_the_workspace_finds_model_and_curves
     assert len(again.get("plotly_chart")) >= 1  # and is drawn
     assert any("Training finished" in s.value for s in again.success)
     assert any(e.label.startswith("Your runs (1 kept") for e in again.expander)
+    table = next(d.value for d in again.dataframe if "accuracy" in d.value.columns)
+    assert list(table.columns) == ["when", "status", "accuracy", "run"]  # the long title last: a phone cuts it
+    assert table["accuracy"].tolist() == [f"{record.summary['test_acc']:.1%}"]
     other = open_as()  # another student's workspace holds none of it
     assert state.TR_BUNDLE not in other.session_state or other.session_state[state.TR_BUNDLE] is None
     assert not any(e.label.startswith("Your runs") for e in other.expander)

@@ -97,6 +97,7 @@ def test_fine_tune_and_scratch_run_through_the_registry_and_both_accuracies_show
     shown = texts(at.success)
     assert f"fine-tuned {tuned.test_acc:.1%}, from scratch {scratch.test_acc:.1%}" in shown
     assert [m.value for m in at.metric] == [f"{scratch.test_acc:.1%}", f"{tuned.test_acc:.1%}"]
+    assert "With 6 test images each one is 16.7 points" in texts(at.caption)  # what a tie at 6 images means
     # Fine-tuning really started from the backbone: every layer but the head is still the pretrained one.
     bundle = at.session_state[state.TR_BUNDLE]
     pretrained = transfer.load_backbone(tiny_backbone).state
