@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import architecture as an
 from app import plots, state
+from app.layout import PROJECTOR_SCALE, chart, presenting
 from app.plots.diagram import receptive_field_picture
 from app.training import link as train_link
 from cnn_core import models
@@ -20,13 +21,15 @@ an.init_state()
 if link_error := st.session_state.pop(state.AN_LINK_ERROR, None):
     st.warning(link_error, icon=":material/link_off:")
 
-top = st.columns([2.4, 0.7, 0.8, 0.8, 0.8], vertical_alignment="bottom")
+top = st.columns([3, 1], vertical_alignment="bottom")  # Load's own room: in a fifth of the row its label ran out
 preset = top[0].selectbox("Start from a famous network", list(models.PRESETS), key=state.AN_PRESET)
 top[1].button("Load", key="an_load", on_click=an.load_preset, type="primary", icon=":material/download:")
-top[2].number_input("Input channels", 1, models.MAX_INPUT_CHANNELS, key=state.AN_IN_C, help="1 for gray, 3 for RGB.")
-top[3].number_input("Input height", 1, models.MAX_INPUT_SIDE, key=state.AN_IN_H)
-top[4].number_input("Input width", 1, models.MAX_INPUT_SIDE, key=state.AN_IN_W)
-an.name_widget()
+dims = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+dims[0].number_input("Input channels", 1, models.MAX_INPUT_CHANNELS, key=state.AN_IN_C, help="1 for gray, 3 for RGB.")
+dims[1].number_input("Input height", 1, models.MAX_INPUT_SIDE, key=state.AN_IN_H)
+dims[2].number_input("Input width", 1, models.MAX_INPUT_SIDE, key=state.AN_IN_W)
+with dims[3]:
+    an.name_widget()
 about = st.empty()
 
 st.subheader("Layers")
@@ -43,8 +46,8 @@ else:
 an.publish_to_url(config)
 error = models.validate(config)
 an.keep_network(config, valid=error is None)
-if error is not None and error.index >= 0:
-    slots[error.index].error(f"**{error.reason[:1].upper()}{error.reason[1:]}**", icon=":material/block:")
+if error is not None and error.index >= 0:  # said once, at the layer to change (issue #13 saw it three times)
+    slots[error.index].error(str(error), icon=":material/block:")
 
 st.subheader(f"Summary: {config.name}")
 if error is None:
@@ -52,11 +55,14 @@ if error is None:
         st.session_state[state.AN_MODEL_CONFIG] = config
     shown = config
 else:
-    st.error(str(error), icon=":material/block:")
     shown = replace(config, layers=config.layers[: max(error.index, 0)])
+    if error.index < 0:
+        st.error(str(error), icon=":material/block:")
     if error.index < 1:
+        st.caption("Nothing to summarise until the first layer fits: change what the red message says.")
         st.stop()
-    st.caption(f"The table and diagram below show layers 1–{error.index}, the part of the stack that works.")
+    st.caption(f"The table and diagram below show layers 1–{error.index}, the part of the stack that works. "
+               f"Layer {error.index + 1} is marked in red above: change it, or remove it, to see the rest.")  # fmt: skip
 if not shown.layers:
     st.stop()
 
@@ -105,7 +111,8 @@ st.dataframe(
     },
 )  # fmt: skip
 
-st.plotly_chart(plots.architecture_diagram(an.diagram_blocks(plan)), key="an_diagram", config={"displayModeBar": False})
+diagram = plots.architecture_diagram(an.diagram_blocks(plan), scale=PROJECTOR_SCALE if presenting() else 1.0)
+st.plotly_chart(diagram, key="an_diagram", config={"displayModeBar": False})  # sized for the projector itself
 st.caption(
     "Each box is a feature map: its height follows H, its depth W and its thickness the number of channels "
     "(sizes compressed so that big and small maps fit). Thin bars are flat vectors. An inception module's "
@@ -120,29 +127,10 @@ if (saving := an.bottlenecks(plan)) is not None:
         format="localized")})  # fmt: skip
 with st.expander("The receptive field on a picture, layer by layer"):
     st.caption("Each rectangle: the input pixels that the unit at the centre of that layer's map depends on.")
-    st.plotly_chart(receptive_field_picture(*an.receptive_fields(plan)), key="an_rf", config={"displayModeBar": False})
+    chart(receptive_field_picture(*an.receptive_fields(plan)), key="an_rf")
 
 with st.expander("How each number is computed"):
-    st.markdown(
-        "- **Output shape.** For a convolution or pooling layer each side is "
-        "`floor((n + 2p − d(k − 1) − 1) / s) + 1` (input n, padding p, dilation d, kernel k, stride s); "
-        "the channels are the number of filters (convolution) or unchanged (pooling). Keras' `same` padding "
-        "chooses p so that the output is `ceil(n / s)`.\n"
-        "- **Params.** A convolution learns C_in·kh·kw weights per filter plus one bias: (C_in·kh·kw + 1)·C_out. "
-        "A dense layer learns one weight per input per unit plus one bias per unit: (inputs + 1)·units. "
-        "Pooling, Flatten, Dropout and activations learn nothing.\n"
-        "- **MACs.** Each output value of a convolution is one dot product of C_in·kh·kw multiply-adds, so "
-        "C_in·kh·kw·C_out·H_out·W_out in all; a dense layer needs inputs·units.\n"
-        "- **Output memory.** Values in the output × 4 bytes (float32), for one image; training keeps them "
-        "all for the backward pass, for every image in the batch.\n"
-        "- **Receptive field and jump.** The receptive field is how many input pixels (per side) one output cell "
-        "depends on; the jump is how far apart, in input pixels, two neighbouring cells are. Through a layer "
-        "with kernel k, dilation d and stride s: RF_out = RF_in + d(k − 1)·jump_in and jump_out = jump_in·s.\n"
-        "- **Blocks.** A residual block's two 3×3 convolutions (the first with stride s) see a window of 3 + 2s; "
-        "its shortcut adds x, or a 1×1 convolution of x when the shape changes. An inception module sees as far "
-        "as its widest branch; its output channels are the sum of its branches'. A block's row counts every "
-        "parameter inside it; the rows marked ↳ below it show where they are."
-    )
+    st.markdown(an.HOW_COMPUTED)
     st.markdown("**The output-height formula of each convolution and pooling layer, with its numbers:**")
     st.code("\n".join(an.shape_workings(plan)) or "(no convolution or pooling layers)", language=None, wrap_lines=True)
 

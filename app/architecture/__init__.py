@@ -23,6 +23,7 @@ from app.architecture.model import (
 )
 from app.architecture.saved import keep_network, saved_network
 from app.architecture.view import (
+    HOW_COMPUTED,
     bottlenecks,
     count_text,
     diagram_blocks,
@@ -35,6 +36,7 @@ from app.architecture.view import (
 from app.architecture.widgets import layer_editor, layer_row, name_widget
 
 __all__ = [
+    "HOW_COMPUTED",
     "bottlenecks",
     "DEFAULTS",
     "TYPES",

@@ -88,10 +88,11 @@ def init_state() -> None:
         except ValueError as exc:
             ss[state.AN_LINK_ERROR] = f"{exc} Showing the course MNIST CNN instead."
         else:
-            if (err := models.validate(config)) is not None:
+            if (err := models.validate(config)) is not None:  # a layer's problem is said at the layer, not here
+                what = f"{err}" if err.index < 0 else "what is wrong is said in red at the layer below."
                 ss[state.AN_LINK_ERROR] = (
-                    f"The network in the link has a problem. {err} Values the editor cannot show were brought into "
-                    "its range."
+                    f"The network in the link does not work as it is: {what} Values the editor cannot show were "
+                    "brought into its range."
                 )
     elif (kept := saved.saved_network()) is not None:
         config = kept

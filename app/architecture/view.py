@@ -134,6 +134,28 @@ def shape_workings(plan: models.Plan) -> list[str]:
     ]
 
 
+HOW_COMPUTED = (  # the page's "How each number is computed"
+    "- **Output shape.** For a convolution or pooling layer each side is "
+    "`floor((n + 2p − d(k − 1) − 1) / s) + 1` (input n, padding p, dilation d, kernel k, stride s); "
+    "the channels are the number of filters (convolution) or unchanged (pooling). Keras' `same` padding "
+    "chooses p so that the output is `ceil(n / s)`.\n"
+    "- **Params.** A convolution learns C_in·kh·kw weights per filter plus one bias: (C_in·kh·kw + 1)·C_out. "
+    "A dense layer learns one weight per input per unit plus one bias per unit: (inputs + 1)·units. "
+    "Pooling, Flatten, Dropout and activations learn nothing.\n"
+    "- **MACs.** Each output value of a convolution is one dot product of C_in·kh·kw multiply-adds, so "
+    "C_in·kh·kw·C_out·H_out·W_out in all; a dense layer needs inputs·units.\n"
+    "- **Output memory.** Values in the output × 4 bytes (float32), for one image; training keeps them "
+    "all for the backward pass, for every image in the batch.\n"
+    "- **Receptive field and jump.** The receptive field is how many input pixels (per side) one output cell "
+    "depends on; the jump is how far apart, in input pixels, two neighbouring cells are. Through a layer "
+    "with kernel k, dilation d and stride s: RF_out = RF_in + d(k − 1)·jump_in and jump_out = jump_in·s.\n"
+    "- **Blocks.** A residual block's two 3×3 convolutions (the first with stride s) see a window of 3 + 2s; "
+    "its shortcut adds x, or a 1×1 convolution of x when the shape changes. An inception module sees as far "
+    "as its widest branch; its output channels are the sum of its branches'. A block's row counts every "
+    "parameter inside it; the rows marked ↳ below it show where they are."
+)
+
+
 PICTURE = "Chelsea the cat"  # the bundled photo the receptive fields are drawn on
 
 

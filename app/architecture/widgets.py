@@ -13,6 +13,7 @@ import streamlit as st
 
 from app import state
 from app.architecture.model import DEFAULTS, MAX_NAME, TYPES, UNNAMED, add, clamp, layer_key, move, remove, type_of
+from app.layout import presenting
 from cnn_core.models import LayerSpec, Setting
 from cnn_core.models.base import settings
 
@@ -44,11 +45,23 @@ def layer_row(pos: int, uid: int, spec: LayerSpec, n: int) -> LayerSpec:
     """Widgets of one layer; returns the spec they describe."""
     kind = st.session_state.get(layer_key(uid, "type"), type_of(spec))
     fields = [(f, s) for f, s in settings(DEFAULTS[kind]) if s.editor]
-    widths = [s.width for _, s in fields]
-    if (rest := round(ROW_WIDTH - sum(widths), 6)) > 0:
-        widths.append(rest)
-    cols = st.columns([0.35, 1.4, *widths, 0.45, 0.45, 0.45], vertical_alignment="bottom")
-    buttons, cols = cols[-3:], cols[:-3]
+    # One line for the layer (its number, type and buttons), then its settings on lines of at most ROW_WIDTH
+    # units (half that on a projector): in one line with the type, a 1024-pixel screen cut "Conv2d", "valid"
+    # and "= window" in their boxes, and a projector's large labels ran into each other.
+    head = st.columns([0.4, 2.2, 0.6, 2.8], vertical_alignment="bottom")
+    per_line = ROW_WIDTH / 2 if presenting() else ROW_WIDTH * 0.75  # 0.75: room for "valid" on a tablet
+    lines: list[list[float]] = [[]]
+    for w in (s.width for _, s in fields):
+        if lines[-1] and sum(lines[-1]) + w > per_line:
+            lines.append([])
+        lines[-1].append(w)
+    setting_cols = []
+    for line in lines:
+        rest = round(per_line - sum(line), 6)
+        setting_cols += st.columns([*line, rest] if rest > 0 else line, vertical_alignment="bottom")[: len(line)]
+    cols = [*head[:2], *(setting_cols or [st.container()])]  # no settings: its caption on its own line
+    holder = head[-1].container(horizontal=True, gap="small", horizontal_alignment="right")
+    buttons = [holder] * 3
     cols[0].markdown(f"**{pos + 1}.**")
     kind = cols[1].selectbox("Layer", TYPES, index=TYPES.index(type_of(spec)), key=layer_key(uid, "type"))
     if kind != type_of(spec):
@@ -92,7 +105,7 @@ def layer_editor() -> tuple[list[LayerSpec], list]:
     st.session_state[state.AN_LAYERS] = [(u, s) for (u, _), s in zip(layers, specs, strict=True)]
     if not layers:
         st.info("No layers yet: add one below, or load a network above.", icon=":material/info:")
-    a, b, c = st.columns([1.4, 1.4, 3], vertical_alignment="bottom")
+    a, b, c = st.columns([2.2, 1.4, 2.4], vertical_alignment="bottom")  # "Conv2d" whole on a projector
     a.selectbox("New layer", TYPES, key=state.AN_ADD_TYPE)
     b.number_input(
         "Insert after layer",

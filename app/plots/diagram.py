@@ -25,7 +25,8 @@ _ARCH_COLOURS = {  # Okabe-Ito; every box is also labelled with its layer type
     "residual": OKABE_ITO[1],
     "inception": OKABE_ITO[3],
 }
-BRANCH_W = 2.3  # width of an inception branch's bar, room for "pool 3x3, 1x1→128"
+BRANCH_W = 2.6  # width of an inception branch's bar, room for "pool 3x3, 1x1→128"
+FONT = 11  # px of every text in the diagram at scale 1 (x 1.5 on a projector: 16.5 px)
 Block = tuple  # (label, kind, shape) or (label, kind, shape, branches): branches = ((label, shape), ...)
 
 
@@ -34,9 +35,11 @@ def _rgba(hex_colour: str, alpha: float, shade: float = 1.0) -> str:
     return f"rgba({int(r * shade)},{int(g * shade)},{int(b * shade)},{alpha})"
 
 
-def _branches(fig: go.Figure, x: float, x_prev: float, branches: tuple, colour: str, compact: bool) -> float:
+def _branches(fig: go.Figure, x: float, x_prev: float, branches: tuple, colour: str, compact: bool,
+              font: float) -> float:  # fmt: skip
     """An inception module's branches as a column of bars joined to the maps before and after; labelled
-    unless ``compact`` (many modules: the labels are in the bars' hover text)."""
+    unless ``compact`` (many modules, or a projector: the labels are in the bars' hover text); one line each,
+    so that the labels of neighbouring branches never overlap."""
     n, width = len(branches), 0.7 if compact else BRANCH_W
     for j, (label, shape) in enumerate(branches):
         y = 1.9 - 3.8 * j / max(n - 1, 1)
@@ -49,7 +52,7 @@ def _branches(fig: go.Figure, x: float, x_prev: float, branches: tuple, colour: 
         )  # fmt: skip
         if not compact:
             fig.add_annotation(
-                x=x + width / 2, y=y, text=f"{label}<br>{shape[0]} ch", showarrow=False, font=dict(size=9)
+                x=x + width / 2, y=y, text=f"{label}: {shape[0]} ch", showarrow=False, font=dict(size=font)
             )
         for x0, x1 in ((x_prev, x), (x + width, x + width + 0.6)):
             fig.add_trace(
@@ -59,7 +62,7 @@ def _branches(fig: go.Figure, x: float, x_prev: float, branches: tuple, colour: 
     return x + width + 0.6
 
 
-def _shortcut(fig: go.Figure, x0: float, x1: float, top: float, label: str) -> None:
+def _shortcut(fig: go.Figure, x0: float, x1: float, top: float, label: str, font: float) -> None:
     """A residual block's shortcut: an arc over the block from the map before it to the sum after it."""
     t = np.linspace(0, np.pi, 25)
     xs = x0 + (x1 - x0) * (1 - np.cos(t)) / 2
@@ -68,10 +71,10 @@ def _shortcut(fig: go.Figure, x0: float, x1: float, top: float, label: str) -> N
                    hoverinfo="text", hovertext=f"shortcut: {label}", showlegend=False)
     )  # fmt: skip
     fig.add_annotation(x=(x0 + x1) / 2, y=top + 0.9, text=f"+ {label}", showarrow=False, yanchor="bottom",
-                       font=dict(size=10))  # fmt: skip
+                       font=dict(size=font))  # fmt: skip
 
 
-def architecture_diagram(blocks: list[Block]) -> go.Figure:
+def architecture_diagram(blocks: list[Block], scale: float = 1.0) -> go.Figure:
     """Feature-map volumes from input to output, as in the usual textbook figure.
 
     Parameters
@@ -85,7 +88,12 @@ def architecture_diagram(blocks: list[Block]) -> go.Figure:
         branch, drawn side by side before the concatenated map; for a residual block, one
         ``(label, shape)`` for its shortcut (``"x"``, ``"1x1 projection"``), drawn as an arc over the
         block, or none for a plain block.
+    scale : float
+        Every text, the figure's height and the strip of labels under it grow by this factor (1.5 on a
+        projector). The labels stand in that strip in rows a fixed number of pixels apart, so two
+        neighbours never overlap however wide the screen; the boxes keep their proportions.
     """
+    font = FONT * scale
     fig = go.Figure()
     maps = [b[2] for b in blocks if len(b[2]) == 3]
     h_max = max((s[1] for s in maps), default=1)
@@ -96,12 +104,14 @@ def architecture_diagram(blocks: list[Block]) -> go.Figure:
     tallest = 1.0
     x_prev, top_prev = 0.0, 0.0  # the middle and top of the map before
     n_inception = sum(b[1] == "inception" for b in blocks)
-    rows = 3 if len(blocks) > 12 else 2  # label rows below the maps
+    rows = 2 if len(blocks) <= 5 else 3 if len(blocks) <= 12 else 4  # label rows under the maps
+    row_px = round(2.9 * font)  # two lines of text and a gap
     for i, (label, kind, shape, *rest) in enumerate(blocks):
         branches = tuple(rest[0]) if rest else ()
         colour = _ARCH_COLOURS.get(kind, OKABE_ITO[6])
         if kind == "inception" and branches:
-            x = _branches(fig, x, x_prev, branches, colour, compact=n_inception > 3)
+            compact = n_inception > 3 or scale > 1  # a projector's large labels would run over the bars and maps
+            x = _branches(fig, x, x_prev, branches, colour, compact=compact, font=font)
         size_text = "×".join(str(v) for v in shape)
         if len(shape) == 3:
             c, h, w = shape
@@ -128,19 +138,24 @@ def architecture_diagram(blocks: list[Block]) -> go.Figure:
                 )
             )  # fmt: skip
         if kind == "residual" and branches:
-            _shortcut(fig, x_prev, x + (thick + dx) / 2, max(top_prev, top + dy), branches[0][0])
+            _shortcut(fig, x_prev, x + (thick + dx) / 2, max(top_prev, top + dy), branches[0][0], font)
             tallest = max(tallest, max(top_prev, top + dy) + 1.5)
         x_prev, top_prev = x + (thick + dx) / 2, top + dy
         tallest = max(tallest, top + dy)
+        ends = {0: ("left", x), len(blocks) - 1: ("right", x + thick + dx)}  # the first and last stay inside
+        anchor, at = ends.get(i, ("center", x + (thick + dx) / 2))
         fig.add_annotation(
-            x=x + (thick + dx) / 2, y=-3.0 - 0.9 * (i % rows), text=f"<b>{label}</b><br>{size_text}",
-            showarrow=False, font=dict(size=11), yanchor="top",
+            x=at, xanchor=anchor, y=0, yref="y domain", yanchor="top", yshift=-4 - row_px * (i % rows),
+            text=f"<b>{label}</b><br>{size_text}", showarrow=False, font=dict(size=font),
         )  # fmt: skip
         x += thick + dx + 0.9
     fig.update_xaxes(visible=False, range=[-0.6, max(x, 4.0)])
-    fig.update_yaxes(visible=False, range=[-4.5 - 0.9 * rows, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1)
+    fig.update_yaxes(visible=False, range=[-2.8, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1,
+                     constrain="domain")  # fmt: skip
     fig.update_layout(plot_bgcolor="white", hovermode="closest")
-    return _base_layout(fig, height=380)
+    _base_layout(fig, height=round(300 * scale) + rows * row_px)
+    fig.update_layout(margin=dict(b=10 + rows * row_px))
+    return fig
 
 
 def receptive_field_picture(picture: np.ndarray, boxes: list[tuple[str, int, int, int, int]]) -> go.Figure:
@@ -166,5 +181,14 @@ def receptive_field_picture(picture: np.ndarray, boxes: list[tuple[str, int, int
     h, w = picture.shape[:2]
     fig.update_xaxes(visible=False, range=[-0.5, w - 0.5])
     fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x")
-    fig.update_layout(legend=dict(title="Layer: its field", font=dict(size=11)), plot_bgcolor="white")
+    fig.update_layout(  # under the picture, wrapping into rows: beside it, it ran out of a narrow chart
+        legend=dict(
+            title=dict(text="Layer: its field", font=dict(size=11)),
+            font=dict(size=11),
+            orientation="h",
+            y=-0.02,
+            yanchor="top",
+        ),
+        plot_bgcolor="white",
+    )
     return _base_layout(fig, height=420)
