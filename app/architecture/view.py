@@ -55,18 +55,19 @@ def summary_frame(table: SummaryTable, plan: models.Plan, *, keras_shapes: bool 
             "Layer (type)": f"{'↳ ' if top != r.name else ''}{r.name} ({r.type})",
             "Output shape": _shape(r.output_shape, keras_shapes),
             "Params": r.block_params if block else r.total_params,
-            "How the params are counted": (
-                f"the rows below: {lp.formula}" if block and lp is not None else param_formula(r.terms)
-            ),
             "MACs": sum(q.macs for q in table.rows if q.name.startswith(f"{r.name}.")) if block else r.macs,
             "Memory (KiB)": round(r.activation_bytes / 1024, 1) if not block else None,
             "Receptive field": _pair(r.rf),
             "Jump": _pair(r.jump),
+            # last: the longest, so that the receptive field and jump are not scrolled away at 1280x800
+            "How the params are counted": (
+                f"the rows below: {lp.formula}" if block and lp is not None else param_formula(r.terms)
+            ),
         })  # fmt: skip
     records.append({
         "#": "", "Layer (type)": "Total", "Output shape": "",
-        "Params": table.total_params, "How the params are counted": "", "MACs": table.total_macs,
-        "Memory (KiB)": round(table.activation_bytes / 1024, 1), "Receptive field": "", "Jump": "",
+        "Params": table.total_params, "MACs": table.total_macs, "Memory (KiB)": round(table.activation_bytes / 1024, 1),
+        "Receptive field": "", "Jump": "", "How the params are counted": "",
     })  # fmt: skip
     return pd.DataFrame.from_records(records).astype({"#": str})
 

@@ -148,6 +148,8 @@ def test_shared_link_opens_its_network() -> None:
     assert metric(at, "Parameters") == f"{(3 * 9 + 1) * 8 + (8 + 1) * 5:,}"
     frame = at.dataframe[0].value
     assert frame.loc[frame["Layer (type)"] == "conv1 (Conv2d)", "Output shape"].iloc[0] == "8 × 16 × 16"
+    # the long formulas last: at 1280x800 they pushed the receptive field and jump out of sight
+    assert list(frame.columns)[-3:] == ["Receptive field", "Jump", "How the params are counted"]
     assert at.session_state[state.AN_MODEL_CONFIG].layers[0] == models.Conv2dSpec(8, 3, 2, "same", 1, "relu")
 
 
