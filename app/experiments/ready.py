@@ -141,6 +141,10 @@ def show(run: runner.ExperimentRun, job: Job | None) -> None:
             held.append([e.val_acc for e in evals])
     if names:
         layout.chart(plots.arm_curves(names, xs, train, held), key="ex_arm_curves")
+        st.caption(
+            "Top: accuracy on the training batches as they were trained on (training mode: dropout on, images "
+            "augmented). Below: accuracy on held-out images the runs never trained on."
+        )
     if run.experiment.shows_gap:
         layout.chart(plots.gap_bars([r.arm for r in results], [r.train_acc for r in results],
                                      [r.test_acc for r in results]), key="ex_gap_bars")  # fmt: skip

@@ -13,7 +13,12 @@ from app.pictures import DIVERGING, OKABE_ITO
 
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
-_MARGIN = dict(l=10, r=10, t=40, b=10)
+_MARGIN = dict(l=10, r=10, t=10, b=10)
+# Sizes set here, not left to the theme: Streamlit's theme writes unset ones into the figure relative to the
+# page's font (15 px in presentation mode), where app.plots.for_projector cannot scale them to 18 px.
+_FONT = {"size": 12}
+_LEGEND = {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": _FONT}  # on top: the x ticks stay clear
+_AXIS = {"tickfont": _FONT, "title_font": _FONT}
 
 
 def _style(i: int) -> tuple[str, str, str]:
@@ -32,9 +37,9 @@ def runs_overlay(
         values = [100 * v for v in y] if percent else list(y)
         fig.add_trace(go.Scatter(x=list(x), y=values, name=label, mode="lines+markers",
                                  line={"color": colour, "dash": dash}, marker={"symbol": symbol, "size": 6}))  # fmt: skip
-    fig.update_xaxes(title_text="epochs", rangemode="tozero")
-    fig.update_yaxes(title_text=y_title, **({"range": [0, 100.5]} if percent else {"rangemode": "tozero"}))
-    fig.update_layout(height=380, margin=_MARGIN, legend={"orientation": "h", "y": -0.25})
+    fig.update_xaxes(title_text="epochs", rangemode="tozero", **_AXIS)
+    fig.update_yaxes(title_text=y_title, **_AXIS, **({"range": [0, 100.5]} if percent else {"rangemode": "tozero"}))
+    fig.update_layout(height=380, margin=_MARGIN, legend=_LEGEND)
     return fig
 
 
@@ -42,33 +47,42 @@ def arm_curves(
     names: Sequence[str], xs: Sequence[Sequence[float]], train: Sequence[Sequence[float]],
     held_out: Sequence[Sequence[float]],
 ) -> go.Figure:  # fmt: skip
-    """Each arm's training accuracy (left) and held-out accuracy (right) against epochs, in %."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
-                        subplot_titles=("Training accuracy (batches, training mode)", "Held-out accuracy"))  # fmt: skip
+    """Each arm's training accuracy (top) and held-out accuracy (below) against epochs, in %: stacked, each
+    panel the chart's full width (side by side, the panels' titles ran out of a half-width chart)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1)
     for i, (name, x, tr, ho) in enumerate(zip(names, xs, train, held_out, strict=True)):
         colour, dash, symbol = _style(i)
         style = {"line": {"color": colour, "dash": dash}, "marker": {"symbol": symbol, "size": 5}}
         fig.add_trace(go.Scatter(x=list(x), y=[100 * v for v in tr], name=name, legendgroup=name, mode="lines+markers",
                                  **style), row=1, col=1)  # fmt: skip
         fig.add_trace(go.Scatter(x=list(x), y=[100 * v for v in ho], name=name, legendgroup=name, showlegend=False,
-                                 mode="lines+markers", **style), row=1, col=2)  # fmt: skip
-    fig.update_xaxes(title_text="epochs", rangemode="tozero")
-    fig.update_yaxes(title_text="% correct", range=[0, 100.5], row=1, col=1)
-    fig.update_yaxes(range=[0, 100.5], row=1, col=2)
-    fig.update_layout(height=380, margin=_MARGIN, legend={"orientation": "h", "y": -0.25})
+                                 mode="lines+markers", **style), row=2, col=1)  # fmt: skip
+    fig.update_xaxes(rangemode="tozero", **_AXIS)
+    fig.update_xaxes(title_text="epochs", row=2, col=1)
+    fig.update_yaxes(range=[0, 100.5], **_AXIS)
+    fig.update_yaxes(title_text="training, %", row=1, col=1)
+    fig.update_yaxes(title_text="held-out, %", row=2, col=1)
+    fig.update_layout(height=460, margin=_MARGIN, legend=_LEGEND)
     return fig
 
 
 def gap_bars(names: Sequence[str], train: Sequence[float | None], held_out: Sequence[float | None]) -> go.Figure:
-    """Training against held-out accuracy per arm, as pairs of bars with their values written on them."""
+    """Training against held-out accuracy per arm, as pairs of bars with their values written on them.
+
+    The bars lie on their side, an arm's name on the left of its pair: five names under upright bars
+    ran into one another on a phone and at 1024x768 in presentation mode ("augmentation", "batch norm").
+    """
     fig = go.Figure()
     for label, values, colour, pattern in (("training (all images, evaluation mode)", train, OKABE_ITO[4], ""),
                                            ("held-out", held_out, OKABE_ITO[5], "/")):  # fmt: skip
-        y = [None if v is None else 100 * v for v in values]
-        fig.add_trace(go.Bar(x=list(names), y=y, name=label, marker={"color": colour, "pattern": {"shape": pattern}},
-                             text=["–" if v is None else f"{v:.1f}%" for v in y], textposition="outside"))  # fmt: skip
-    fig.update_yaxes(title_text="% correct", range=[0, 109])
-    fig.update_layout(barmode="group", height=340, margin=_MARGIN, legend={"orientation": "h", "y": -0.3})
+        x = [None if v is None else 100 * v for v in values]
+        fig.add_trace(go.Bar(y=list(names), x=x, name=label, orientation="h",
+                             marker={"color": colour, "pattern": {"shape": pattern}},
+                             text=["–" if v is None else f"{v:.1f}%" for v in x], textposition="outside",
+                             textfont=_FONT, cliponaxis=False))  # fmt: skip
+    fig.update_xaxes(title_text="% correct", range=[0, 118], **_AXIS)
+    fig.update_yaxes(autorange="reversed", **_AXIS)  # the first arm on top, as in the table
+    fig.update_layout(barmode="group", height=150 + 60 * len(names), margin=_MARGIN, legend=_LEGEND)
     return fig
 
 
@@ -92,12 +106,14 @@ def batch_norm_bars(
                        hovertemplate=f"%{{x}}, {stage}: {what} %{{y:.3f}}<extra></extra>"),
                 row=row, col=1,
             )  # fmt: skip
+    fig.update_xaxes(**_AXIS)
+    fig.update_yaxes(**_AXIS)
     fig.update_xaxes(tickvals=list(channels), ticktext=[c.replace(" ", "<br>", 1) for c in channels], row=2, col=1)
     fig.update_yaxes(title_text="mean", row=1, col=1)
     fig.update_yaxes(title_text="spread (SD)", rangemode="tozero", row=2, col=1)
     fig.update_layout(
         barmode="group", height=440, margin=dict(l=10, r=10, t=10, b=10),
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 12}},
+        legend=_LEGEND,
     )  # fmt: skip
     return fig
 
@@ -125,6 +141,7 @@ def dropout_strip(x: np.ndarray, keep: np.ndarray, train_out: np.ndarray, eval_o
             ygap=2,
         )  # fmt: skip
     )
-    fig.update_xaxes(title_text="value number", side="top")
+    fig.update_xaxes(title_text="value number", side="top", **_AXIS)
+    fig.update_yaxes(**_AXIS)
     fig.update_layout(height=240, margin=dict(l=10, r=10, t=50, b=10))
     return fig

@@ -248,3 +248,26 @@ def test_the_batch_norm_chart_stacks_its_panels_and_leaves_the_numbers_to_the_ta
     assert for_projector(fig).layout.legend.font.size >= 16
     for module in ("explain", "ready", "compare"):
         assert "st.plotly_chart" not in (ROOT / "app" / "experiments" / f"{module}.py").read_text(), module
+
+
+def test_every_experiments_figure_sets_its_text_sizes_so_presentation_mode_scales_them():
+    """Sizes left unset are filled in by Streamlit's theme at 15 px in presentation mode (seen: legends, the
+    dropout strip's row names, the result curves' ticks), which for_projector cannot scale: each is set."""
+    from app import plots
+    from app.plots import for_projector
+
+    x = np.linspace(0.2, 2.4, 4)
+    figs = {
+        "runs_overlay": plots.runs_overlay(["a", "b"], [[1, 2], [1, 2]], [[0.5, 0.6], [0.4, 0.7]], y_title="%"),
+        "arm_curves": plots.arm_curves(["no remedy", "dropout 0.5"], [[1, 2]] * 2, [[0.5, 0.9]] * 2, [[0.4, 0.6]] * 2),
+        "gap_bars": plots.gap_bars(["no remedy", "dropout 0.5"], [0.9, 0.8], [0.6, 0.7]),
+        "dropout_strip": plots.dropout_strip(x, np.array([1, 0, 1, 1], bool), x * 2, x),
+    }
+    for name, fig in figs.items():
+        big = for_projector(fig).layout
+        axes = [big[k] for k in big.to_plotly_json() if k.startswith(("xaxis", "yaxis"))]
+        assert axes and all(a.tickfont.size >= 16 for a in axes), name
+        assert name == "dropout_strip" or big.legend.font.size >= 16, name
+    assert all(bar.orientation == "h" for bar in figs["gap_bars"].data)  # arms' names never share a line
+    arm = figs["arm_curves"].layout
+    assert arm.xaxis.domain == arm.xaxis2.domain == (0.0, 1.0)  # stacked: each panel the chart's full width
