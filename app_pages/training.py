@@ -38,8 +38,9 @@ st.caption(
     f"{data.num_classes} classes. {' '.join(data.notes)}"
 )
 with st.expander("Look at the data", expanded=False):
-    pics, labels = tr.sample_grid(data)
-    st.image(list(pics), caption=labels, width=56)
+    for name, pics in tr.sample_rows(data):  # the class name above its row: under 56 px images it broke
+        st.caption(name)
+        st.image(pics, width=56)
     st.dataframe(tr.class_counts(data), hide_index=True)
 
 st.subheader("2. Network")

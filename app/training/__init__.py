@@ -11,7 +11,7 @@ model file, saving and loading). The page script stays thin; the worker
 thread that runs a training never calls ``st.*`` (see :mod:`app.jobs`).
 """
 
-from app.training.data import MAX_ZIP_BYTES, SOURCES, class_counts, dataset_widget, sample_grid, shared_dataset
+from app.training.data import MAX_ZIP_BYTES, SOURCES, class_counts, dataset_widget, sample_rows, shared_dataset
 from app.training.files import MAX_MODEL_BYTES, history_frame, load_model_file, load_panel, model_file
 from app.training.restore import bundle_from_record, load_record, restore_session
 from app.training.run import (
@@ -55,7 +55,7 @@ __all__ = [
     "owner_id",
     "registry",
     "restore_session",
-    "sample_grid",
+    "sample_rows",
     "session_id",
     "settings_widget",
     "shared_dataset",

@@ -90,17 +90,16 @@ def dataset_widget(settings: ClassSettings | None = None) -> datasets.ImageSet |
     return own
 
 
-def sample_grid(data: datasets.ImageSet, per_class: int = 6) -> tuple[np.ndarray, list[str]]:
-    """The first ``per_class`` training images of each class, as (N, H, W[, 3]) uint8, with labels."""
-    picks, labels = [], []
+def sample_rows(data: datasets.ImageSet, per_class: int = 6) -> list[tuple[str, list[np.ndarray]]]:
+    """The first ``per_class`` training images of each class, (H, W[, 3]) uint8, one row per class: a class
+    name under each small image broke "horizontal line" across lines, a name above its row does not."""
     y = data.y_train.numpy()
+    rows = []
     for k, name in enumerate(data.classes):
-        for i in np.flatnonzero(y == k)[:per_class]:
-            picks.append(int(i))
-            labels.append(name)
-    x = data.x_train[picks].numpy()  # (N, C, H, W)
-    x = x[:, 0] if x.shape[1] == 1 else np.moveaxis(x, 1, -1)
-    return x, labels
+        x = data.x_train[np.flatnonzero(y == k)[:per_class]].numpy()  # (n, C, H, W)
+        x = x[:, 0] if x.shape[1] == 1 else np.moveaxis(x, 1, -1)
+        rows.append((name, list(x)))
+    return rows
 
 
 def class_counts(data: datasets.ImageSet) -> pd.DataFrame:

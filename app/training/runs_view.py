@@ -42,6 +42,11 @@ def accuracy(record: RunRecord) -> str:
     return f"{acc:.1%}" if isinstance(acc, int | float) else "–"
 
 
+def row_name(record: RunRecord) -> str:
+    """The picker's name for a run: its table row's first three cells (the whole title did not fit)."""
+    return f"{when(record)} · {STATUS_WORDS.get(record.status, record.status)} · {accuracy(record)}"
+
+
 def when(record: RunRecord) -> str:
     return dt.datetime.fromtimestamp(record.created).strftime("%d %b %H:%M")
 
@@ -103,7 +108,7 @@ def runs_panel(runs: list[RunRecord], busy: bool) -> None:
         st.dataframe(table, hide_index=True)
         by_id = {r.run_id: r for r in runs}
         pick = st.selectbox(
-            "Run", list(by_id), key=state.TR_RUN_PICK, format_func=lambda i: f"{by_id[i].title} ({when(by_id[i])})"
+            "Run", list(by_id), key=state.TR_RUN_PICK, format_func=lambda i: row_name(by_id[i])
         )
         record = by_id[pick]
         c1 = c2 = st.container(horizontal=True, gap="small")

@@ -252,6 +252,7 @@ def test_a_run_is_kept_and_a_new_session_of_the_workspace_finds_model_and_curves
     table = next(d.value for d in again.dataframe if "accuracy" in d.value.columns)
     assert list(table.columns) == ["when", "status", "accuracy", "run"]  # the long title last: a phone cuts it
     assert table["accuracy"].tolist() == [f"{record.summary['test_acc']:.1%}"]
+    assert again.selectbox(key=state.TR_RUN_PICK).options == [" · ".join(table.iloc[0, :3])]  # fits a phone
     other = open_as()  # another student's workspace holds none of it
     assert state.TR_BUNDLE not in other.session_state or other.session_state[state.TR_BUNDLE] is None
     assert not any(e.label.startswith("Your runs") for e in other.expander)

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import wait_for_app
+from tests.e2e.dom import layout_problems, wait_for_app
 
 
 def test_train_watch_and_stop(page: Page, server: str) -> None:
@@ -65,3 +65,23 @@ def test_a_reload_keeps_the_model_and_curves_and_reattaches_mid_run(page: Page, 
     page.get_by_role("button", name="Stop").click()
     expect(page.get_by_role("button", name="Start training")).to_be_enabled(timeout=60_000)
     page.screenshot(path=str(SHOTS / "training_reattached.png"))
+
+
+def test_after_a_run_the_page_fits_a_projector(page: Page, server: str) -> None:
+    """What the every-screen check cannot see (it never trains): the buttons, samples and runs of a
+    finished run at 1024x768 in presentation mode, nothing cut or broken inside a word."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{server}/training?data=shapes&epochs=1")
+    wait_for_app(page)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
+    wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Training finished").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Look inside the model")).to_be_visible()
+    page.get_by_text("Look at the data").click()  # the samples: class names over their rows
+    page.get_by_text(re.compile(r"Your runs \(1 kept")).click()  # the table, the picker, Load and Delete
+    expect(page.get_by_role("button", name="Load this run")).to_be_visible()
+    wait_for_app(page)
+    problems = layout_problems(page)
+    assert not problems, "\n".join(problems)
