@@ -84,7 +84,8 @@ def progress_list(found: dict[str, Lesson]) -> None:
         done, right = progress.done_count(lesson)
         n = len(lesson.steps)
         mark = "✓" if done == n else "◐" if done else "○"
-        lines.append(f"- {mark} **{lesson.title}**: {done}/{n} steps, {right} right first time")
+        how = f"{done}/{n} steps, {right} right first time" if done else f"not started, {n} steps"
+        lines.append(f"{lesson.order}. {mark} **{lesson.title}**: {how}")  # numbered as in the Lesson picker
     st.markdown("\n".join(lines))
 
 

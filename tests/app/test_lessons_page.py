@@ -124,7 +124,8 @@ def test_a_wrong_then_right_prediction_and_the_progress_kept(monkeypatch, tmp_pa
     assert "1 of 5 steps done, 0 predicted right the first time." in again.caption[0].value
     assert "2 ✓" in again.caption[1].value
     listed = next(m.value for m in again.markdown if "**Kernels and feature maps**" in m.value)
-    assert "◐ **Kernels and feature maps**: 1/5 steps, 0 right first time" in listed
+    assert "1. ◐ **Kernels and feature maps**: 1/5 steps, 0 right first time" in listed
+    assert "3. ○ **Pooling**: not started, 5 steps" in listed  # numbered as the picker numbers them
 
 
 @pytest.mark.parametrize(
