@@ -11,15 +11,14 @@ import streamlit as st
 from app import arithmetic as ar
 from app import state
 
-cfg = ar.quiz_controls(ar.settings(ar.current()))
-
 st.title("Arithmetic: convolution and pooling, cell by cell")
 st.caption(
-    "Pick a worked example or type your own numbers in the sidebar, then step through the output one cell at a "
+    "Pick a worked example below or type your own numbers in the sidebar, then step through the output one cell at a "
     "time: the window on the input is outlined, the products and their sum are written out, and the output cell "
     "fills in. Click any output cell to jump to it. The operations include the backward pass (gradients), the 1x1 "
     f"and 3-D convolutions and conv -> ReLU -> pool. {ar.INDEXING}"
 )
+cfg = ar.quiz_controls(ar.settings(ar.current()))  # the worked example's box, then the sidebar
 ar.example_note(cfg)
 
 problem, error = None, None

@@ -96,12 +96,13 @@ def chain_panel(problem: Problem) -> None:
     if ch is None or quiz_hidden(problem):
         return
     st.markdown("**The whole chain on these numbers**")
-    cols = st.columns(3)
+    row = st.container(horizontal=True, gap="medium")  # each grid at its full size, wrapping: in three columns
+    cols = [row] * 3  # a projector squeezed them until "-8" and "10" ran over their cells
     relu_title = "After ReLU" if problem.cfg.relu else "No ReLU (pooled as it is)"
     for col, (values, title) in zip(
         cols, ((ch.conv, "Feature map"), (ch.relu, relu_title), (ch.pooled, "Pooled")), strict=True
     ):
-        with col:
+        with col.container(width="content"):
             layout.chart(
                 plots.arithmetic_grid(values, title=title, max_px=260),
                 width="content",

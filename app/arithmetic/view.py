@@ -91,7 +91,8 @@ def _step_view(problem: Problem, playing: bool) -> None:
 
 def _step_controls(problem: Problem, k: int) -> None:
     n = problem.steps
-    cols = st.columns(4)
+    row = st.container(horizontal=True, gap="small")  # natural widths, wrapping: in four columns a projector's
+    cols = [row] * 4  # large type ran each button's key ("Home") over its label ("First")
     first, last = k == 0, k >= n - 1
     buttons = (  # label, icon, step, disabled, key, keyboard shortcut
         ("First", "first_page", 0, first, "ar_first", "Home"),

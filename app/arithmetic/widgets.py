@@ -38,7 +38,7 @@ from cnn_core.worked_examples import EXAMPLES
 W = state.AR_SETTINGS_PREFIX
 Q = state.AR_ANSWER_PREFIX
 NO_EXAMPLE = "(your own numbers)"
-NO_PRESET = "(choose a preset to load it into kernel 1)"
+NO_PRESET = "(choose one)"  # short: a longer one was cut in the sidebar at every size
 
 
 def current() -> ArithmeticConfig:
@@ -168,11 +168,12 @@ def _pair_inputs(
 
 def settings(cfg: ArithmeticConfig) -> ArithmeticConfig:
     """The settings sidebar; returns the config the widgets now describe."""
+    names = [NO_EXAMPLE, *EXAMPLES]
+    init_widget(W + "example", cfg.example if cfg.example in EXAMPLES else NO_EXAMPLE)
+    # On the page, not in the sidebar: a 300-pixel sidebar cut "6x6 vertical edge, stride 1" on a projector.
+    st.selectbox("Worked example (course notes)", names, key=W + "example", on_change=_on_example)
     with st.sidebar:
         st.subheader("Arithmetic settings")
-        names = [NO_EXAMPLE, *EXAMPLES]
-        init_widget(W + "example", cfg.example if cfg.example in EXAMPLES else NO_EXAMPLE)
-        st.selectbox("Worked example (course notes)", names, key=W + "example", on_change=_on_example)
         init_widget(W + "op", cfg.op)
         op = st.radio("Operation", list(OPERATIONS), format_func=OPERATIONS.get, key=W + "op", on_change=_on_op)
         one_d = op == "conv1d"
@@ -248,7 +249,12 @@ def _mode_widgets(cfg: ArithmeticConfig, op: str) -> dict:
 def _kernel_widgets(cfg: ArithmeticConfig, op: str) -> dict:
     if op not in ("conv1d", "conv1x1", "conv3d"):
         init_widget(W + "preset", NO_PRESET)
-        st.selectbox("Kernel preset", [NO_PRESET, *kernel_presets.PRESETS], key=W + "preset", on_change=_on_preset)
+        st.selectbox(
+            "Kernel preset (loads into kernel 1)",
+            [NO_PRESET, *kernel_presets.PRESETS],
+            key=W + "preset",
+            on_change=_on_preset,
+        )
     m = 1
     if op in ("conv2d", "conv1x1"):
         init_widget(W + "nk", len(cfg.kernels))

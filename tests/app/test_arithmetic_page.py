@@ -150,7 +150,7 @@ def test_bad_kernel_cell_is_named():
     at = _app()
     at.text_area(key="ar_w_k0").input("1 0 -1\n1 x -1\n1 0 -1").run()
     assert not at.exception
-    assert "kernel 0 holds 'x' at row 2, column 2" in at.error[0].value
+    assert "kernel 0 holds 'x' at row 1, column 1 (counting from 0)" in at.error[0].value  # the middle cell
 
 
 def test_bias_relu_and_preset():

@@ -118,6 +118,15 @@ _KERNEL_FITS = """() => {
 }"""
 
 
+_KEY_HINTS_APART = """() => [...document.querySelectorAll('[data-testid="stMain"] button')]
+  .filter(b => b.querySelector('kbd')).map(b => {
+    const k = b.querySelector('kbd').getBoundingClientRect(), p = b.querySelector('p').getBoundingClientRect();
+    const r = b.getBoundingClientRect();
+    return {text: b.innerText, inside: k.right <= r.right + 0.5 && p.left >= r.left - 0.5,
+            apart: k.left >= p.right - 0.5 || k.right <= p.left + 0.5 || k.top >= p.bottom - 0.5 || k.bottom <= p.top + 0.5};
+  })"""
+
+
 def test_kernel_grid_keeps_its_third_column_at_1024_in_presentation_mode(browser, server: str) -> None:
     context = browser.new_context(viewport={"width": 1024, "height": 768})
     pg = context.new_page()
@@ -135,7 +144,36 @@ def test_kernel_grid_keeps_its_third_column_at_1024_in_presentation_mode(browser
         SHOTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(SHOTS / "arithmetic_1024_presentation_failed.png"), full_page=True)
         pytest.fail(f"the kernel grid runs out of its column: {pg.evaluate(_KERNEL_FITS)}")
+    # First, Back, Next, Last: each key hint ("Home") beside its label ("First") and inside its button; in four
+    # equal columns the projector's large type ran "Home" over "First"
+    buttons = pg.evaluate(_KEY_HINTS_APART)
+    assert len(buttons) == 4 and all(b["apart"] and b["inside"] for b in buttons), buttons
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.locator('[data-testid="stMain"] .js-plotly-plot').filter(has_text="Kernel").first.scroll_into_view_if_needed()
     pg.screenshot(path=str(SHOTS / "arithmetic_1024_presentation.png"))
+    context.close()
+
+
+def test_the_chain_grids_keep_their_full_size_at_1024_in_presentation_mode(browser, server: str) -> None:
+    """conv -> ReLU -> pool: the three grids wrap at full size; in three columns a projector squeezed them
+    until "-8" and "10" ran over their cells."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    pg = context.new_page()
+    open_arithmetic(pg, server, "?op=chain")
+    pg.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    pg.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
+    wait_for_app(pg)
+    widths = """() => {
+      const plots = [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')];
+      const named = n => plots.find(p => [...p.querySelectorAll('.gtitle')].some(t => t.textContent.trim() === n));
+      const found = ['Feature map', 'After ReLU', 'Pooled'].map(named);
+      return found.every(Boolean) ? found.map(p => p.querySelector('.heatmaplayer image, .heatmaplayer .hm')
+        .getBoundingClientRect().width) : null;
+    }"""
+    try:
+        pg.wait_for_function(
+            f"() => {{ const w = ({widths})(); return !!w && w.every(x => x >= 250); }}", timeout=30_000
+        )
+    except PlaywrightTimeout:
+        pytest.fail(f"the chain's grids are squeezed: heatmap widths {pg.evaluate(widths)} px (want >= 250)")
     context.close()
