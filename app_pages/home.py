@@ -15,7 +15,7 @@ st.markdown(
 
 st.subheader("The path")
 path = [step for step in PATH if shown(step[0], class_settings.current())]  # pages the instructor hid are left out
-# Cards of one width that wrap into as many per row as fit: 1 on a phone, 2 on a 1024-pixel projector, 4-5 at 1920.
+# Cards of one width that wrap into as many per row as fit (1 on a phone and on a 1024-pixel projector).
 CARD_PX = 320 if presenting() else 250
 with st.container(horizontal=True, gap="small"):
     for i, (title, target, what) in enumerate(path, start=1):
