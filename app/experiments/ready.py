@@ -142,8 +142,8 @@ def show(run: runner.ExperimentRun, job: Job | None) -> None:
     if names:
         layout.chart(plots.arm_curves(names, xs, train, held), key="ex_arm_curves")
         st.caption(
-            "Top: accuracy on the training batches as they were trained on (training mode: dropout on, images "
-            "augmented). Below: accuracy on held-out images the runs never trained on."
+            "Top: accuracy on the training batches as they were trained on (in training mode, with the arm's "
+            "dropout or augmentation, if it has any). Below: accuracy on held-out images no run trained on."
         )
     if run.experiment.shows_gap:
         layout.chart(plots.gap_bars([r.arm for r in results], [r.train_acc for r in results],

@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 NOISE_POINTS = 1.0  # accuracy points under which one seed's difference may be noise
+STUCK_AT = 0.15  # held-out accuracy under which a finished arm of a ten-class experiment learned nothing (chance: 10%)
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 
 
@@ -356,6 +357,10 @@ def verdict(experiment: Experiment, results: Sequence[ArmResult]) -> str:
     blown = [r.arm for r in results if r.reason == "diverged"]
     if blown:
         parts.append(f"{', '.join(blown)} blew up (the loss became infinite)")
+    stuck = [r for r in done if r.reason == "completed" and (r.test_acc or 0.0) < STUCK_AT]
+    if stuck:
+        named = ", ".join(f"{r.arm} ({_pct(r.test_acc)})" for r in stuck)
+        parts.append(f"{named} learned nothing: with ten classes, guessing gets 10%")
     return "; ".join(parts) + "."
 
 

@@ -96,6 +96,8 @@ def test_verdict_computes_what_the_numbers_show():
                           X.ArmResult("lr 1", "diverged", None, None, None, None, None, 1.0)])  # fmt: skip
     assert "lr 0.1, 91.6%, 49.6 points above lr 0.001" in said and "noise" not in said
     assert "gap" not in said and "lr 1 blew up" in said
+    said = X.verdict(lr, [_result("lr 0.001", 0.47, 0.421), _result("lr 1", 0.104, 0.104)])  # stuck on one class
+    assert said.endswith("lr 1 (10.4%) learned nothing: with ten classes, guessing gets 10%.")
     assert X.verdict(exp, []) == "No arm has finished yet."
 
 
