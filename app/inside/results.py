@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import plots, state
-from app.inside.common import CHART, download_csv, download_png, gallery
+from app import layout, plots, state
+from app.inside.common import download_csv, download_png, gallery
 from app.inside.view import View
 from app.pictures import confusion_png
 from cnn_core import inspection
@@ -37,25 +37,24 @@ def snapshots_section(view: View) -> None:
         st.caption("Only one snapshot so far; more appear as training goes on.")
     i = labels.index(chosen)
     s = items[i]
-    st.plotly_chart(plots.accuracy_over_time(labels, [x.val_acc for x in items], i), key="in_snap_acc", config=CHART)
-    n = int(s.confusion.sum())
-    st.markdown(f"At **{chosen}**: {s.val_acc:.1%} of {n:,} test images right.")
-    a, b = st.columns(2)
-    with a:
-        st.markdown("**First-layer kernels** (one colour scale for all moments)")
-        if s.first_kernels.size:
-            k2 = inspection.gray_kernels(s.first_kernels)  # (O, kh, kw)
-            top = inspection.kernel_range(items)
-            t = inspection.tile(k2, cols=8)
-            fig = plots.tiled_maps(t.values, t.values, t.index, diverging=True, zrange=(-top, top),
-                                   names=[f"kernel {j + 1}" for j in range(len(k2))], max_width_px=420,
-                                   max_cell_px=24)  # fmt: skip
-            st.plotly_chart(fig, key="in_snap_k", config=CHART, width="content")
-    with b:
-        st.markdown("**Confusion matrix** (share of each true class)")
-        classes = view.bundle.data.classes
-        fig = plots.confusion_heatmap(inspection.row_normalise(s.confusion), s.confusion, classes, normalised=True)
-        st.plotly_chart(fig, key="in_snap_cm", config=CHART)
+    layout.chart(plots.accuracy_over_time(labels, [x.val_acc for x in items], i), key="in_snap_acc")
+    n, total = int(s.confusion.sum()), len(view.bundle.data.y_test)
+    counted = f"the first {n:,} of the {total:,} test images" if n < total else f"all {n:,} test images"
+    st.markdown(f"At **{chosen}**: {s.val_acc:.1%} of {counted} right.")
+    # Stacked, full width: side by side, the small matrix's numbers overlapped (and more so on a projector).
+    st.markdown("**First-layer kernels** (one colour scale for all moments)")
+    if s.first_kernels.size:
+        k2 = inspection.gray_kernels(s.first_kernels)  # (O, kh, kw)
+        top = inspection.kernel_range(items)
+        t = inspection.tile(k2, cols=8)
+        fig = plots.tiled_maps(t.values, t.values, t.index, diverging=True, zrange=(-top, top),
+                               names=[f"kernel {j + 1}" for j in range(len(k2))], max_width_px=420,
+                               max_cell_px=24)  # fmt: skip
+        layout.chart(fig, key="in_snap_k", width="content")
+    st.markdown("**Confusion matrix** (share of each true class)")
+    classes = view.bundle.data.classes
+    fig = plots.confusion_heatmap(inspection.row_normalise(s.confusion), s.confusion, classes, normalised=True)
+    layout.chart(fig, key="in_snap_cm")
     frame = pd.DataFrame({"moment": labels, "epoch": [x.epoch for x in items], "step": [x.step for x in items],
                           "accuracy": [round(x.val_acc, 4) for x in items]})  # fmt: skip
     download_csv("CSV of accuracy over time", frame, "accuracy_over_time.csv", key="in_snap_csv")
@@ -102,10 +101,10 @@ def confusion_section(view: View) -> None:
     rep = inspection.class_report(cm)
     table = pd.DataFrame({"class": list(classes), "precision": rep.precision.round(3), "recall": rep.recall.round(3),
                           "F1": rep.f1.round(3), "test images": rep.support})  # fmt: skip
-    chart, scores = st.columns([3, 2])  # the per-class scores beside the matrix they are read from
+    # The per-class scores beside the matrix they are read from; under it on a projector, where it needs the width.
+    chart, scores = (st.container(), st.container()) if layout.presenting() else st.columns([3, 2])
     with chart:
-        st.plotly_chart(fig, key=state.IN_CM_CHART, on_select=lambda: _cm_click(k), selection_mode="points",
-                        config=CHART)  # fmt: skip
+        layout.chart(fig, key=state.IN_CM_CHART, on_select=lambda: _cm_click(k), selection_mode="points")
     with scores:
         st.markdown("**Per class**")
         st.dataframe(table, hide_index=True, key="in_cm_table")

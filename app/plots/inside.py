@@ -176,6 +176,6 @@ def accuracy_over_time(labels: list[str], accs: list[float], selected: int) -> g
         )
     )
     fig.update_yaxes(title_text="% correct", range=[0, 100.5])
-    fig.update_xaxes(type="category")
-    fig.update_layout(height=276, margin=dict(l=10, r=10, t=36, b=10), showlegend=False)  # t: room for the toolbar
+    fig.update_xaxes(type="category", tickangle=-40, automargin=True)  # slanted: level moments' names ran together
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=36, b=10), showlegend=False)  # t: room for the toolbar
     return fig

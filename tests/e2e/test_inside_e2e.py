@@ -12,11 +12,6 @@ from tests.e2e.conftest import SHOTS
 from tests.e2e.dom import chart_problems, click_cell, layout_problems, small_text, wait_for_app, wait_for_charts
 
 TABS = ["Learned kernels", "Over time", "Confusion matrix", "Mistakes", "Saliency & Grad-CAM", "Predict"]
-# Sections whose charts app/inside/results.py still draws with st.plotly_chart instead of layout.chart, so
-# presentation mode does not enlarge them (at 1024x768 presenting, the confusion matrix's counts are 11 px and
-# "199" overlaps "0"; Over time's two small matrices side by side overlap "97" and "99"); their controls are
-# checked, their charts not until they switch.
-UNSCALED = {"Over time", "Confusion matrix"}
 LINK_WORDS = dict(zip(TABS, ["kernels", "time", "confusion", "mistakes", "saliency", "predict"], strict=True))
 
 
@@ -106,9 +101,7 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
         expect(tab).to_have_attribute("aria-selected", "true")
         wait_for_app(second)
         wait_for_charts(second)
-        found = layout_problems(second)
-        if name not in UNSCALED:
-            found += chart_problems(second) + small_text(second, 16)
+        found = layout_problems(second) + chart_problems(second) + small_text(second, 16)
         problems += [f"Inside the model, {name}, 1024x768 presentation: {p}" for p in found]
     second.get_by_role("tab", name="Over time").click()
     wait_for_app(second)
