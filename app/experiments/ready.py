@@ -55,10 +55,30 @@ def results_table(run: runner.ExperimentRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+LINK_PARAM = "experiment"  # ?experiment=<id>: the ready-made experiment shown (a lesson step or a shared link)
+
+
+def follow_link() -> None:
+    """A new ``?experiment=`` into the picker before it is drawn; a sentence when it names no experiment."""
+    wanted = st.query_params.get(LINK_PARAM)
+    if wanted is None or wanted == st.session_state.get(state.EX_LINK):
+        return
+    st.session_state[state.EX_LINK] = wanted
+    if wanted in X.EXPERIMENTS:
+        st.session_state[state.EX_PICK] = wanted
+    else:
+        names = ", ".join(X.EXPERIMENTS)
+        st.warning(f"The link names an experiment “{wanted}” that ConvLab does not have (it has {names}).")
+
+
 def section() -> None:
     """The whole section: choice, description, Run / Stop, and the live or kept result."""
     keys = list(X.EXPERIMENTS)
+    follow_link()
     key = st.selectbox("Experiment", keys, key=state.EX_PICK, format_func=lambda k: X.EXPERIMENTS[k].title)
+    st.session_state[state.EX_LINK] = key  # the address bar names the experiment on screen
+    if st.query_params.get(LINK_PARAM) != key:
+        st.query_params[LINK_PARAM] = key
     exp = X.EXPERIMENTS[key]
     st.markdown(f"**{exp.question}**")
     st.dataframe(arms_table(exp), hide_index=True, key="ex_arms_table")

@@ -10,7 +10,7 @@ A step's ``settings`` are either the page's own link keys or a short form the pa
 * Training: the page's link keys (``data``, ``model``, ``batch``, ``epochs``...), each read by the
   page's own reader in :data:`app.training.link.SETTINGS`.
 * Inside the model: ``tab`` (a word of :data:`app.inside.link.TABS`) and ``image``.
-* Experiments: no settings (the page keeps none in its link).
+* Experiments: ``experiment = "<id>"`` (a key of :data:`cnn_core.training.experiments.EXPERIMENTS`), or none.
 
 :func:`step_link` raises :class:`ValueError` with a sentence when the settings are not a valid
 link of their page: the lessons' test opens every step, so a bad step fails there, not for a student.
@@ -29,6 +29,7 @@ from app.kernel_lab.model import KernelLabConfig
 from app.training import link as training_link
 from cnn_core import models
 from cnn_core.lessons import Step
+from cnn_core.training.experiments import EXPERIMENTS
 from cnn_core.worked_examples import EXAMPLES
 
 PAGES = {  # a step's page -> (its title in the navigation, its script)
@@ -122,9 +123,15 @@ def _inside(settings: Mapping[str, str]) -> dict[str, str]:
 
 
 def _experiments(settings: Mapping[str, str]) -> dict[str, str]:
-    if settings:
-        raise ValueError("The Experiments page keeps no settings in its link; a step there has none.")
-    return {}
+    rest = dict(settings)
+    chosen = rest.pop("experiment", None)
+    if rest:
+        raise ValueError(f"The Experiments page's link has only the setting 'experiment', not {sorted(rest)}.")
+    if chosen is None:
+        return {}
+    if chosen not in EXPERIMENTS:
+        raise ValueError(f"There is no ready-made experiment {chosen!r} (there are {', '.join(EXPERIMENTS)}).")
+    return {"experiment": chosen}
 
 
 _BUILDERS = {

@@ -271,3 +271,22 @@ def test_every_experiments_figure_sets_its_text_sizes_so_presentation_mode_scale
     assert all(bar.orientation == "h" for bar in figs["gap_bars"].data)  # arms' names never share a line
     arm = figs["arm_curves"].layout
     assert arm.xaxis.domain == arm.xaxis2.domain == (0.0, 1.0)  # stacked: each panel the chart's full width
+
+
+def test_the_link_names_the_experiment_shown_and_opens_it():
+    """?experiment=<id> picks that experiment (a lesson step can open one); the address bar follows the
+    picker; an unknown id gets a sentence and the page opens on the first experiment."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.query_params["experiment"] = "learning_rates"
+    at.switch_page("app_pages/experiments.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key=state.EX_PICK).value == "learning_rates"
+    at.selectbox(key=state.EX_PICK).set_value("overfitting").run()
+    assert at.query_params["experiment"] in ("overfitting", ["overfitting"])
+    bad = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    bad.query_params["experiment"] = "nope"
+    bad.switch_page("app_pages/experiments.py")
+    bad.run()
+    assert not bad.exception and bad.selectbox(key=state.EX_PICK).value == "overfitting"
+    assert any("“nope” that ConvLab does not have" in w.value for w in bad.warning)
