@@ -53,7 +53,8 @@ def training_curves(steps: list, evals: list, *, total_epochs: float | None = No
     ``steps`` are ``cnn_core.training.StepEvent``; ``evals`` are ``EvalEvent``. Training loss is
     drawn from every logged step, the rest at each evaluation; lines differ by dash as well as colour.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"))
+    # Short titles: on a phone or a projector the two halves are narrow; the axes say which way is better.
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
     train_c, val_c = OKABE_ITO[4], OKABE_ITO[5]
     fig.add_trace(
         go.Scatter(
@@ -83,10 +84,18 @@ def training_curves(steps: list, evals: list, *, total_epochs: float | None = No
         )
     xr = [0, total_epochs] if total_epochs else None
     fig.update_xaxes(title_text="epochs", range=xr)
-    fig.update_yaxes(title_text="cross-entropy", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="% correct", range=[0, 100.5], row=1, col=2)
-    # t=70: the subplot titles sit below the strip where plotly's toolbar appears on hover
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=70, b=10), legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(title_text="cross-entropy (lower is better)", rangemode="tozero", row=1, col=1)
+    # 0-105: the "100" tick stays clear of the subplot title above it, even with projector-sized text
+    fig.update_yaxes(
+        title_text="% correct (higher is better)", range=[0, 105], tickvals=[0, 25, 50, 75, 100], row=1, col=2
+    )
+    # t=70: the subplot titles sit below the strip where plotly's toolbar appears on hover; the legend hangs
+    # from well below the axis title, which larger text pushes down
+    fig.update_layout(
+        height=420,
+        margin=dict(l=10, r=10, t=70, b=10),
+        legend={"orientation": "h", "yanchor": "top", "y": -0.3, "font": {"size": 13}},
+    )
     return fig
 
 

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import layout_problems, wait_for_app
+from tests.e2e.dom import chart_problems, layout_problems, small_text, wait_for_app, wait_for_charts
 
 
 def test_train_watch_and_stop(page: Page, server: str) -> None:
@@ -83,5 +83,6 @@ def test_after_a_run_the_page_fits_a_projector(page: Page, server: str) -> None:
     page.get_by_text(re.compile(r"Your runs \(1 kept")).click()  # the table, the picker, Load and Delete
     expect(page.get_by_role("button", name="Load this run")).to_be_visible()
     wait_for_app(page)
-    problems = layout_problems(page)
+    wait_for_charts(page)
+    problems = layout_problems(page) + chart_problems(page) + small_text(page, 16)  # the curves too
     assert not problems, "\n".join(problems)
