@@ -83,12 +83,17 @@ def test_step_the_backward_pass_with_the_keyboard(page: Page, server: str) -> No
     open_arithmetic(pg, server, "?op=backward")
     expect(step_line(pg)).to_have_text("Step 1 of 25: dL/dx cell row 0, column 0 = 1", timeout=60_000)
     pg.get_by_role("heading", name="Arithmetic: convolution and pooling, cell by cell").click()  # focus off the boxes
+    # A key is taken by the button drawn now; press only once no run is redrawing the stepper.
+    wait_for_app(pg)
     pg.keyboard.press("ArrowRight")
     expect(step_line(pg)).to_have_text("Step 2 of 25: dL/dx cell row 0, column 1 = 2")
+    wait_for_app(pg)
     pg.keyboard.press("End")
     expect(step_line(pg)).to_have_text("Step 25 of 25: dL/dx cell row 4, column 4 = 0.5")
+    wait_for_app(pg)
     pg.keyboard.press("ArrowLeft")
     expect(step_line(pg)).to_have_text("Step 24 of 25: dL/dx cell row 4, column 3 = 0")
+    wait_for_app(pg)
     pg.keyboard.press("Home")
     expect(step_line(pg)).to_have_text(starts_with("Step 1 of 25"))
     # the centre input cell: reached by all four dL/dy cells, through four different (flipped) taps
