@@ -105,7 +105,8 @@ _LAYOUT_JS = """
   const ICON = '[data-testid="stIconMaterial"], .material-symbols-rounded';
   const shown = el => { const b = el.getBoundingClientRect(); if (b.width <= 1) return false;  // on screen: not in a collapsed sidebar, not scrolled off sideways
     return b.width > 0 && b.height > 0 && b.right > 0 && getComputedStyle(el).visibility !== 'hidden'
-      && !el.closest('[data-testid="stSidebar"][data-collapsed="true"], [aria-hidden="true"]'); };
+      && !el.closest('[data-testid="stSidebar"][data-collapsed="true"], [aria-hidden="true"]')
+      && !(el.closest('details:not([open])') && !el.closest('summary')); };  // inside a closed expander: not shown
   const textOf = el => { const c = el.cloneNode(true); c.querySelectorAll(ICON).forEach(i => i.remove());
                          return c.textContent.replace(/\\s+/g, ' ').trim(); };
   const where = el => { const names = []; for (let e = el; e && names.length < 3; e = e.parentElement) {
