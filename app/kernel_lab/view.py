@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from app import state
+from app import layout, state
 from app.kernel_lab import caches, grids
 from app.kernel_lab.model import CUSTOM, DISPLAY_CHOICES, DISPLAY_WHY, FilterSpec, as_key, picture_layout
 from cnn_core import geometry, kernels, pixel
@@ -17,13 +17,14 @@ SIDE_BY_SIDE_COLUMNS = 3  # a kernel this many columns wide fits in half the pag
 
 
 def kernel_and_size_boxes(preset_name: str) -> tuple:
-    """Where the kernel and the output size go: side by side for a kernel up to 3 columns wide, else the
-    kernel above the output size (a 5x5 or 7x7 grid in half a 1024-wide page was cut off on the right)."""
+    """Where the kernel and the output size go: side by side for a kernel up to 3 columns wide, else (and in
+    presentation mode, where the size working wrapped a few characters a line) the kernel above the output
+    size (a 5x5 or 7x7 grid in half a 1024-wide page was cut off on the right)."""
     if preset_name == CUSTOM:
         width = int(st.session_state.get(state.KL_COLS, SIDE_BY_SIDE_COLUMNS))
     else:
         width = kernels.PRESETS[preset_name].kernel.shape[1]
-    if width <= SIDE_BY_SIDE_COLUMNS:
+    if width <= SIDE_BY_SIDE_COLUMNS and not layout.presenting():
         return tuple(st.columns(2, gap="large"))
     return st.container(), st.container()
 

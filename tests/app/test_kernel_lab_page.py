@@ -542,3 +542,14 @@ def test_the_feature_map_picture_has_alternative_text_naming_its_size(at):
     at.run()
     imgs = [i for e in at.get("image") for i in e.proto.imgs]
     assert [i.alt for i in imgs] == ["The feature map (256 x 256): the kernel's sum at every position of the photo"]
+
+
+def test_in_presentation_mode_the_output_size_goes_below_the_kernel_not_beside_it():
+    """Beside the kernel, at projector size, the output-size working wrapped a few characters to a line."""
+    plain = AppTest.from_file(PAGE, default_timeout=60)
+    plain.run()
+    shown = AppTest.from_file(PAGE, default_timeout=60)
+    shown.session_state[state.PRESENTATION] = True
+    shown.run()
+    assert not plain.exception and not shown.exception
+    assert len(shown.columns) == len(plain.columns) - 2  # the kernel | output size pair of columns is gone
