@@ -154,6 +154,9 @@ def test_the_stepper_by_tab_and_arrow_keys(page: Page, server: str) -> None:
 
 def test_a_custom_kernel_typed_with_the_keyboard_only(page: Page, server: str) -> None:
     open_page(page, server, "kernel_lab")
+    # the whole lab drawn (its last line) and its run over, before the first Tab
+    expect(page.get_by_text(re.compile(r"^Feature map value at \("))).to_be_visible()
+    wait_for_app(page)
     tab_until(page, "el => el.getAttribute('aria-label') === 'Kernel'")  # the preset box
     page.keyboard.type("Custom")
     page.keyboard.press("Enter")
@@ -172,6 +175,22 @@ def test_a_custom_kernel_typed_with_the_keyboard_only(page: Page, server: str) -
     expect(page.get_by_label("Rows", exact=True)).to_have_value("2")
     expect(page.get_by_label("Columns", exact=True)).to_have_value("3")
     page.wait_for_function(KERNEL_CELLS + ".join(' ') === '1 2 1 -1 -2 -1'")
+
+
+def test_the_kernel_grid_is_edited_from_the_keyboard(page: Page, server: str) -> None:
+    open_page(page, server, "kernel_lab?preset=Custom%E2%80%A6")
+    expect(page.get_by_label("Rows", exact=True)).to_have_value("3")
+    page.wait_for_function(KERNEL_CELLS + ".join(' ') === '0 -1 0 -1 5 -1 0 -1 0'")  # Sharpen
+    wait_for_app(page)
+    # Tab onto the grid (its first cell is selected), the arrows to the middle cell, type, Enter
+    tab_until(page, "el => el.getAttribute('aria-label') === 'Columns'")
+    tab_until(page, "el => el.tagName === 'CANVAS' && !!el.closest('[data-testid=\"stDataFrame\"]')", most=12)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("7")
+    expect(page.locator(".gdg-input").first).to_have_value("7")  # the cell's editor opened with the key typed
+    page.keyboard.press("Enter")
+    page.wait_for_function(KERNEL_CELLS + ".join(' ') === '0 -1 0 -1 7 -1 0 -1 0'")
 
 
 # The numbers of the "× Kernel" grid of the dot product, row by row (an expression).
