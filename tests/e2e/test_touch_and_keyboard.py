@@ -139,6 +139,7 @@ def test_the_stepper_by_tab_and_arrow_keys(page: Page, server: str) -> None:
     open_page(page, server, "arithmetic")
     line = page.get_by_text(STEP).first
     expect(line).to_have_text(re.compile(r"^Step 1 of 16: "), timeout=60_000)
+    wait_for_app(page)  # the page's run over before the first Tab
     tab_until(page, "el => el.tagName === 'BUTTON' && el.textContent.includes('Next')")
     page.keyboard.press("Enter")  # the focused button
     expect(line).to_have_text(re.compile(r"^Step 2 of 16: output cell row 0, column 1 = "))
