@@ -82,9 +82,10 @@ def test_step_the_backward_pass_with_the_keyboard(page: Page, server: str) -> No
     pg = page
     open_arithmetic(pg, server, "?op=backward")
     expect(step_line(pg)).to_have_text("Step 1 of 25: dL/dx cell row 0, column 0 = 1", timeout=60_000)
-    pg.get_by_role("heading", name="Arithmetic: convolution and pooling, cell by cell").click()  # focus off the boxes
-    # A key is taken by the button drawn now; press only once no run is redrawing the stepper.
+    # Focus on the stepper's Next button (off the text boxes, whose keys are their own): a shortcut key is
+    # then taken by the page as soon as it is drawn; press only once no run is redrawing the stepper.
     wait_for_app(pg)
+    pg.get_by_role("button", name=re.compile("Next")).first.focus()
     pg.keyboard.press("ArrowRight")
     expect(step_line(pg)).to_have_text("Step 2 of 25: dL/dx cell row 0, column 1 = 2")
     wait_for_app(pg)

@@ -85,6 +85,13 @@ def test_a_tap_on_the_photo_picks_that_pixel_on_a_tablet(browser: Browser, serve
     context.close()
 
 
+def wait_for_video(pg: Page) -> None:
+    """The fake camera's stream is playing: a photo taken before its first frame is empty."""
+    pg.wait_for_function(
+        "() => [...document.querySelectorAll('video')].some(v => v.readyState >= 2 && v.videoWidth > 0)"
+    )
+
+
 def test_the_camera_feeds_the_kernel_lab_on_a_tablet(camera_browser: Browser, server: str) -> None:
     context = camera_browser.new_context(**TABLET)
     context.grant_permissions(["camera"])
@@ -99,8 +106,9 @@ def test_the_camera_feeds_the_kernel_lab_on_a_tablet(camera_browser: Browser, se
     expect(pg.get_by_text("No picture yet: showing the sample photo.")).to_be_visible()
     shoot = pg.get_by_role("button", name="Take Photo")
     expect(shoot).to_be_enabled()
+    wait_for_video(pg)
     shoot.tap()
-    expect(pg.get_by_text(re.compile(r"^Input \(\d+ x \d+, camera picture\)"))).to_be_visible()
+    expect(pg.get_by_text(re.compile(r"^Input \(\d+ x \d+, camera picture\)"))).to_be_visible(timeout=60_000)
     expect(pg.get_by_text("No picture yet: showing the sample photo.")).to_have_count(0)
     expect(fmap).not_to_have_attribute("src", before or "")  # the feature map is drawn from the photo
     pg.screenshot(path=str(SHOTS / "touch_tablet_camera.png"))
@@ -124,6 +132,7 @@ def test_the_training_pages_camera_counts_a_photo_on_a_tablet(camera_browser: Br
     expect(add).to_be_disabled()  # no photo taken yet
     shoot = pg.get_by_role("button", name="Take Photo")
     expect(shoot).to_be_enabled()
+    wait_for_video(pg)
     shoot.tap()
     expect(add).to_be_enabled()
     add.tap()

@@ -8,6 +8,7 @@ own process, which runs on this machine. Skipped with the reason printed where R
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -33,6 +34,7 @@ from tests.server.services import ROOT, RayHead, start_or_skip
 
 CFG = models.fast_config(1, 7, image_size=16, widths=(4, 8, 8))
 LONG = T.TrainConfig(batch_size=16, epochs=40, lr=3e-3, device="cpu", threads=1, evals_per_epoch=1, log_every_steps=2)
+ENDLESS = dataclasses.replace(LONG, epochs=5000)  # outlasts any grace period, however fast the machine
 pytestmark = pytest.mark.slow  # Ray workers start in seconds each on two busy cores
 
 
@@ -91,7 +93,9 @@ def test_a_closed_tab_stops_a_running_ray_run(head: RayHead, shapes: D.ImageSet)
 
     def run(stop: threading.Event) -> Iterator[T.Event]:
         on_start = lambda: registry.started(box[0])  # noqa: E731
-        for message in R.train_on_ray(model(), CFG, shapes, LONG, stop, on_start=on_start, where=lambda n, pid: where.append(pid)):
+        for message in R.train_on_ray(
+            model(), CFG, shapes, ENDLESS, stop, on_start=on_start, where=lambda n, pid: where.append(pid)
+        ):
             if isinstance(message, T.Event):
                 yield message
 
@@ -111,7 +115,9 @@ def test_a_closed_tab_stops_a_running_ray_run(head: RayHead, shapes: D.ImageSet)
     assert job.started_at is not None and where and gone(where[0])
 
 
-def test_a_killed_worker_is_a_sentence_and_the_last_checkpoint_is_kept(head: RayHead, shapes: D.ImageSet, tmp_path: Path) -> None:
+def test_a_killed_worker_is_a_sentence_and_the_last_checkpoint_is_kept(
+    head: RayHead, shapes: D.ImageSet, tmp_path: Path
+) -> None:
     store = WorkspaceStore(tmp_path, database_url="")
     net = model()
     now = time.time()
@@ -155,7 +161,9 @@ def test_two_processes_queue_on_ray_in_order_and_both_finish(head: RayHead) -> N
     env = {**os.environ, "CONVLAB_RAY_CPUS_PER_RUN": "2", "PYTHONPATH": str(ROOT)}  # each run takes the whole head
 
     def start(epochs: int) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-c", DRIVER, str(epochs)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-c", DRIVER, str(epochs)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
 
     first = start(3)
     lines = []
