@@ -37,21 +37,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.load_protocol import StreamlitServer, free_port
+from bench.load_protocol import CHROMIUM_ARGS, StreamlitServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 TARGET_INTERACTION, TARGET_RELOAD = 1.3, 1.5
 PRESETS = [
     "Box blur",
@@ -234,7 +223,7 @@ def main() -> int:
         for srv in servers.values():
             srv.start(timeout=120)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             bench = Bench(browser, servers["convlab"].url, {k: s.url for k, s in servers.items()}, args.repeats)
             for url in [f"{bench.convlab}/{p}" for p in ("kernel_lab", "arithmetic", "architecture")] + list(
                 bench.bare.values()

@@ -492,6 +492,20 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+# Headless Chromium as the browser bench and the browser tests launch it: offline, no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
 def free_port(candidates: range, exclude: set[int] | frozenset[int] = frozenset()) -> int:
     """The first free loopback port of ``candidates`` not in ``exclude`` (else one the OS picks)."""
     for port in candidates:

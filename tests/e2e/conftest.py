@@ -15,23 +15,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from bench.load_protocol import StreamlitServer, free_port
+from bench.load_protocol import CHROMIUM_ARGS, StreamlitServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "e2e"  # screenshots and the server log
 INSTRUCTOR_KEY = "e2e-instructor-key-4c1d"  # CONVLAB_INSTRUCTOR_KEY of the test server
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")
