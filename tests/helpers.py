@@ -10,6 +10,17 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def open_app_page(script: str, timeout: float = 120) -> AppTest:
+    """AppTest of the whole app switched to ``script`` (e.g. ``"app_pages/training.py"``), run once, no exception."""
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout)
+    at.switch_page(script)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
 
 def make_zip(entries: dict[str, bytes], symlinks: tuple[str, ...] = ()) -> bytes:
     """A zip of ``entries`` (name -> bytes), plus ``symlinks`` pointing at /etc/passwd."""

@@ -16,7 +16,7 @@ from app import state
 from app import training as tr
 from cnn_core import models, training
 from cnn_core.data import synthetic_shapes
-from tests.helpers import wait_until_finished
+from tests.helpers import open_app_page, wait_until_finished
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
@@ -43,11 +43,7 @@ def test_a_block_network_trains_a_few_steps_in_the_core(name: str) -> None:
 
 
 def open_architecture() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.switch_page("app_pages/architecture.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/architecture.py")
 
 
 def follow_train_link(at: AppTest) -> AppTest:

@@ -16,18 +16,14 @@ from streamlit.testing.v1 import AppTest
 from app import state
 from app import training as tr
 from cnn_core import training
-from tests.helpers import wait_until_finished
+from tests.helpers import open_app_page, wait_until_finished
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAPES = "Shapes (generated: lines, circles, squares, triangles, crosses)"
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.switch_page("app_pages/training.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/training.py")
 
 
 def texts(elements) -> str:

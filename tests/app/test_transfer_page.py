@@ -20,6 +20,7 @@ from app.training import transfer_view
 from cnn_core import models
 from cnn_core import training as T
 from cnn_core.training import transfer
+from tests.helpers import open_app_page
 
 ROOT = Path(__file__).resolve().parents[2]
 COLOURS = {"red": (200, 40, 40), "green": (40, 190, 60), "blue": (40, 60, 210)}
@@ -56,11 +57,7 @@ def tiny_backbone(tmp_path, monkeypatch) -> Path:
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.switch_page("app_pages/training.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app_page("app_pages/training.py")
 
 
 def texts(elements) -> str:
