@@ -585,7 +585,7 @@ def proc_stats(pid: int) -> ProcStats:
 
 
 class StreamlitServer:
-    """``streamlit run streamlit_app.py`` on 127.0.0.1, with the repository's .streamlit/config.toml.
+    """``streamlit run serve.py`` (ConvLab's server around ``streamlit_app.py``) on 127.0.0.1, with the repository's .streamlit/config.toml.
 
     Parameters
     ----------
@@ -604,7 +604,7 @@ class StreamlitServer:
         *,
         env: dict[str, str] | None = None,
         args: list[str] | None = None,
-        script: str | Path = "streamlit_app.py",
+        script: str | Path = "serve.py",
         log_path: Path | None = None,
     ) -> None:
         self.port = port

@@ -71,7 +71,7 @@ if [[ "$CONVLAB_MAX_DATASET_MB" -gt "$max_upload" ]]; then
 fi
 
 command_for() {  # the hosting flags repeat .streamlit/config.toml so they hold even if it is edited
-  printf '%s\n' "$python" -m streamlit run streamlit_app.py \
+  printf '%s\n' "$python" -m streamlit run serve.py \
     "--server.address=$address" "--server.port=$1" \
     --server.headless=true --global.developmentMode=false \
     --server.fileWatcherType=none --server.runOnSave=false --server.allowRunOnSave=false \

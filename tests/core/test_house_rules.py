@@ -39,7 +39,7 @@ def test_the_core_imports_no_ui_and_no_app(path: Path) -> None:
     assert not bad, f"{_rel(path)} imports {sorted(bad)}: cnn_core must run in a notebook with no server"
 
 
-@pytest.mark.parametrize("path", [*_modules(*CODE_DIRS), ROOT / "streamlit_app.py"], ids=_rel)
+@pytest.mark.parametrize("path", [*_modules(*CODE_DIRS), ROOT / "streamlit_app.py", ROOT / "serve.py"], ids=_rel)
 def test_no_private_streamlit_api(path: Path) -> None:
     bad = {n for n in _imports(path) if n.startswith(("streamlit.runtime", "streamlit.web", "streamlit.elements", "streamlit.navigation", "streamlit.proto"))}
     assert not bad, f"{_rel(path)} imports private Streamlit modules {sorted(bad)}"

@@ -283,7 +283,7 @@ def test_the_dockerfile_reads_right():
         assert (ROOT / src).exists(), src
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"}
     assert {".venv", ".git", "tests"} <= ignored
-    needed = {"app", "app_pages", "cnn_core", "assets", "scripts", "streamlit_app.py", ".streamlit", "requirements.txt"}
+    needed = {"app", "app_pages", "cnn_core", "assets", "scripts", "streamlit_app.py", "serve.py", ".streamlit", "requirements.txt"}
     assert not needed & ignored
 
 
@@ -304,5 +304,5 @@ def test_the_dockerfile_healthcheck_and_cmd_work(backend):
         timeout=30,
     )
     assert printed.stdout.startswith(
-        "python -m streamlit run streamlit_app.py --server.address=0.0.0.0 --server.port=8501 "
+        "python -m streamlit run serve.py --server.address=0.0.0.0 --server.port=8501 "
     )

@@ -67,7 +67,7 @@ def test_serve_class_binds_the_class_address_with_every_hosting_flag():
     out = serve("--print")
     assert out.returncode == 0, out.stderr
     (line,) = out.stdout.strip().splitlines()
-    assert "streamlit run streamlit_app.py" in line
+    assert "streamlit run serve.py" in line
     assert "--server.address=0.0.0.0" in line and "--server.port=8501" in line
     for (section, key), value in HOSTING.items():
         text = str(value).lower() if isinstance(value, bool) else value
