@@ -108,16 +108,60 @@ def presenting() -> bool:
     return bool(st.session_state.get(state.PRESENTATION, presentation_default()))
 
 
-def chart(fig, *, toolbar: bool = False, **kwargs):  # -> what st.plotly_chart returns (a selection with on_select)
+TABLE_LABEL = "Numbers as a table"  # the expander under every chart (issue #13: a screen reader reads a table)
+
+
+def chart(fig, *, toolbar: bool = False, table=None, name: str | None = None, **kwargs):
     """``st.plotly_chart`` without a toolbar (or one shown on hover, ``toolbar=True``) and, in presentation
     mode, every text of the figure :data:`PROJECTOR_SCALE` times larger (:func:`app.plots.for_projector`, on
-    a copy: cached figures are shared). ``config`` given by the caller is applied on top."""
-    from app.plots import for_projector
+    a copy: cached figures are shared). ``config`` given by the caller is applied on top. Returns what
+    ``st.plotly_chart`` returns (a selection with ``on_select``).
 
-    if presenting():
-        fig = for_projector(fig, PROJECTOR_SCALE)
+    Under the chart, a collapsed expander :data:`TABLE_LABEL` holds the chart's numbers as an HTML table
+    (``st.table``: a screen reader reads it cell by cell, a keyboard opens it with Enter), captioned with
+    the chart's ``name`` (default: :func:`app.plots.table.chart_name`). ``table`` is what it shows: None,
+    the figure's own numbers (:func:`app.plots.table.figure_table`); a DataFrame or a sentence of the
+    caller's; False, no expander (a caller that already shows the numbers beside the chart); a picture
+    (:func:`app.plots.table.is_picture`: feature maps, a photo) gets none unless given one. When the chart
+    has a ``key`` the table is built only while the expander is open (``on_change="rerun"``); without a key
+    it is built every run (the expander needs a key to keep its state).
+    """
+    from app.plots import for_projector
+    from app.plots.table import is_picture
+
+    drawn = for_projector(fig, PROJECTOR_SCALE) if presenting() else fig
     kwargs["config"] = {**(TOOLBAR_CONFIG if toolbar else CHART_CONFIG), **kwargs.get("config", {})}
-    return st.plotly_chart(fig, **kwargs)
+    result = st.plotly_chart(drawn, **kwargs)
+    if table is None and is_picture(fig):
+        table = False  # feature maps, a photo: no table of their pixels (a caller may pass one, or the note)
+    if table is not False:
+        key = kwargs.get("key")
+        box = st.expander(TABLE_LABEL, key=f"{key}_table", on_change="rerun") if key else st.expander(TABLE_LABEL)
+        if box.open is not False:  # None: no state kept (no key), so always drawn
+            with box:
+                _numbers(fig, table, name)
+    return result
+
+
+def _numbers(fig, table, name: str | None) -> None:
+    """The chart's numbers (or the sentence why there are none) with a caption naming the chart."""
+    import pandas as pd
+
+    from app.plots.table import chart_name, figure_table
+    from cnn_core.numbers import format_number
+
+    numbers = figure_table(fig) if table is None else table
+    st.caption(f"The numbers of the chart “{name or chart_name(fig)}”.")
+    if isinstance(numbers, pd.DataFrame):
+
+        def cell(v) -> str:  # numbers as the charts write them; a series missing at this row: a dash
+            if isinstance(v, float) and v != v:
+                return "–"
+            return format_number(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+
+        st.table(numbers.style.format(cell).format_index(cell, axis=0).format_index(cell, axis=1))
+    else:
+        st.write(str(numbers))
 
 
 def sidebar(page: str = "", settings: ClassSettings | None = None) -> None:

@@ -1,19 +1,21 @@
 """Plot builders: one pure function per figure, each returning a plotly ``Figure``; no ``st.*`` here.
 
-Colours come from colour-blind-safe palettes (Okabe-Ito for categories, cividis / a
-blue-orange diverging scale for values; defined once in :mod:`app.pictures`, which draws the
-still pictures in the same scales), and no figure relies on colour alone: values are also
-written in the cells or shown on hover.
+Colours come from one module, :mod:`app.plots.palette`: Okabe-Ito for categories (its
+``LINES`` order for series), cividis for magnitudes and a red-blue diverging scale for signed values
+(the same names :mod:`app.pictures` draws the still pictures in); no figure relies on colour alone:
+values are also written in the cells or shown on hover, series differ by dash and marker too. Every
+figure's numbers can also be read as a table: :func:`app.plots.table.figure_table`, which
+``app.layout.chart`` shows under each chart.
 
 Modules: ``grids`` (a small matrix, and the Arithmetic page's grid with :class:`GridMarks`),
 ``diagram`` (the architecture figure), ``curves`` (a 1-D series, training curves),
 ``inside`` (the figures of "Inside the model") and ``experiments`` (runs overlaid, an experiment's
-gap, the batch-norm and dropout explainers). Everything callers use is re-exported here.
+gap, the batch-norm and dropout explainers), ``palette`` and ``table``. Everything callers use is
+re-exported here.
 """
 
 from __future__ import annotations
 
-from app.pictures import DIVERGING, OKABE_ITO, SEQUENTIAL
 from app.plots.curves import series_plot, training_curves
 from app.plots.diagram import architecture_diagram
 from app.plots.experiments import arm_curves, batch_norm_bars, dropout_strip, gap_bars, runs_overlay
@@ -28,6 +30,8 @@ from app.plots.grids import (
     matrix_heatmap,
 )
 from app.plots.inside import accuracy_over_time, confusion_heatmap, probability_bars, tiled_maps
+from app.plots.palette import DIVERGING, OKABE_ITO, SEQUENTIAL
+from app.plots.table import chart_name, figure_table, is_picture
 
 __all__ = [
     "AR_DROP_COLOUR",
@@ -43,11 +47,14 @@ __all__ = [
     "arithmetic_grid",
     "batch_norm_bars",
     "cell_text",
+    "chart_name",
     "for_projector",
     "confusion_heatmap",
     "dropout_strip",
+    "figure_table",
     "gap_bars",
     "grid",
+    "is_picture",
     "matrix_heatmap",
     "probability_bars",
     "runs_overlay",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from app.pictures import OKABE_ITO
+from app.plots.palette import OTHER, RIGHT, RIGHT_MARK
 from cnn_core.numbers import parse_number
 
 
@@ -37,8 +37,8 @@ def poll_histogram(
     labels = _order(answers, choices)
     counts = [answers.get(a, 0) for a in labels]
     is_right = [right is not None and a.strip() == right.strip() for a in labels]
-    colours = [OKABE_ITO[2] if r else OKABE_ITO[0] for r in is_right]
-    ticks = [f"{a} ✓" if r else a for a, r in zip(labels, is_right, strict=True)]
+    colours = [RIGHT if r else OTHER for r in is_right]
+    ticks = [f"{a} {RIGHT_MARK}" if r else a for a, r in zip(labels, is_right, strict=True)]
     total = sum(counts)
     fig = go.Figure(
         go.Bar(

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.pictures import OKABE_ITO
+from app.plots.palette import FIRST, SECOND, series_colour
 
 
 def series_plot(x: np.ndarray, y: np.ndarray, *, x_start: np.ndarray | None = None, title: str = "") -> go.Figure:
@@ -23,7 +23,7 @@ def series_plot(x: np.ndarray, y: np.ndarray, *, x_start: np.ndarray | None = No
             y=x,
             name="input x",
             mode="lines+markers",
-            line={"color": OKABE_ITO[4]},
+            line={"color": FIRST},
             marker={"symbol": "circle", "size": 8},
         )
     )
@@ -33,7 +33,7 @@ def series_plot(x: np.ndarray, y: np.ndarray, *, x_start: np.ndarray | None = No
             y=y,
             name="output y",
             mode="lines+markers",
-            line={"color": OKABE_ITO[5], "dash": "dash"},
+            line={"color": SECOND, "dash": "dash"},
             marker={"symbol": "diamond", "size": 9},
         )
     )
@@ -55,7 +55,7 @@ def training_curves(steps: list, evals: list, *, total_epochs: float | None = No
     """
     # Short titles: on a phone or a projector the two halves are narrow; the axes say which way is better.
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
-    train_c, val_c = OKABE_ITO[4], OKABE_ITO[5]
+    train_c, val_c = FIRST, SECOND
     fig.add_trace(
         go.Scatter(
             x=[s.epoch_fraction for s in steps],
@@ -114,7 +114,7 @@ def comparison_curves(runs: dict[str, list]) -> go.Figure:
                 y=[100 * e.val_acc for e in evals],
                 name=label,
                 mode="lines+markers",
-                line={"color": OKABE_ITO[(4 + i) % len(OKABE_ITO)], "dash": dashes[i % 4]},
+                line={"color": series_colour(i), "dash": dashes[i % 4]},
                 marker={"symbol": symbols[i % 4]},
             )
         )

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.pictures import DIVERGING, OKABE_ITO
+from app.plots.palette import DIVERGING, FIRST, SECOND, series_colour
 
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
@@ -23,7 +23,7 @@ _AXIS = {"tickfont": _FONT, "title_font": _FONT}
 
 def _style(i: int) -> tuple[str, str, str]:
     """Colour, dash and marker of the i-th run: never colour alone."""
-    return OKABE_ITO[(i + 1) % len(OKABE_ITO)], DASHES[i % len(DASHES)], SYMBOLS[i % len(SYMBOLS)]
+    return series_colour(i), DASHES[i % len(DASHES)], SYMBOLS[i % len(SYMBOLS)]
 
 
 def runs_overlay(
@@ -73,8 +73,8 @@ def gap_bars(names: Sequence[str], train: Sequence[float | None], held_out: Sequ
     ran into one another on a phone and at 1024x768 in presentation mode ("augmentation", "batch norm").
     """
     fig = go.Figure()
-    for label, values, colour, pattern in (("training (all images, evaluation mode)", train, OKABE_ITO[4], ""),
-                                           ("held-out", held_out, OKABE_ITO[5], "/")):  # fmt: skip
+    for label, values, colour, pattern in (("training (all images, evaluation mode)", train, FIRST, ""),
+                                           ("held-out", held_out, SECOND, "/")):  # fmt: skip
         x = [None if v is None else 100 * v for v in values]
         fig.add_trace(go.Bar(y=list(names), x=x, name=label, orientation="h",
                              marker={"color": colour, "pattern": {"shape": pattern}},
@@ -97,7 +97,7 @@ def batch_norm_bars(
     """
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12)
     for i, (stage, mean, std) in enumerate(zip(stages, means, stds, strict=True)):
-        colour = OKABE_ITO[(i + 1) % len(OKABE_ITO)]
+        colour = series_colour(i)
         pattern = ("", "/", ".", "x")[i % 4]
         for row, values, what in ((1, mean, "mean"), (2, std, "spread")):
             fig.add_trace(

@@ -13,11 +13,24 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from app.pictures import DIVERGING, SEQUENTIAL
+from app.plots.palette import (
+    BLACK,
+    CROSS,
+    DIVERGING,
+    GRID_LINE,
+    HATCH,
+    ONE_SIGN,
+    PAD_FILL,
+    PAD_TEXT,
+    PIXELS,
+    SEQUENTIAL,
+    VERMILLION,
+    WHITE,
+)
 from cnn_core.numbers import format_number
 
-AR_PAD_FILL = "#D9D9D9"  # padding / inserted-zero cells: grey, and hatched in the corners
-AR_DROP_COLOUR = "#D55E00"  # Okabe-Ito vermillion, always with its own hatch and a label
+AR_PAD_FILL = PAD_FILL  # padding / inserted-zero cells: grey, and hatched in the corners
+AR_DROP_COLOUR = VERMILLION  # Okabe-Ito vermillion, always with its own hatch and a label
 
 
 def matrix_heatmap(
@@ -44,7 +57,7 @@ def matrix_heatmap(
             text=text,
             texttemplate="%{text}",
             textfont={"size": 14 if max(v.shape) <= 7 else 11},
-            colorscale=[[0, "black"], [1, "white"]] if pixels else DIVERGING if diverging else SEQUENTIAL,
+            colorscale=PIXELS if pixels else DIVERGING if diverging else SEQUENTIAL,
             zmin=0 if pixels else -top if diverging else None,
             zmax=255 if pixels else top if diverging else None,
             showscale=False,
@@ -60,7 +73,7 @@ def matrix_heatmap(
                 x=xs,
                 y=ys,
                 mode="markers",
-                marker={"symbol": "x-thin-open", "size": cell_px * 0.7, "color": "#777"},
+                marker={"symbol": "x-thin-open", "size": cell_px * 0.7, "color": CROSS},
                 hoverinfo="skip",
                 showlegend=False,
             )
@@ -75,7 +88,7 @@ def matrix_heatmap(
             "title": {"text": title, "font": {"size": 14}},
             "margin": {"l": 4, "r": 4, "t": 32 if title else 4, "b": 4},
             "height": min(60 + cell_px * max(v.shape), 480),
-            "plot_bgcolor": "white",
+            "plot_bgcolor": WHITE,
         },
     )
 
@@ -179,7 +192,7 @@ def grid(
             customdata=hover,
             hovertemplate="%{customdata}<extra></extra>",
             textfont={"size": 15 if cell >= 40 else 12 if cell >= 28 else 10},
-            colorscale=DIVERGING if signed else "Blues",
+            colorscale=DIVERGING if signed else ONE_SIGN,
             zmin=-top if signed else min(lo, 0.0),
             zmax=top if signed else (hi if hi > min(lo, 0.0) else min(lo, 0.0) + 1),
             showscale=False,
@@ -192,14 +205,14 @@ def grid(
                 z=np.where(pad, 1.0, np.nan),
                 text=[[labels[r][c] if pad[r, c] else "" for c in range(w)] for r in range(h)],
                 texttemplate="%{text}",
-                textfont={"size": 12 if cell >= 28 else 9, "color": "#555"},
+                textfont={"size": 12 if cell >= 28 else 9, "color": PAD_TEXT},
                 colorscale=[[0, AR_PAD_FILL], [1, AR_PAD_FILL]],
                 showscale=False,
                 hoverinfo="skip",
             )
         )
         xs, ys = _corner_hatch([(int(r), int(c)) for r, c in zip(*np.nonzero(pad), strict=True)], 1)
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#7F7F7F", "width": 1.5}, hoverinfo="skip"))
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": HATCH, "width": 1.5}, hoverinfo="skip"))
     if marks.dropped is not None and np.asarray(marks.dropped).any():
         cells = [(int(r), int(c)) for r, c in zip(*np.nonzero(marks.dropped), strict=True)]
         xs, ys = _corner_hatch(cells, -1)
@@ -215,15 +228,15 @@ def grid(
     for c in range(w + 1):
         gx += [c - 0.5, c - 0.5, None]
         gy += [-0.5, h - 0.5, None]
-    traces.append(go.Scatter(x=gx, y=gy, mode="lines", line={"color": "#9E9E9E", "width": 1}, hoverinfo="skip"))
+    traces.append(go.Scatter(x=gx, y=gy, mode="lines", line={"color": GRID_LINE, "width": 1}, hoverinfo="skip"))
 
     shapes: list[dict] = []
 
     def outline(r0: float, c0: float, r1: float, c1: float, *, dash: str | None = None) -> None:
         box = {"type": "rect", "x0": c0 - 0.5, "x1": c1 + 0.5, "y0": r0 - 0.5, "y1": r1 + 0.5}
-        shapes.append({**box, "line": {"color": "black", "width": 5, "dash": dash}})
+        shapes.append({**box, "line": {"color": BLACK, "width": 5, "dash": dash}})
         if dash is None:
-            shapes.append({**box, "line": {"color": "white", "width": 1.5}})
+            shapes.append({**box, "line": {"color": WHITE, "width": 1.5}})
 
     if marks.window is not None:
         rows, cols = marks.window
@@ -244,7 +257,7 @@ def grid(
                 y=[r for r, _ in marks.kept],
                 mode="markers",
                 hoverinfo="skip",
-                marker={"symbol": "circle-open", "size": cell * 0.8, "color": "black", "line": {"width": 2.5}},
+                marker={"symbol": "circle-open", "size": cell * 0.8, "color": BLACK, "line": {"width": 2.5}},
             )
         )
     if marks.clickable:
@@ -255,7 +268,7 @@ def grid(
                 y=rr.ravel(),
                 customdata=np.stack([rr.ravel(), cc.ravel()], axis=1),
                 mode="markers",
-                marker={"symbol": "square", "size": cell * 0.9, "color": "black", "opacity": 0.01},
+                marker={"symbol": "square", "size": cell * 0.9, "color": BLACK, "opacity": 0.01},
                 selected={"marker": {"opacity": 0.01}},
                 unselected={"marker": {"opacity": 0.01}},
                 hovertemplate="click to jump to this cell<extra></extra>",
@@ -274,7 +287,7 @@ def grid(
             "width": cell * w + 50,
             "height": cell * h + top_margin + 10,
             "margin": {"l": 34, "r": 8, "t": top_margin, "b": 4},
-            "plot_bgcolor": "white",
+            "plot_bgcolor": WHITE,
             "showlegend": False,
             "dragmode": False,
             "clickmode": "event+select" if marks.clickable else "event",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.pictures import DIVERGING, OKABE_ITO, SEQUENTIAL
+from app.plots.palette import BLACK, DIVERGING, FIRST, HIGHLIGHT, REST, SECOND, SEQUENTIAL, TRANSPARENT, WHITE
+from app.plots.table import PICTURE
 
 
 def tiled_maps(
@@ -52,7 +53,8 @@ def tiled_maps(
         margin=dict(l=4, r=4, t=4, b=4),
         height=int(min(max(h * px, 120), 900)) + 8,  # at least tall enough for a readable colour bar
         width=int(min(w * px, max_width_px)) + 90,
-        plot_bgcolor="white",
+        plot_bgcolor=WHITE,
+        meta={"table": PICTURE},  # a picture: app.plots.table notes it, it does not list its pixels
     )
     return fig
 
@@ -73,11 +75,16 @@ def confusion_heatmap(
     k = len(classes)
     names = [str(c) for c in classes]
     zmax = 1.0 if normalised else float(max(1, int(counts.max())))
+    row_tot = np.maximum(counts.sum(axis=1), 1)
+    # What a cell says, for its table (app.plots.table): the heatmap does not draw it, the markers below do.
+    said = [[f"{100 * counts[t, p] / row_tot[t]:.0f}% ({int(counts[t, p])})" if normalised else str(int(counts[t, p]))
+             for p in range(k)] for t in range(k)]  # fmt: skip
     fig = go.Figure(
         go.Heatmap(
             z=values,
             x=names,
             y=names,
+            text=said,
             colorscale=SEQUENTIAL,
             zmin=0,
             zmax=zmax,
@@ -92,7 +99,6 @@ def confusion_heatmap(
         )
     )
     tt, pp = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    row_tot = np.maximum(counts.sum(axis=1), 1)
     hover = [
         f"true {names[t]}, predicted {names[p]}: {int(counts[t, p])} images ({100 * counts[t, p] / row_tot[t]:.1f}% of {names[t]})"
         for t, p in zip(tt.ravel(), pp.ravel(), strict=True)
@@ -104,7 +110,7 @@ def confusion_heatmap(
     text = [
         ("" if c == 0 else f"{100 * v:.0f}") if normalised else str(int(c)) for v, c in zip(flat_v, flat_c, strict=True)
     ]
-    ink = ["black" if v / zmax > 0.55 else "white" for v in flat_v]
+    ink = [BLACK if v / zmax > 0.55 else WHITE for v in flat_v]
     fig.add_trace(
         go.Scatter(
             x=[names[p] for p in pp.ravel()],
@@ -121,12 +127,12 @@ def confusion_heatmap(
     )
     if selected is not None:
         t, p = selected
-        for colour, width in (("black", 6), ("white", 2)):  # visible on dark and on light cells
+        for colour, width in ((BLACK, 6), (WHITE, 2)):  # visible on dark and on light cells
             fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
-                          line={"color": colour, "width": width}, fillcolor="rgba(0,0,0,0)")  # fmt: skip
+                          line={"color": colour, "width": width}, fillcolor=TRANSPARENT)  # fmt: skip
     fig.update_yaxes(autorange="reversed", title_text="true class", type="category", scaleanchor="x", showgrid=False)
     fig.update_xaxes(title_text="predicted class", type="category", side="top", showgrid=False)
-    fig.update_layout(height=140 + 40 * min(k, 15), margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="white",
+    fig.update_layout(height=140 + 40 * min(k, 15), margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor=WHITE,
                       dragmode=False, clickmode="event+select")  # fmt: skip
     return fig
 
@@ -141,7 +147,7 @@ def probability_bars(names: list[str], probs: np.ndarray, *, title: str = "") ->
             orientation="h",
             text=[f"{100 * float(probs[i]):.1f}%" for i in order],
             textposition="outside",
-            marker={"color": [OKABE_ITO[4]] + [OKABE_ITO[1]] * (len(order) - 1)},
+            marker={"color": [HIGHLIGHT] + [REST] * (len(order) - 1)},
             hovertemplate="%{y}: %{x:.2f}%<extra></extra>",
         )
     )
@@ -161,7 +167,7 @@ def accuracy_over_time(labels: list[str], accs: list[float], selected: int) -> g
             y=[100 * a for a in accs],
             mode="lines+markers",
             name="accuracy",
-            line={"color": OKABE_ITO[4]},
+            line={"color": FIRST},
             hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
         )
     )
@@ -171,7 +177,7 @@ def accuracy_over_time(labels: list[str], accs: list[float], selected: int) -> g
             y=[100 * accs[selected]],
             mode="markers",
             name="shown",
-            marker={"symbol": "diamond", "size": 16, "color": OKABE_ITO[5]},
+            marker={"symbol": "diamond", "size": 16, "color": SECOND},
             hoverinfo="skip",
         )
     )
