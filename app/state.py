@@ -38,6 +38,7 @@ KL_ROW = "kl_row"  # inspected output pixel: row
 KL_COL = "kl_col"  # inspected output pixel: column
 KL_CHANNEL = "kl_channel"  # inspected channel (R, G or B) of an RGB photo
 KL_CLICK = "kl_click"  # the last click on the input photo ({x, y, width, height, unix_time})
+KL_PHOTO_PICKER = "kl_photo_picker"  # the clickable photo component (its "click" events go to KL_CLICK)
 KL_SOURCE = "kl_source"  # the photo's source (radio: sample, and upload / camera where the instructor allows)
 # Keyed containers (no state): the page's style sizes the pictures in them (.st-key-<key>).
 KL_PHOTO_BOX = "kl_photo_box"  # the clickable input photo
@@ -84,6 +85,9 @@ AR_JUST_CHECKED = "ar_just_checked"  # quiz: Check was pressed; this run records
 AR_PROGRESS = "ar_progress"  # quiz progress: exercise key -> {right, total, mode, checked}, read once from the workspace
 AR_SETTINGS_PREFIX = "ar_w_"  # the settings widgets; dropped (and re-seeded from AR_CFG) when a config loads
 AR_ANSWER_PREFIX = "ar_q_"  # the quiz answer boxes: ar_q_{map}_{row}_{col}, ar_q_h and ar_q_w
+# --- Arithmetic: the browser stepper (issue #15) ---
+AR_STEPPER = "ar_stepper"  # the client-side stepper component: its state {"step": k}, reported by the browser
+AR_STEPPER_RUNS = "ar_stepper_runs"  # how many times this session's server drew the stepper (the browser tests read it)
 
 # --- Training / Inside the model ---
 # The Training page's widgets, whose keys tests, benches and browser sessions set and read.

@@ -1,5 +1,8 @@
-"""The Arithmetic page's step view: Play and the step controls, the input, kernel and output grids of
-the current step with its written-out working, and the same grids as tables.
+"""The Arithmetic page's step view. Quiz off: the browser stepper (:mod:`~app.arithmetic.stepper_component`,
+every step drawn and stepped in the browser) with, under it, the jump box, the mode panels and the tables,
+which follow the step the browser reports. Quiz on: the server stepper (Play and the step controls, the
+input, kernel and output grids of the current step as charts, with its working), since the answers it
+hides are checked on the server; the same grids as tables.
 """
 
 from __future__ import annotations
@@ -12,25 +15,13 @@ import pandas as pd
 import streamlit as st
 
 from app import layout, plots, state
-from app.arithmetic import mode_panels
-from app.arithmetic.config import ArithmeticConfig, example_is_unchanged
+from app.arithmetic import mode_panels, stepper_component
+from app.arithmetic.config import ArithmeticConfig
 from app.arithmetic.problem import Problem, build_problem
 from app.arithmetic.quiz_view import quiz_hidden, quiz_marks
+from app.arithmetic.stepper_payload import axis_labels, labels, legend, notes_warning, step_line
 from app.arithmetic.widgets import go_to, init_widget, sync_url
 from cnn_core.numbers import format_number
-from cnn_core.worked_examples import EXAMPLES, discrepancies
-
-
-def _labels(mask_line: np.ndarray) -> list[str]:
-    """Axis labels: input index (from 0) for real cells, 'p' for padding / inserted zeros."""
-    out, n = [], 0
-    for is_pad in mask_line:
-        if is_pad:
-            out.append("p")
-        else:
-            out.append(str(n))
-            n += 1
-    return out
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -47,7 +38,11 @@ def problem_for(cfg: ArithmeticConfig) -> Problem:
 
 
 def stepper(problem: Problem) -> None:
-    """Play/pause and speed (full reruns), then the step view (a fragment that ticks while playing)."""
+    """The browser stepper (quiz off), or Play/pause and speed (full reruns) and the server step view (a
+    fragment that ticks while playing) in quiz mode."""
+    if problem.cfg.quiz == "off":
+        st.fragment(_client_view)(problem)
+        return
     ss = st.session_state
     if ss.pop(state.AR_STOP_PLAY, False):
         ss[state.AR_PLAY] = False
@@ -65,6 +60,22 @@ def _on_play(steps: int) -> None:
     if st.session_state.get(state.AR_PLAY) and cfg.cell >= steps - 1:
         go_to(0)
     st.session_state[state.AR_LAST_TICK] = time.time()
+
+
+def _client_view(problem: Problem) -> None:
+    """A fragment: the browser stepper at the page's step, then what follows the step on the server. The
+    browser's report of a new step reruns only this, and the stepper's data is the same cached payload."""
+    ss = st.session_state
+    k = min(ss[state.AR_CFG].cell, problem.steps - 1)
+    if k != ss[state.AR_CFG].cell:
+        go_to(k)
+    sync_url(ss[state.AR_CFG])
+    stepper_component.mount(problem, k)
+    _jump_box(problem, k)
+    mode_panels.backward_panel(problem, k)
+    mode_panels.mix_sentence(problem, k)
+    padded = problem.traces[problem.locate(k)[0]].padded
+    _tables(problem, k, False, padded if padded.ndim == 2 else padded[0] if padded.shape[0] == 1 else None)
 
 
 def _step_view(problem: Problem, playing: bool) -> None:
@@ -114,6 +125,10 @@ def _step_controls(problem: Problem, k: int) -> None:
             on_change=lambda: go_to(st.session_state[state.AR_STEP_SLIDER] - 1),
         )
     st.caption("Keys: ← Back, → Next, Home First, End Last (while no text box has the focus).")
+    _jump_box(problem, k)
+
+
+def _jump_box(problem: Problem, k: int) -> None:
     m, r, c = problem.locate(k)
     names = problem.names
     article = "an" if names.cell_word[0] in "aeiou" else "a"
@@ -153,12 +168,7 @@ def _grids(problem: Problem, k: int) -> None:
     padded = problem.traces[m].padded
     channels = list(range(padded.shape[0])) if padded.ndim == 3 else [m]
     grids = padded if padded.ndim == 3 else padded[None].repeat(problem.maps, axis=0)
-    row_l, col_l = _labels(problem.padding_mask.all(axis=1)), _labels(problem.padding_mask.all(axis=0))
-    if problem.transposed is not None:
-        row_l, col_l = (
-            _labels(~problem.transposed.is_input.any(axis=1)),
-            _labels(~problem.transposed.is_input.any(axis=0)),
-        )
+    row_l, col_l = axis_labels(problem)
     circled = problem.circled(k)
     cell = _cell_px(problem, padded)
     # The grids side by side in a row that wraps: each keeps its own width, and one that does not fit
@@ -192,22 +202,17 @@ def _grids(problem: Problem, k: int) -> None:
             _kernel_grids(problem, m, cell)
     with out_col:
         _output_grid(problem, k, m, r, c, hidden, cell)
-    st.caption(_legend(problem, circled is not None))
+    st.caption(legend(problem, circled is not None))
     lines = problem.quiz_cell(k).text() if hidden else problem.equation(k)
-    where = f"row {r}, column {c}" + (f" of {names.map_word} {m}" if problem.maps > 1 else "")
-    value = "?" if hidden else format_number(problem.out[m, r, c])
-    st.markdown(f"**Step {k + 1} of {problem.steps}: {names.cell_word} {where} = {value}**")
+    st.markdown(f"**{step_line(problem, k, hidden)}**")
     st.code("\n".join(lines), language=None, wrap_lines=True)
     if problem.is_pool and problem.padding_mask.any() and problem.cfg.pool in ("max", "min"):
         st.caption(
             f"Padding counts as {'-∞' if problem.cfg.pool == 'max' else '+∞'} in {problem.cfg.pool} pooling, so it never wins."
         )
-    if not hidden and example_is_unchanged(problem.cfg):
-        for d in discrepancies(EXAMPLES[problem.cfg.example]):
-            if d.cell[-2:] == (r, c) and (len(d.cell) == 2 or d.cell[0] == m):
-                st.warning(
-                    f"The notes print {format_number(d.printed)} here; the correct value is {format_number(d.correct)}."
-                )
+    warning = None if hidden else notes_warning(problem, k)
+    if warning:
+        st.warning(warning)
     _tables(problem, k, hidden, grids[channels[0]] if len(channels) == 1 else None)
 
 
@@ -234,21 +239,6 @@ def _kernel_grids(problem: Problem, m: int, cell: int) -> None:
             )
     if not problem.is_pool and problem.backward is None:
         st.caption(f"bias = {format_number(problem.biases[m])}" + (", then ReLU" if problem.cfg.relu else ""))
-
-
-def _legend(problem: Problem, kept: bool) -> str:
-    parts = ["Thick black-and-white outline: the cells under the kernel now."]
-    spread = problem.transposed is not None or (problem.backward is not None and problem.cfg.wrt == "x")
-    if problem.padding_mask.any():
-        what = "inserted zeros and padding" if spread else "padding"
-        parts.append(f"Grey cells with '/' strokes in the corners (labelled p): {what}.")
-    if problem.dropped.any():
-        parts.append("Vermillion '\\' strokes in the corners: cells no window ever reaches (dropped).")
-    if kept and problem.backward is not None:
-        parts.append("Circles: the dL/dy cells that reach this dL/dx cell; the rest of the window adds zeros.")
-    elif kept:
-        parts.append(f"Circle: the value {problem.cfg.pool} pooling keeps.")
-    return " ".join(parts)
 
 
 def _output_grid(problem: Problem, k: int, m: int, r: int, c: int, hidden: bool, cell: int) -> None:
@@ -310,8 +300,8 @@ def _tables(problem: Problem, k: int, hidden: bool, padded: np.ndarray | None) -
                 for i, row in enumerate(padded)
             ]
             st.caption("Padded input; the cells under the kernel are in [brackets]; 'p' rows/columns are padding.")
-            row_l = _unique(_labels(problem.padding_mask.all(axis=1)))
-            col_l = _unique(_labels(problem.padding_mask.all(axis=0)))
+            row_l = _unique(labels(problem.padding_mask.all(axis=1)))
+            col_l = _unique(labels(problem.padding_mask.all(axis=0)))
             st.dataframe(pd.DataFrame(cells, index=row_l, columns=col_l), key=f"ar_tab_in_{k}")
         if problem.shown_kernels is not None:
             for ch, kern in enumerate(problem.shown_kernels[m]):

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, UnknownElement, Widget
 
 from tests.helpers import FreshWorkspace
 
@@ -25,11 +27,27 @@ def _app(**params: str) -> AppTest:
     return at
 
 
+def _stepper(at: AppTest) -> dict | None:
+    """The browser stepper's data (every step, and the step it opens at), or None where the server steps (quiz)."""
+    found = at.get("bidi_component")
+    return json.loads(found[0].proto.json) if len(found) else None
+
+
+def _shown(at: AppTest) -> dict:
+    """The step the browser stepper shows."""
+    data = _stepper(at)
+    return data["steps"][data["step"]]
+
+
 def _step_line(at: AppTest) -> str:
+    if _stepper(at) is not None:
+        return f"**{_shown(at)['line']}**"
     return next(m.value for m in at.markdown if m.value.startswith("**Step "))
 
 
 def _equation(at: AppTest) -> str:
+    if _stepper(at) is not None:
+        return "\n".join(_shown(at)["work"])
     return next(c.value for c in at.code if not c.value.startswith(("Height", "Width")))
 
 
@@ -38,7 +56,13 @@ def _working(at: AppTest) -> str:
 
 
 def _warnings(at: AppTest) -> list[str]:
-    return [w.value for w in at.warning]
+    shown = [_shown(at)["warn"]] if _stepper(at) is not None and _shown(at)["warn"] else []
+    return [w.value for w in at.warning] + shown
+
+
+def _out(at: AppTest, m: int = 0) -> np.ndarray:
+    """The output grid of map ``m`` as the browser stepper draws it."""
+    return np.array(_stepper(at)["maps"][m]["out"], dtype=float)
 
 
 def _chart_z(at: AppTest, key: str) -> np.ndarray:
@@ -51,7 +75,50 @@ def _chart_z(at: AppTest, key: str) -> np.ndarray:
     return np.array(z, dtype=float)
 
 
+class _Report(Widget):
+    """What the browser stepper sends when it rests on step ``k``: its state ``step`` = [k, a counter]."""
+
+    def __init__(self, element: UnknownElement, k: int, seq: int) -> None:  # noqa: D107
+        self.proto, self.root, self.type, self.key = element.proto, element.root, "bidi_component", element.key
+        self.id, self.disabled, self._value = element.proto.id, False, [k, seq]
+
+    @property
+    def value(self) -> list[int]:
+        return self._value
+
+    @property
+    def _widget_state(self) -> WidgetState:
+        return WidgetState(id=self.id, json_value=json.dumps({"step": self._value}))
+
+
+def report_step(at: AppTest, k: int) -> AppTest:
+    """Run the page as after the browser stepper reported step ``k`` (its Next, a key, a click, the slider)."""
+
+    def swap(block: Block) -> bool:
+        for i, child in block.children.items():
+            if isinstance(child, UnknownElement) and child.type == "bidi_component":
+                block.children[i] = _Report(child, k, report_step.seq)
+                return True
+            if isinstance(child, Block) and swap(child):
+                return True
+        return False
+
+    report_step.seq += 1
+    assert swap(at._tree[0]), "no browser stepper on the page"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+report_step.seq = 0
+_GO = {"ar_first": lambda k, n: 0, "ar_back": lambda k, n: k - 1, "ar_next": lambda k, n: k + 1, "ar_last": lambda k, n: n - 1}
+
+
 def _click(at: AppTest, key: str) -> AppTest:
+    """Click a button; the browser stepper's First / Back / Next / Last are reported as the browser would."""
+    data = _stepper(at)
+    if key in _GO and data is not None:
+        return report_step(at, _GO[key](data["step"], data["n"]))
     at.button(key=key).click().run()
     assert not at.exception, at.exception
     return at
@@ -86,8 +153,9 @@ def test_jump_to_cell_and_slider():
     at.number_input(key="ar_jump_c").set_value(1)
     _click(at, "ar_jump_go")
     assert _step_line(at) == "**Step 10 of 16: output cell row 2, column 1 = -10**"
-    at.slider(key="ar_step_slider").set_value(4).run()
+    report_step(at, 3)  # the browser's slider at 4
     assert _step_line(at) == "**Step 4 of 16: output cell row 0, column 3 = -1**"
+    assert at.query_params["cell"] == "3"
 
 
 def test_url_opens_an_exact_step():
@@ -422,7 +490,7 @@ def test_backward_mode_opens_by_its_link_and_steps_dl_dx():
     np.testing.assert_array_equal(_chart_z(at, "ar_spread"), [[1, 0, -1], [0, 0, 0], [2, 0, 0.5]])
     _click(at, "ar_last")
     want_x, _ = _torch_backward(BACK_X, BACK_K, BACK_G, 2)
-    np.testing.assert_allclose(_chart_z(at, "ar_click_0_24"), want_x, atol=1e-12)  # every cell, as autograd
+    np.testing.assert_allclose(_out(at, 0), want_x, atol=1e-12)  # every cell, as autograd
     assert any("dL/db = the sum of dL/dy = 2.5" in m.value for m in at.markdown)
     assert any("counting from 0" in i.value or "stride 1 only" in i.value for i in at.info)
 
@@ -433,7 +501,7 @@ def test_backward_mode_steps_dl_dw_and_refuses_a_gradient_of_the_wrong_shape():
     assert _equation(at) == "1×1 + 0×(-1) + 2×2 + 1×0.5 = 5.5"  # x under dL/dy, spread by the stride
     _click(at, "ar_last")
     _, want_k = _torch_backward(BACK_X, BACK_K, BACK_G, 2)
-    np.testing.assert_allclose(_chart_z(at, "ar_click_0_8"), want_k, atol=1e-12)
+    np.testing.assert_allclose(_out(at, 0), want_k, atol=1e-12)
     at.text_area(key="ar_w_grad").input("1 2 3").run()
     assert not at.exception
     assert "dL/dy must have the forward output's shape, 2x2" in at.error[0].value
@@ -456,7 +524,7 @@ def test_conv1x1_mode_mixes_the_channels_of_one_pixel():
     x = torch.tensor([[[1, 2, 0, 3], [4, 1, 2, 2], [0, 3, 1, 4], [2, 2, 4, 1]], [[3, 0, 2, 1], [1, 1, 0, 4], [2, 4, 3, 0], [0, 1, 2, 2]], [[0, 1, 4, 2], [2, 3, 1, 0], [1, 0, 2, 3], [4, 2, 0, 1]]], dtype=torch.float64)  # fmt: skip
     w = torch.tensor([[0.5, 0.25, 0.25], [1, -1, 0]], dtype=torch.float64)[:, :, None, None]
     want = F.conv2d(x[None], w)[0].numpy()
-    np.testing.assert_allclose(_chart_z(at, "ar_click_1_31"), want[1], atol=1e-12)
+    np.testing.assert_allclose(_out(at, 1), want[1], atol=1e-12)
 
 
 def test_conv3d_mode_slides_in_depth_too():
@@ -471,7 +539,7 @@ def test_conv3d_mode_slides_in_depth_too():
     vol = np.array([[[1, 0, 2, 1], [0, 1, 0, 2], [2, 1, 1, 0], [1, 0, 2, 1]], [[0, 2, 1, 0], [1, 1, 2, 0], [0, 1, 0, 1], [2, 0, 1, 1]], [[1, 1, 0, 2], [2, 0, 1, 1], [0, 2, 1, 0], [1, 1, 0, 2]], [[2, 0, 1, 1], [0, 1, 2, 0], [1, 0, 1, 2], [0, 2, 0, 1]]], dtype=float)  # fmt: skip
     k = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]]], dtype=float)
     want = F.conv3d(torch.tensor(vol)[None, None], torch.tensor(k)[None, None])[0, 0].numpy()
-    np.testing.assert_allclose(_chart_z(at, "ar_click_2_26"), want[2], atol=1e-12)
+    np.testing.assert_allclose(_out(at, 2), want[2], atol=1e-12)
     value = float(_step_line(at).split("= ")[-1].rstrip("*"))
     assert value == want[2, 2, 2]
     _click(at, "ar_w_rand_go")  # a random 6x6 volume is made deeper than the 2-slice kernel: 2 x 5 x 5 outputs
