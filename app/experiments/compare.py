@@ -50,32 +50,43 @@ def _pct(x: Any) -> str:
     return f"{100 * x:.1f}%" if isinstance(x, int | float) else "–"
 
 
-def settings_row(record: RunRecord) -> dict[str, Any]:
-    """One run's settings and results, as the table shows them."""
+def settings_words(record: RunRecord) -> str:
+    """A run's settings as one line that wraps: network, data, images, epochs, optimiser, lr, batch, weight decay,
+    augmentation (one cell instead of nine columns, so the table fits a projector's half page)."""
     s, train = record.settings, _get(record.settings, "train")
     exp = _get(s, "experiment")
+    images = (_get(exp, "n_train") if exp else None) or "all"
+    wd = _get(train, "weight_decay")
+    parts = [
+        _get(s, "model", "name") or "–",
+        _get(s, "dataset", "title") or "–",
+        f"{images} training images",
+        f"{_get(train, 'epochs') or '–'} epochs",
+        f"{_get(train, 'optimizer') or '–'} lr {_get(train, 'lr') or '–'}",
+        f"batch {_get(train, 'batch_size') or '–'}",
+        f"weight decay {'–' if wd is None else wd}",
+        f"augmentation: {augmentation_words(train)}",
+    ]
+    return " · ".join(str(p) for p in parts)
+
+
+def settings_row(record: RunRecord) -> dict[str, Any]:
+    """One run's settings and results, as the table shows them."""
+    seconds = _get(record.summary, "seconds")
     return {
         "run": record.title,
         "when": dt.datetime.fromtimestamp(record.created).strftime("%d %b %H:%M"),
         "status": STATUS_WORDS.get(record.status, record.status),
-        "network": _get(s, "model", "name") or "–",
-        "data": _get(s, "dataset", "title") or "–",
-        "training images": (_get(exp, "n_train") if exp else None) or "all",
-        "epochs": _get(train, "epochs") or "–",
-        "optimizer": _get(train, "optimizer") or "–",
-        "lr": _get(train, "lr") or "–",
-        "batch": _get(train, "batch_size") or "–",
-        "weight decay": _get(train, "weight_decay") if _get(train, "weight_decay") is not None else "–",
-        "augmentation": augmentation_words(train),
+        "settings": settings_words(record),
         "test acc.": _pct(_get(record.summary, "test_acc")),
         "last val. acc.": _pct(_get(record.summary, "val_acc")),
-        "seconds": _get(record.summary, "seconds") or "–",
+        "seconds": f"{seconds:.0f}" if isinstance(seconds, int | float) else "–",
     }
 
 
 def settings_table(records: Sequence[RunRecord]) -> pd.DataFrame:
     frame = pd.DataFrame([settings_row(r) for r in records])
-    return frame.astype(str)  # mixed numbers and dashes: one type per column for the table widget
+    return frame.astype(str)  # mixed numbers and dashes: one type per column
 
 
 def curve(record: RunRecord, metric: str) -> tuple[list[float], list[float]]:
@@ -116,5 +127,5 @@ def section() -> None:
         layout.chart(fig, key="ex_overlay")
     else:
         st.caption("None of these runs has reached its first evaluation yet.")
-    st.dataframe(settings_table(chosen), hide_index=True, key="ex_settings_table")
+    st.table(settings_table(chosen), hide_index=True, border="horizontal")  # an HTML table: the settings wrap
     st.caption(f"{title} at each evaluation; the table's accuracies are at the end of each run.")

@@ -32,6 +32,19 @@ def bn_view(batches: int, size: int) -> R.BatchNormView:
     return R.batch_norm_view([R.kernel_feature_maps(c) for c in chunks])
 
 
+def bn_table(view: R.BatchNormView, names: list[str]) -> pd.DataFrame:
+    """The layer's statistics, one row per statistic and one column per channel (kernel)."""
+    rows = {  # (values, decimals)
+        "batch mean": (view.batch_mean, 4), "batch variance": (view.batch_var, 4),
+        "running mean": (view.running_mean, 4), "running variance": (view.running_var, 4),
+        "eval-mode mean": (view.eval_out.mean, 3), "eval-mode spread": (view.eval_out.std, 3),
+    }  # fmt: skip
+    frame = pd.DataFrame({"statistic": list(rows)})
+    for i, name in enumerate(names):
+        frame[name] = [f"{float(v[i]):.{d}f}" for v, d in rows.values()]
+    return frame
+
+
 def batch_norm_section() -> None:
     st.write(
         "A convolution's feature maps come out with any mean and spread. A **batch-norm** layer rescales each "
@@ -49,13 +62,8 @@ def batch_norm_section() -> None:
     means = [view.before.mean, view.train_out.mean, view.eval_out.mean]
     stds = [view.before.std, view.train_out.std, view.eval_out.std]
     layout.chart(plots.batch_norm_bars(names, means, stds, stages), key="ex_bn_bars")
-    table = pd.DataFrame({
-        "channel (kernel)": names,
-        "batch mean": view.batch_mean.round(4), "batch variance": view.batch_var.round(4),
-        "running mean": view.running_mean.round(4), "running variance": view.running_var.round(4),
-        "eval-mode mean": view.eval_out.mean.round(3), "eval-mode spread": view.eval_out.std.round(3),
-    })  # fmt: skip
-    st.dataframe(table, hide_index=True, key="ex_bn_table")
+    table = bn_table(view, names)
+    st.table(table, hide_index=True, border="horizontal")  # one column per channel: fits a projector's half page
     share = 1 - (1 - view.momentum) ** view.batches_seen
     st.caption(
         f"Four preset kernels (one channel each) on {size} bundled MNIST digits per batch. With PyTorch's "

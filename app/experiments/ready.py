@@ -36,23 +36,34 @@ def arms_table(experiment: X.Experiment) -> pd.DataFrame:
 
 
 def results_table(run: runner.ExperimentRun) -> pd.DataFrame:
-    """Settings against results, one row per arm."""
+    """Results, one row per arm, in short columns that fit a projector's half page (the arms table above
+    says what each arm changes; its settings are in "Compare your runs")."""
     rows = []
     for a in run.arms:
-        r, cfg = a.result, a.arm.train
+        r = a.result
         rows.append({
             "arm": a.arm.name,
             "status": runner.STATUS_WORDS.get(a.status, a.status),
             "training acc.": _pct(r and r.train_acc),
             "held-out acc.": _pct(r and r.test_acc),
             "gap (points)": _points(r and r.gap),
-            "last training loss": "–" if r is None or r.train_loss is None else f"{r.train_loss:.3f}",
-            "seconds": "–" if r is None or r.seconds is None else f"{r.seconds:.1f}",
-            "network": a.arm.model.name,
-            "lr": f"{cfg.lr:g}",
-            "weight decay": f"{cfg.weight_decay:g}",
+            "last loss": "–" if r is None or r.train_loss is None else f"{r.train_loss:.3f}",
+            "seconds": "–" if r is None or r.seconds is None else f"{r.seconds:.0f}",
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def start_hint(experiment: X.Experiment, kept: dict[str, runner.ExperimentRun]) -> str:
+    """What pressing Run does, and how long an arm has taken on this server: measured by this workspace's
+    earlier experiments, never promised."""
+    n = len(experiment.arms)
+    said = f"Press **Run this experiment**: its {n} runs train one after another, each in its own training process."
+    took = [a.result.seconds for r in kept.values() for a in r.arms if a.result is not None and a.result.seconds]
+    if took:
+        lo, hi = min(took), max(took)
+        span = f"{lo:.0f} s" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} s"
+        return f"{said} Your earlier experiments' runs took {span} each on this server."
+    return f"{said} The table shows how many seconds each one took."
 
 
 LINK_PARAM = "experiment"  # ?experiment=<id>: the ready-made experiment shown (a lesson step or a shared link)
@@ -81,7 +92,7 @@ def section() -> None:
         st.query_params[LINK_PARAM] = key
     exp = X.EXPERIMENTS[key]
     st.markdown(f"**{exp.question}**")
-    st.dataframe(arms_table(exp), hide_index=True, key="ex_arms_table")
+    st.table(arms_table(exp), hide_index=True, border="horizontal")  # an HTML table: its sentences wrap
     st.caption(f"What is measured: {exp.measured()} {exp.reading}")
     run, job = runner.current_run()
     active = job is not None and job.active
@@ -117,7 +128,7 @@ def live(key: str, active: bool) -> None:
             if run is not None:
                 st.caption("Your last run of this experiment, kept in your workspace:")
         if run is None:
-            st.info("Press **Run this experiment**: its runs train one after another, each in seconds.")
+            st.info(start_hint(X.EXPERIMENTS[key], runner.kept_runs()))
         else:
             show(run, job if job is not None and job.context is run else None)
         if st.session_state.get(state.EX_WAS_ACTIVE) and not now_active:
@@ -144,7 +155,7 @@ def show(run: runner.ExperimentRun, job: Job | None) -> None:
         st.error(job.error)
     if run.note:
         st.warning(run.note, icon=":material/cloud_off:")
-    st.dataframe(results_table(run), hide_index=True, key="ex_results_table")
+    st.table(results_table(run), hide_index=True, border="horizontal")
     if not run.finished:
         return
     results = run.results()
