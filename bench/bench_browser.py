@@ -63,10 +63,9 @@ CHANGED = (
     "([sel, before]) => { const im = document.querySelector(sel);"
     " return !!im && im.getAttribute('src') !== before && im.complete && im.naturalWidth > 0; }"
 )
-PHOTO = (
-    "() => { const f = document.querySelector('iframe[title*=\"streamlit_image_coordinates\"]');"
-    " try { const im = f.contentDocument.querySelector('img'); return !!im && im.complete && im.naturalWidth > 0; }"
-    " catch (e) { return false; } }"
+PHOTO = (  # the Kernel Lab's photo, drawn in the page by its component (no iframe), decoded
+    "() => { const im = document.querySelector('.st-key-kl_photo_box img.kl-photo-img');"
+    " return !!im && im.complete && im.naturalWidth > 0; }"
 )
 
 

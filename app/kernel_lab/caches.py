@@ -8,6 +8,7 @@ sample photo shares one decoded copy, and a rerun gets it without the pickle rou
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import threading
@@ -125,16 +126,18 @@ def mark_window(picture: np.ndarray, rows: tuple[int, ...], cols: tuple[int, ...
 
 
 class EncodedPicture:
-    """Already-encoded image bytes with the ``save`` method ``streamlit_image_coordinates`` calls.
+    """Already-encoded image bytes, and the same bytes as a ``data:`` address for the photo component.
 
-    The component would otherwise encode the picture on every rerun as an uncompressed PNG
-    (about 1 MB per rerun for a 640-pixel photo, sent down the websocket each time).
+    The address is made once with the picture (and shared from the cache), so a rerun that keeps
+    the window sends the same string and the browser keeps the picture it has decoded.
     """
 
     def __init__(self, data: bytes, fmt: str) -> None:
         self.data, self.format = data, fmt
+        self.data_url = f"data:image/{fmt.lower()};base64,{base64.b64encode(data).decode('ascii')}"
 
     def save(self, fp, format: str | None = None, **_: object) -> None:  # noqa: A002 (PIL's name)
+        """Write the bytes as they are (for a caller that saves pictures like PIL's)."""
         fp.write(self.data)
 
 

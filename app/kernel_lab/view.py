@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-from streamlit_image_coordinates import streamlit_image_coordinates
 
 from app import layout, state
 from app.kernel_lab import caches, grids
 from app.kernel_lab.model import CUSTOM, DISPLAY_CHOICES, DISPLAY_WHY, FilterSpec, as_key, picture_layout
+from app.kernel_lab.photo_picker import photo_picker
 from cnn_core import geometry, kernels, pixel
 from cnn_core.numbers import format_number
 
@@ -91,11 +91,15 @@ def pictures_panel(
     )
     weights, photo_share, map_share = picture_layout((h, w), out_shape)
     cols = st.columns(weights, gap="small")
-    st.html(_share_style(photo_share, map_share))
+    st.html(_share_style(map_share))
     with cols[0].container(key=state.KL_PHOTO_BOX):
         picture = caches.input_picture(data, color, pw.rows, pw.cols)
-        streamlit_image_coordinates(
-            picture, image_format=picture.format, width="stretch", key=state.KL_CLICK, cursor="crosshair"
+        photo_picker(
+            picture.data_url,
+            share=photo_share,
+            centre=((min(pw.rows) + max(pw.rows)) / 2, (min(pw.cols) + max(pw.cols)) / 2),
+            step=spec.stride,
+            alt=f"The input photo ({h} x {w}), the kernel's window outlined in orange",
         )
     with cols[1].container(key=state.KL_MAP_BOX):
         st.image(
@@ -105,13 +109,13 @@ def pictures_panel(
         )
 
 
-def _share_style(photo_share: float, map_share: float) -> str:
-    """The style that makes each picture fill its share of its column (on the keyed containers,
-    ``.st-key-<key>``): ``st.image`` draws a picture narrower than its column at its own width."""
-    photo, fmap = f".st-key-{state.KL_PHOTO_BOX}", f".st-key-{state.KL_MAP_BOX}"
+def _share_style(map_share: float) -> str:
+    """The style that makes the feature map fill its share of its column (on its keyed container,
+    ``.st-key-<key>``): ``st.image`` draws a picture narrower than its column at its own width. (The
+    photo component sizes the photo itself.)"""
+    fmap = f".st-key-{state.KL_MAP_BOX}"
     return (
         "<style>"
-        f"{photo} iframe {{ width: {100 * photo_share:.3f}% !important; }}"
         f'{fmap} [data-testid="stFullScreenFrame"] > div {{ width: 100% !important; justify-content: flex-start !important; }}'
         f'{fmap} [data-testid="stImage"] {{ width: {100 * map_share:.3f}% !important; }}'
         f'{fmap} [data-testid="stImageContainer"], {fmap} img {{ width: 100% !important; height: auto !important; }}'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -318,10 +319,28 @@ def test_input_picture_is_a_compact_jpeg_for_a_photo_and_exact_png_for_a_small_i
     pixels = np.asarray(Image.open(io.BytesIO(digit.data)))
     assert pixels.shape == (28, 28, 3)
     assert tuple(pixels[3, 1]) == (230, 159, 0)  # the orange box just below the window, exact
-    # The object streamlit_image_coordinates is handed writes exactly those bytes.
-    out = io.BytesIO()
-    digit.save(out, format="PNG", compress_level=0)
-    assert out.getvalue() == digit.data
+    # The photo component gets the same bytes as a data address, made once with the cached picture.
+    assert digit.data_url.startswith("data:image/png;base64,")
+    assert base64.b64decode(digit.data_url.split(",", 1)[1]) == digit.data
+    assert kl.input_picture(buf.getvalue(), "gray", (0, 1, 2), (0, 1, 2)).data_url is digit.data_url
+
+
+def test_the_photo_is_an_in_page_component_whose_click_event_moves_the_inspector(at, monkeypatch):
+    """No iframe component: the photo is the Kernel Lab's own Components v2 element (the picture as
+    its data), and its "click" event (in the photo's own pixels) reaches the inspector through KL_CLICK."""
+    from app.kernel_lab import photo_picker
+
+    drawn = at.get("bidi_component")
+    assert len(drawn) == 1 and drawn[0].proto.component_name.endswith("convlab_kernel_lab_photo")
+    assert '"src": "data:image/jpeg;base64,' in drawn[0].proto.json  # the Cameraman, pre-encoded
+    assert "setTriggerValue" in photo_picker.JS and "ArrowLeft" in photo_picker.JS  # click, tap and keys report
+    fake = {state.KL_PHOTO_PICKER: {"click": {"x": 300.5, "y": 100.2, "width": 512, "height": 512, "unix_time": 7}}}
+    monkeypatch.setattr(photo_picker.st, "session_state", fake)
+    photo_picker._on_click()
+    monkeypatch.undo()
+    at.session_state[state.KL_CLICK] = fake[state.KL_CLICK]
+    at.run()
+    assert (at.number_input(key="kl_row").value, at.number_input(key="kl_col").value) == (100, 300)
 
 
 def test_cached_pictures_are_shared_read_only_and_match_the_feature_map():

@@ -67,8 +67,7 @@ def test_clicking_the_photo_moves_the_inspector(page: Page, server: str) -> None
     row = page.get_by_label("Output row", exact=True)
     expect(row).not_to_have_value("")
     assert int(row.input_value()) >= 30  # the inspector starts away from the corner clicked below
-    frame = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').first
-    frame.locator("img").click(position={"x": 10, "y": 10})
+    page.locator(".st-key-kl_photo_box img.kl-photo-img").click(position={"x": 10, "y": 10})
     # While the click's run redraws the inspector, the old input can linger beside the new one for a
     # moment (seen once in CI): read the newest.
     row = page.get_by_label("Output row", exact=True).last
@@ -149,17 +148,15 @@ def test_a_custom_kernel_survives_a_reload_a_second_tab_and_a_link(browser, serv
 
 
 PICTURES = """() => {
-    const frame = document.querySelector('iframe[title*="streamlit_image_coordinates"]');
+    const photo = document.querySelector('.st-key-kl_photo_box img.kl-photo-img');
     const maps = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img')];
     const map = maps[maps.length - 1];
-    let photo = null;
-    try { photo = frame.contentDocument.querySelector('img'); } catch (e) { return null; }
-    if (!photo || !photo.complete || photo.height < 10 || !map || !map.complete || map.naturalWidth === 0) return null;
-    const f = frame.getBoundingClientRect(), m = map.getBoundingClientRect();
-    if (f.height < photo.height - 1 || f.width < photo.width - 1) return null;  // the frame is still being sized
+    if (!photo || !photo.complete || photo.naturalWidth === 0 || photo.height < 10) return null;
+    if (!map || !map.complete || map.naturalWidth === 0) return null;
+    const box = photo.parentElement.getBoundingClientRect(), p = photo.getBoundingClientRect(), m = map.getBoundingClientRect();
     return {
-        photo: [f.left, f.top, f.left + photo.width, f.top + photo.height], frameWidth: f.width,
-        photoScale: photo.width / photo.naturalWidth, photoHeight: photo.height, frameHeight: f.height,
+        photo: [p.left, p.top, p.right, p.bottom], frameWidth: box.width,
+        photoScale: p.width / photo.naturalWidth, photoHeight: p.height, frameHeight: box.height,
         map: [m.left, m.top, m.right, m.bottom], mapScale: m.width / map.naturalWidth,
         viewport: [innerWidth, innerHeight], pageWidth: document.documentElement.scrollWidth,
     };

@@ -16,16 +16,12 @@ from tests.e2e.dom import wait_for_app
 TABLET = {"viewport": {"width": 820, "height": 1180}, "has_touch": True, "is_mobile": True}
 CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
-# Where the photo's <img> lies on the page (the click component is an iframe), once it is drawn.
+# Where the photo's <img> lies on the page (the photo component draws it in the page, no iframe), once it is drawn.
 PHOTO_BOX = """() => {
-    const frame = document.querySelector('iframe[title*="streamlit_image_coordinates"]');
-    if (!frame) return null;
-    let img = null;
-    try { img = frame.contentDocument.querySelector('img'); } catch (e) { return null; }
-    if (!img || !img.complete || img.height < 10) return null;
-    const f = frame.getBoundingClientRect(), i = img.getBoundingClientRect();
-    if (f.height < i.height - 1) return null;  // the frame is still being sized
-    return [f.left + i.left, f.top + i.top, i.width, i.height];
+    const img = document.querySelector('.st-key-kl_photo_box img.kl-photo-img');
+    if (!img || !img.complete || img.naturalWidth === 0 || img.height < 10) return null;
+    const i = img.getBoundingClientRect();
+    return [i.left, i.top, i.width, i.height];
 }"""
 
 
@@ -68,8 +64,7 @@ def test_a_tap_on_the_photo_picks_that_pixel_on_a_tablet(browser: Browser, serve
     expect.set_options(timeout=30_000)
     open_page(pg, server, "kernel_lab")
     h, w = input_size(pg)
-    frame = pg.locator('iframe[title*="streamlit_image_coordinates"]').first
-    frame.scroll_into_view_if_needed()
+    pg.locator(".st-key-kl_photo_box img.kl-photo-img").scroll_into_view_if_needed()
     left, top, width, height = pg.wait_for_function(PHOTO_BOX, polling=100).json_value()
     fy, fx = 0.2, 0.75  # a point away from where the inspector starts (the middle)
     want_r, want_c = int(fy * h), int(fx * w)
