@@ -31,9 +31,9 @@ NO_KEY = (
     "`CONVLAB_INSTRUCTOR_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(12))')\" "
     "scripts/serve_class.sh`, then open /instructor again and type that key."
 )
-LOCKED = (
-    "Too many wrong keys from here: the console refuses new attempts for a few minutes. "
-    "Wait five minutes, then type the key again."
+LOCKED = (  # the wait is the window the wrong keys are counted over: after it they no longer count
+    f"Too many wrong keys from here: the console refuses new attempts for up to {WINDOW_S / 60:g} minutes. "
+    "Wait, then type the key again."
 )
 WRONG = "That is not the instructor key."
 

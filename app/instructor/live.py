@@ -63,7 +63,7 @@ def _other_processes_runs(here: set[str], room: Classroom, labels: dict[str, str
         cols = st.columns([3, 3, 2], vertical_alignment="center")
         cols[0].markdown(f"**{who}**: {record.title}")
         if room.cancel_requested(record.run_id):
-            cols[1].caption("cancel asked; its server process stops it within seconds")
+            cols[1].caption("cancel asked; the server process training it stops it at its next check")
         else:
             cols[1].caption(f"{record.status} in another server process")
         cols[2].button(

@@ -88,6 +88,24 @@ def test_a_wrong_key_is_refused_and_the_right_one_opens_the_console(monkeypatch,
     assert unlocked(at)  # in for the rest of the session
 
 
+def test_the_lock_lasts_at_most_the_minutes_its_sentence_says(monkeypatch, room):
+    """The sentence's minutes are WINDOW_S: once that long has passed the wrong keys no longer count."""
+    import time
+
+    from app.workspace import classroom
+
+    assert f"for up to {access.WINDOW_S / 60:g} minutes" in access.LOCKED
+    names = [("lock-test-browser", access.MAX_FAILURES)]
+    for _ in range(access.MAX_FAILURES):
+        room.record_key_attempt("lock-test-browser", ok=False)
+    assert access.locked_out(room, names)
+    now = time.time()
+    monkeypatch.setattr(classroom.time, "time", lambda: now + access.WINDOW_S - 5)
+    assert access.locked_out(room, names)  # still inside the window
+    monkeypatch.setattr(classroom.time, "time", lambda: now + access.WINDOW_S + 1)
+    assert not access.locked_out(room, names)
+
+
 def test_five_wrong_keys_lock_the_gate_even_for_the_right_key(monkeypatch, room):
     at = console(monkeypatch)
     for _ in range(access.MAX_FAILURES):
