@@ -100,13 +100,14 @@ def no_model_panel() -> None:
     """What the page shows when this session has no model: where to get one, and a quick demo."""
     st.info(
         "There is no model in this session yet. Train one on the **Training** page, or train a small demo "
-        f"network here on the bundled MNIST digits (at most {DEMO_SECONDS:.0f} seconds).",
+        f"network here on the bundled MNIST digits (its training stops after {DEMO_TRAIN.max_seconds:.0f} s at most; "
+        "waiting for a free training slot comes on top).",
         icon=":material/model_training:",
     )
     st.page_link("app_pages/training.py", label="Go to the Training page", icon=":material/model_training:")
     demo: DemoRun | None = st.session_state.get(state.IN_DEMO_RUN)
     running = demo is not None and demo.job.active
-    if st.button(f"Train a quick demo model (up to {DEMO_SECONDS:.0f} s)", key="in_demo", type="primary",
+    if st.button(f"Train a quick demo model (up to {DEMO_TRAIN.max_seconds:.0f} s)", key="in_demo", type="primary",
                  disabled=running):  # fmt: skip
         if _start():
             st.rerun()  # drawn again with the button disabled and the progress bar

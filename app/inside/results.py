@@ -162,5 +162,11 @@ def mistakes_section(view: View) -> None:
         "probability of predicted": preds.confidence[shown].round(4),
         "probability of true": preds.true_confidence[shown].round(4),
     })  # fmt: skip
-    st.dataframe(frame, hide_index=True, key="in_mis_table")
+    short = {  # short headers, so the five columns fit a projector's page without scrolling sideways
+        "test image": st.column_config.NumberColumn("image", help="Its number in the test set"),
+        "probability of predicted": st.column_config.NumberColumn("p(predicted)", help="The probability of its answer"),
+        "probability of true": st.column_config.NumberColumn("p(true)", help="The probability of the true class"),
+    }
+    st.dataframe(frame, hide_index=True, key="in_mis_table", column_config=short)
+    st.caption("p(predicted): the probability the model gave its answer; p(true): the one it gave the true class.")
     download_csv("CSV", frame, "mistakes.csv", key="in_mis_csv")

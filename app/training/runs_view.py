@@ -97,7 +97,7 @@ def runs_panel(runs: list[RunRecord], busy: bool) -> None:
     if not runs:
         return
     with st.expander(f"Your runs ({len(runs)} kept in your workspace)"):
-        table = pd.DataFrame(  # the long title last: on a narrow screen it, not the result, runs off the edge
+        table = pd.DataFrame(  # the long title last: it wraps in its cell, the when/status/accuracy stay on one line
             {
                 "when": [when(r) for r in runs],
                 "status": [STATUS_WORDS.get(r.status, r.status) for r in runs],
@@ -105,7 +105,7 @@ def runs_panel(runs: list[RunRecord], busy: bool) -> None:
                 "run": [r.title for r in runs],
             }
         )
-        st.dataframe(table, hide_index=True)
+        st.table(table, hide_index=True, border="horizontal")  # an HTML table: a long title wraps, never scrolls sideways
         by_id = {r.run_id: r for r in runs}
         pick = st.selectbox(
             "Run", list(by_id), key=state.TR_RUN_PICK, format_func=lambda i: row_name(by_id[i])

@@ -245,8 +245,9 @@ def test_a_run_is_kept_and_a_new_session_of_the_workspace_finds_model_and_curves
     assert len(again.get("plotly_chart")) >= 1  # and is drawn
     assert any("Training finished" in s.value for s in again.success)
     assert any(e.label.startswith("Your runs (1 kept") for e in again.expander)
-    table = next(d.value for d in again.dataframe if "accuracy" in d.value.columns)
-    assert list(table.columns) == ["when", "status", "accuracy", "run"]  # the long title last: a phone cuts it
+    assert not any("accuracy" in d.value.columns for d in again.dataframe)  # not a canvas grid that scrolls sideways
+    table = next(d.value for d in again.table if "accuracy" in d.value.columns)
+    assert list(table.columns) == ["when", "status", "accuracy", "run"]  # the long title last: it wraps
     assert table["accuracy"].tolist() == [f"{record.summary['test_acc']:.1%}"]
     assert again.selectbox(key=state.TR_RUN_PICK).options == [" · ".join(table.iloc[0, :3])]  # fits a phone
     other = open_as()  # another student's workspace holds none of it
