@@ -161,6 +161,9 @@ class Bench:
                     lambda i=i: bare.get_by_text(f"Step {i + 2} of 49").wait_for(),
                 )
             )
+            # the stepper steps in the browser and reports the step once it rests: let that quick run land
+            # (the link holds the new step) before the next click, so no click competes with it
+            wait(ar, "(c) => new URLSearchParams(location.search).get('cell') === String(c)", step)
             wait(ar, IDLE)
             wait(bare, IDLE)
         self.record("arithmetic_next", ours, peer, TARGET_INTERACTION)
