@@ -25,6 +25,8 @@ from app.workspace.classroom import Classroom, Presence
 REFRESH_S = 3.0
 CANCEL_MESSAGE = "The instructor stopped this run."
 
+PRESENT_S = 30.0  # a session counts as connected while its page beat within this many seconds
+
 
 def sessions_frame(people: list[Presence], now: float) -> pd.DataFrame:
     """One row per open page: who, where, training, last seen."""
@@ -124,14 +126,14 @@ def class_live() -> None:
         now = time.time()
         try:
             room = identity.classroom()
-            people = room.sessions()
+            people = room.sessions(within_s=PRESENT_S)
         except StoreError as err:
             st.error(f"The class database cannot be read just now: {err}")
             return
         actions.note()
         load = server_load.read_load()
         cols = st.columns(5)
-        cols[0].metric("Connected", len(people), help="Pages open in the last 30 s")
+        cols[0].metric("Connected", len(people), help=f"Pages open in the last {PRESENT_S:g} s")
         training, waiting, hint = _counts(jobs)
         cols[1].metric("Training", training, help=hint)
         cols[2].metric("Waiting", waiting)
