@@ -1,18 +1,20 @@
-"""The Kernel Lab's small grids (a kernel, a pixel's neighbourhood, their products) as styled tables.
+"""The Kernel Lab's small grids (a kernel, a pixel's neighbourhood, their products) as HTML tables.
 
 Every value is written in its cell and coloured as the charts elsewhere colour a matrix
 (:func:`app.pictures.colourise`: red-white-blue, zero white, symmetric about zero), pixel values as
 their own grey (0 black, 255 white, so a flat patch looks flat), and padding cells are hatched. A
 table is plain HTML in the browser: the Kernel Lab loads no plotly.js and lays out no chart, which
-had made its reloads and kernel changes several times slower than a bare Streamlit page's.
+had made its reloads and kernel changes several times slower than a bare Streamlit page's. Each grid's
+HTML is made once per grid (values, padding, kind) and sent with ``st.html``: a pandas Styler in
+``st.table`` cost tens of milliseconds per grid on every rerun (issue #15).
 """
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
-import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from app.kernel_lab.model import CACHE_TTL
 from app.pictures import colourise
@@ -48,18 +50,28 @@ def _cells(values: tuple, hatched: tuple | None, pixels: bool) -> tuple[list[lis
     return text, css
 
 
-def grid_table(values: tuple, hatched: tuple | None = None, *, pixels: bool = False) -> Styler:
-    """A grid as a pandas Styler for ``st.table``; the text and colours are worked out once per grid.
+GRID_CLASS = "kl-grid"  # every grid's <table>: the browser tests find the grids by it
+_TABLE_CSS = "border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 0 0 0.5rem 0"
+_TD_CSS = "border: 1px solid rgba(49, 51, 63, 0.2); padding: 0.25em 0.5em"
 
-    ``values`` and ``hatched`` are nested tuples (hashable: :func:`app.kernel_lab.model.as_key`).
-    A fresh Styler each call: ``st.table`` computes a Styler's styles in place, so one is not shared.
+
+@st.cache_resource(max_entries=512, ttl=CACHE_TTL, show_spinner=False)
+def grid_html(values: tuple, hatched: tuple | None = None, *, pixels: bool = False) -> str:
+    """A grid as an HTML table (text and colours in its cells), made once per grid.
+
+    ``values`` and ``hatched`` are nested tuples (hashable: :func:`app.kernel_lab.model.as_key`). The
+    table has no accessible label of its own (the caption above names it): a table labelled "Kernel"
+    was what the Kernel selectbox's label found first, and a test's click opened no list.
     """
     text, css = _cells(values, hatched, pixels)
-    frame = pd.DataFrame(text)
-    return frame.style.apply(lambda _: pd.DataFrame(css, index=frame.index, columns=frame.columns), axis=None)
+    rows = "".join(
+        "<tr>" + "".join(f'<td style="{_TD_CSS}; {c}">{html.escape(t)}</td>' for t, c in zip(tr, cr, strict=True)) + "</tr>"
+        for tr, cr in zip(text, css, strict=True)
+    )
+    return f'<table class="{GRID_CLASS}" style="{_TABLE_CSS}"><tbody>{rows}</tbody></table>'
 
 
 def show_grid(where, title: str, values: tuple, hatched: tuple | None = None, *, pixels: bool = False) -> None:
     """Draw a titled grid into ``where`` (a column or ``st``)."""
     where.caption(f"**{title}**")
-    where.table(grid_table(values, hatched, pixels=pixels), hide_index=True, hide_header=True, width="content")
+    where.html(grid_html(values, hatched, pixels=pixels), width="content")

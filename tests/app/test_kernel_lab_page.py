@@ -165,8 +165,19 @@ def _kernel_grid(app: AppTest) -> np.ndarray:
 
     titles = [c.value for c in app.caption if c.value.startswith("**") and c.value.endswith("**")]
     assert titles[-3:] == ["**Neighbourhood (0–255)**", "**× Kernel**", "**= Products**"]
-    frame = app.table[-2].value
-    return np.array([[parse_number(str(v)) for v in row] for row in frame.values], dtype=float)
+    return np.array([[parse_number(v) for v in row] for row in _grid_cells(app)[-2]], dtype=float)
+
+
+def _grid_cells(app: AppTest) -> list[list[list[str]]]:
+    """The text of every Kernel Lab grid the page drew (HTML tables), grid by grid, row by row."""
+    import html as html_lib
+    import re
+
+    tables = [h.proto.body for h in app.get("html") if 'class="kl-grid"' in h.proto.body]
+    return [
+        [[html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in re.findall(r"<tr>(.*?)</tr>", t)]
+        for t in tables
+    ]
 
 
 def test_pasted_fractions_and_blank_lines(at):
@@ -373,14 +384,16 @@ def test_the_neighbourhood_grid_shows_pixels_as_their_grey(at):
     signed = grids.grid_colours(np.array([[-1.0, 0.0, 1.0]]))
     assert tuple(signed[0, 1]) == (255, 255, 255) or min(signed[0, 1]) > 240
     assert signed[0, 0, 0] > signed[0, 0, 2] and signed[0, 2, 2] > signed[0, 2, 0]  # red below zero, blue above
-    # The page draws the three grids as tables (no plotly chart on the Kernel Lab), padding hatched.
-    assert not at.get("plotly_chart")
+    # The page draws the grids as HTML tables (no plotly chart, no pandas Styler), padding hatched.
+    assert not at.get("plotly_chart") and not at.table
     at.number_input(key="kl_row").set_value(0)
     at.run()
-    hood = at.table[-3].value
-    assert hood.shape == (3, 3) and list(hood.iloc[0]) == ["0", "0", "0"]  # the row above the photo is zero padding
-    styled = grids.grid_table(((0.0, 1.0),), ((True, False),)).to_html()
-    assert styled.count("repeating-linear-gradient") == 1
+    hood = _grid_cells(at)[-3]
+    assert len(hood) == 3 and all(len(r) == 3 for r in hood)
+    assert hood[0] == ["0", "0", "0"]  # the row above the photo is zero padding
+    drawn = grids.grid_html(((0.0, 1.0),), ((True, False),))
+    assert drawn.count("repeating-linear-gradient") == 1 and drawn.count("<td") == 2
+    assert grids.grid_html(((0.0, 1.0),), ((True, False),)) is drawn  # made once per grid
 
 
 # --- the workspace: the custom kernel kept, the link complete, the instructor's settings ---------

@@ -198,9 +198,9 @@ def test_both_pictures_whole_and_at_one_scale(browser, server: str, name, viewpo
     context.close()
 
 
-GRIDS_CUT = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stTable"]')].flatMap(t => {
-    const right = t.querySelector('table').getBoundingClientRect().right;
-    for (let e = t; e && e.getAttribute('data-testid') !== 'stMain'; e = e.parentElement) {
+GRIDS_CUT = """() => [...document.querySelectorAll('[data-testid="stMain"] table.kl-grid')].flatMap(t => {
+    const right = t.getBoundingClientRect().right;
+    for (let e = t.parentElement; e && e.getAttribute('data-testid') !== 'stMain'; e = e.parentElement) {
         const edge = e.getBoundingClientRect().right;
         if (getComputedStyle(e).overflowX !== 'visible' && right > edge + 1)
             return [`a ${t.querySelectorAll('tr').length}-row grid: ${Math.round(right - edge)}px cut off`];
@@ -221,5 +221,6 @@ def test_no_grid_is_cut_off_at_1024x768_in_presentation_mode(browser, server: st
     page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     wait_for_app(page)
     expect(page.get_by_text("= Products", exact=True)).to_be_visible()
+    assert page.locator("table.kl-grid").count() >= 4  # the kernel and the three grids of the sum
     assert page.evaluate(GRIDS_CUT) == []
     context.close()

@@ -201,5 +201,5 @@ def test_the_kernel_grid_is_edited_from_the_keyboard(page: Page, server: str) ->
 # The numbers of the "× Kernel" grid of the dot product, row by row (an expression).
 KERNEL_CELLS = """[...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
     .filter(c => c.textContent.trim() === '× Kernel')
-    .flatMap(c => { let box = c; while (box && !box.querySelector('[data-testid="stTable"]')) box = box.parentElement;
-                    return box ? [...box.querySelectorAll('[data-testid="stTable"] td')].map(td => td.textContent.trim()) : []; })"""
+    .flatMap(c => { let box = c; while (box && !box.querySelector('table.kl-grid')) box = box.parentElement;
+                    return box ? [...box.querySelectorAll('table.kl-grid td')].map(td => td.textContent.trim()) : []; })"""
