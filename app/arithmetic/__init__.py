@@ -4,6 +4,8 @@
 - :mod:`~app.arithmetic.problem`: the config computed by :mod:`cnn_core` into what the page draws;
 - :mod:`~app.arithmetic.widgets`: the settings and quiz sidebars and their callbacks;
 - :mod:`~app.arithmetic.view`: Play, the step controls, the grids and tables of the current step;
+- :mod:`~app.arithmetic.stepper_payload`: every step of a setting as the browser stepper's JSON;
+- :mod:`~app.arithmetic.stepper_component`: the browser stepper (Components v2) that steps without a rerun;
 - :mod:`~app.arithmetic.quiz_view`: the quiz's answer boxes and marks;
 - :mod:`~app.arithmetic.progress`: the quiz progress kept in the learner's workspace;
 - :mod:`~app.arithmetic.panels`: the example note, output size, pooling comparison, scatter view, series;
