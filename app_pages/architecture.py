@@ -5,7 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 from app import architecture as an
-from app import plots, state
+from app import state
 from app.layout import PROJECTOR_SCALE, chart, presenting
 from app.plots.diagram import receptive_field_picture
 from app.training import link as train_link
@@ -68,7 +68,8 @@ if not shown.layers:
 
 plan = models.plan(shown)
 table = an.summary_of(shown)
-m = st.columns(5)
+metrics = st.container(horizontal=True, gap="medium")  # a wrapping row: in five columns a projector ran
+m = [metrics.container(width="content") for _ in range(5)]  # "Parameters" over "MACs (one image)"
 m[0].metric("Parameters", f"{table.total_params:,}", help="Numbers learned by gradient descent.")
 m[1].metric(
     "MACs (one image)",
@@ -98,21 +99,16 @@ keras_order = st.toggle(
     help="PyTorch stores a feature map as C × H × W, Keras as H × W × C. Same numbers.",
 )
 frame = an.summary_frame(table, plan, keras_shapes=keras_order)
-st.dataframe(
-    frame, hide_index=True, key="an_table", height=min(38 + 35 * len(frame), 720),
-    column_config={
-        "#": st.column_config.TextColumn(width=30, help="Layer number in the editor above."),
-        "Params": st.column_config.NumberColumn(format="localized"),
-        "How the params are counted": st.column_config.TextColumn(width=300),
-        "MACs": st.column_config.NumberColumn(format="localized", help="Multiply-accumulates for one image."),
-        "Memory (KiB)": st.column_config.NumberColumn(format="%.1f", help="Output values × 4 bytes (float32)."),
-        "Receptive field": st.column_config.TextColumn(help="Input pixels one output cell depends on (per side)."),
-        "Jump": st.column_config.TextColumn(help="Input pixels between two neighbouring output cells."),
-    },
-)  # fmt: skip
+group = None  # an HTML table that wraps its cells (st.dataframe's canvas scrolled sideways at 1024 presenting);
+if presenting():  # on a projector, a group of columns at a time
+    group = st.radio("Columns", list(an.COLUMN_GROUPS), horizontal=True, key="an_columns")
+st.container(key="an_table").table(an.summary_styler(an.columns_of(frame, group)), hide_index=True)
+st.caption("Params: the numbers a layer learns. MACs: multiply-accumulates for one image. Memory: the output's "
+           "values × 4 bytes (float32). Receptive field: the input pixels one output cell depends on (per side). "
+           "Jump: the input pixels between two neighbouring output cells.")  # fmt: skip
 
-diagram = plots.architecture_diagram(an.diagram_blocks(plan), scale=PROJECTOR_SCALE if presenting() else 1.0)
-st.plotly_chart(diagram, key="an_diagram", config={"displayModeBar": False})  # sized for the projector itself
+for i, part in enumerate(an.diagram_of(plan, scale=PROJECTOR_SCALE if presenting() else 1.0)):
+    st.plotly_chart(part, key=f"an_diagram_{i}", config={"displayModeBar": False})  # sized for the projector itself
 st.caption(
     "Each box is a feature map: its height follows H, its depth W and its thickness the number of channels "
     "(sizes compressed so that big and small maps fit). Thin bars are flat vectors. An inception module's "
@@ -123,19 +119,23 @@ if (saving := an.bottlenecks(plan)) is not None:
     st.markdown("**What the 1×1 bottlenecks save.** Each inception module's 3×3 and k×k branches, with their 1×1 "
                 "reductions and, for comparison, applied straight to all the input channels (plain convolutions "
                 "with a bias each):")  # fmt: skip
-    st.dataframe(saving, hide_index=True, key="an_bottlenecks", column_config={"Saved": st.column_config.NumberColumn(
-        format="localized")})  # fmt: skip
-with st.expander("The receptive field on a picture, layer by layer"):
-    st.caption("Each rectangle: the input pixels that the unit at the centre of that layer's map depends on.")
-    chart(receptive_field_picture(*an.receptive_fields(plan)), key="an_rf")
+    st.container(key="an_bottlenecks").table(an.bottleneck_styler(saving), hide_index=True)
+rf_box = st.expander("The receptive field on a picture, layer by layer", key="an_rf_open", on_change="rerun")
+if rf_box.open:  # worked out only while open: a closed expander costs the run nothing
+    with rf_box:
+        st.caption("Each rectangle: the input pixels that the unit at the centre of that layer's map depends on.")
+        chart(receptive_field_picture(*an.receptive_fields(plan)), key="an_rf")
 
-with st.expander("How each number is computed"):
-    st.markdown(an.HOW_COMPUTED)
-    st.markdown("**The output-height formula of each convolution and pooling layer, with its numbers:**")
-    st.code("\n".join(an.shape_workings(plan)) or "(no convolution or pooling layers)", language=None, wrap_lines=True)
+how_box = st.expander("How each number is computed", key="an_how_open", on_change="rerun")
+if how_box.open:
+    with how_box:
+        st.markdown(an.HOW_COMPUTED)
+        st.markdown("**The output-height formula of each convolution and pooling layer, with its numbers:**")
+        workings = "\n".join(an.shape_workings(plan)) or "(no convolution or pooling layers)"
+        st.code(workings, language=None, wrap_lines=True)
 
 st.subheader("PyTorch code" if error is None else f"PyTorch code of layers 1–{error.index}")
-st.code(models.to_pytorch_code(shown), language="python")
+st.code(an.code_of(shown), language="python")
 if error is None:
     if config.num_classes is None:
         st.caption("This network does not end with a Dense layer, so it gives no class scores to train on.")

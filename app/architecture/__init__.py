@@ -23,30 +23,43 @@ from app.architecture.model import (
 )
 from app.architecture.saved import keep_network, saved_network
 from app.architecture.view import (
+    COLUMN_GROUPS,
     HOW_COMPUTED,
+    bottleneck_styler,
     bottlenecks,
+    code_of,
+    columns_of,
     count_text,
     diagram_blocks,
+    diagram_of,
+    link_key,
     memory_text,
     receptive_fields,
     shape_workings,
     summary_frame,
     summary_of,
+    summary_styler,
 )
 from app.architecture.widgets import layer_editor, layer_row, name_widget
 
 __all__ = [
+    "COLUMN_GROUPS",
     "HOW_COMPUTED",
+    "bottleneck_styler",
     "bottlenecks",
+    "code_of",
+    "columns_of",
     "DEFAULTS",
     "TYPES",
     "count_text",
     "current_config",
     "diagram_blocks",
+    "diagram_of",
     "init_state",
     "keep_network",
     "layer_editor",
     "layer_row",
+    "link_key",
     "load",
     "load_preset",
     "memory_text",
@@ -57,5 +70,6 @@ __all__ = [
     "shape_workings",
     "summary_frame",
     "summary_of",
+    "summary_styler",
     "type_of",
 ]

@@ -1,7 +1,9 @@
 """What the Architecture page shows of a network: the summary table, the diagram's blocks, the workings.
 
 Every number comes from :mod:`cnn_core.models` (the plan) and :mod:`cnn_core.summary` (measured on the
-real module by forward hooks); this module only lays them out.
+real module by forward hooks); this module only lays them out. What is costly to work out (the summary,
+the diagram, the PyTorch code) is cached server-wide per network, keyed by its link (:func:`link_key`),
+so a network loaded before, by anyone, is shown without working anything out again.
 """
 
 from __future__ import annotations
@@ -10,18 +12,62 @@ import io
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+import torch
+from pandas.io.formats.style import Styler
 from PIL import Image
 
+from app.plots.diagram import diagram_parts
 from cnn_core import images, models
 from cnn_core.models import ModelConfig
 from cnn_core.summary import SummaryTable, param_formula, summarize
 
 
-@st.cache_data(max_entries=32, show_spinner="Building the network and running one image through it…")
+def link_key(config: ModelConfig) -> str:
+    """The network's link without its name (``in=1x28x28&net=conv32-k3-relu_...``): what the caches are keyed by."""
+    query = models.to_query(config)
+    return "&".join(f"{k}={query[k]}" for k in sorted(query))
+
+
+@st.cache_data(max_entries=64, show_spinner="Running one image through the network…")
+def _summary(link: str, _config: ModelConfig) -> SummaryTable:
+    try:  # on the meta device: the real modules and forward, shapes without numbers (AlexNet: 60 ms, not 3 s)
+        with torch.device("meta"):
+            module = models.build(_config)
+        return summarize(module, _config.input_shape, device="meta")
+    except (NotImplementedError, RuntimeError):  # an operation without a meta kernel: on the CPU, as before
+        return summarize(models.build(_config), _config.input_shape)
+
+
 def summary_of(config: ModelConfig) -> SummaryTable:
-    """Build the real nn.Module of ``config`` and summarise it (cached per config)."""
-    return summarize(models.build(config), config.input_shape)
+    """The summary of the real nn.Module of ``config`` (:func:`cnn_core.summary.summarize`, forward hooks),
+    cached per network. The module is built on PyTorch's meta device: its parameters have shapes but no
+    values and the forward pass works out every shape without computing, so even AlexNet's 61 million
+    parameters cost nothing to set up; every number of the table is the same as on the CPU."""
+    return _summary(link_key(config), config)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _diagram(link: str, scale: float, _plan: models.Plan) -> tuple[go.Figure, ...]:
+    return tuple(diagram_parts(diagram_blocks(_plan), scale=scale))
+
+
+def diagram_of(plan: models.Plan, scale: float) -> tuple[go.Figure, ...]:
+    """The diagram of ``plan`` (:func:`app.plots.diagram.diagram_parts`: one figure, or a long network's parts),
+    built once per network and scale and shared read-only: ``st.plotly_chart`` only reads a figure, and
+    nothing else is given these."""
+    return _diagram(link_key(plan.config), scale, plan)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _code(link: str, name: str, _config: ModelConfig) -> str:
+    return models.to_pytorch_code(_config)
+
+
+def code_of(config: ModelConfig) -> str:
+    """The PyTorch code of ``config`` (:func:`cnn_core.models.to_pytorch_code`), cached per network and name."""
+    return _code(link_key(config), config.name, config)
 
 
 def _shape(shape: tuple[int, ...] | None, keras: bool) -> str:
@@ -42,7 +88,8 @@ def summary_frame(table: SummaryTable, plan: models.Plan, *, keras_shapes: bool 
     """The table shown on the page: one row per torch module, then a totals row.
 
     A block (residual, inception) has a row of its own, with all its parameters and their formula, and
-    then one indented row (``↳ res1.conv1``) per layer inside it; the Total row counts each parameter once.
+    then one indented row (``↳ conv1``: its name inside the block) per layer inside it; the Total row counts
+    each parameter once.
     """
     owner = {name: lp for lp in plan.layers for name in lp.module_names}
     records = []
@@ -52,7 +99,8 @@ def summary_frame(table: SummaryTable, plan: models.Plan, *, keras_shapes: bool 
         block = r.block_params is not None
         records.append({
             "#": lp.index + 1 if lp is not None and top == r.name else "",
-            "Layer (type)": f"{'↳ ' if top != r.name else ''}{r.name} ({r.type})",
+            # a layer inside a block under the block's row, by its name in the block: "↳ b3x3.conv (Conv2d)"
+            "Layer (type)": f"↳ {r.name[len(top) + 1 :]} ({r.type})" if top != r.name else f"{r.name} ({r.type})",
             "Output shape": _shape(r.output_shape, keras_shapes),
             "Params": r.block_params if block else r.total_params,
             "MACs": sum(q.macs for q in table.rows if q.name.startswith(f"{r.name}.")) if block else r.macs,
@@ -70,6 +118,43 @@ def summary_frame(table: SummaryTable, plan: models.Plan, *, keras_shapes: bool 
         "Receptive field": "", "Jump": "", "How the params are counted": "",
     })  # fmt: skip
     return pd.DataFrame.from_records(records).astype({"#": str})
+
+
+def _count(v: object) -> str:
+    return "" if v is None or v != v else f"{int(v):,}"  # v != v: NaN, a block row's memory
+
+
+# The table's columns in groups, one group at a time on a projector: all nine, at a projector's size in the
+# half of a 1024-pixel screen beside the sidebar, needed twice the room there was.
+COLUMN_GROUPS = {
+    "Shape and parameters": ["Output shape", "Params"],
+    "MACs and memory": ["MACs", "Memory (KiB)"],
+    "Receptive field": ["Receptive field", "Jump"],
+    "How the params are counted": ["How the params are counted"],
+}
+
+
+def columns_of(frame: pd.DataFrame, group: str | None) -> pd.DataFrame:
+    """``frame`` with every column (``group`` None), or its layer number and name and the group's columns."""
+    return frame if group is None else frame[["#", "Layer (type)", *COLUMN_GROUPS[group]]]
+
+
+def summary_styler(frame: pd.DataFrame) -> Styler:
+    """The summary as ``st.table`` draws it: counts with thousands separators, a block's missing memory blank.
+
+    An HTML table, whose cells wrap, fits the page at every screen (``st.dataframe`` draws on a canvas that
+    scrolled sideways on a projector); a fresh Styler each call, since ``st.table`` works on it in place."""
+    styler = frame.style
+    if counts := [c for c in ("Params", "MACs") if c in frame.columns]:
+        styler = styler.format(_count, subset=counts)
+    if "Memory (KiB)" in frame.columns:
+        styler = styler.format(lambda v: "" if v is None or v != v else f"{v:,.1f}", subset=["Memory (KiB)"])
+    return styler
+
+
+def bottleneck_styler(frame: pd.DataFrame) -> Styler:
+    """The bottleneck savings (:func:`bottlenecks`) for ``st.table``."""
+    return frame.style.format(_count, subset=["Saved"]).format("{:.1f}", subset=["Saved (%)"])
 
 
 def _branches(lp: models.LayerPlan) -> tuple[tuple[str, tuple[int, ...]], ...]:

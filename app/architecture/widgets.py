@@ -48,7 +48,8 @@ def layer_row(pos: int, uid: int, spec: LayerSpec, n: int) -> LayerSpec:
     # One line for the layer (its number, type and buttons), then its settings on lines of at most ROW_WIDTH
     # units (half that on a projector): in one line with the type, a 1024-pixel screen cut "Conv2d", "valid"
     # and "= window" in their boxes, and a projector's large labels ran into each other.
-    head = st.columns([0.4, 2.2, 0.6, 2.8], vertical_alignment="bottom")
+    # On a projector the type gets more of the line: in 2.2 parts "Inception module" was cut in its box.
+    head = st.columns([0.4, 3.1, 0.1, 2.4] if presenting() else [0.4, 2.2, 0.6, 2.8], vertical_alignment="bottom")
     per_line = ROW_WIDTH / 2 if presenting() else ROW_WIDTH * 0.75  # 0.75: room for "valid" on a tablet
     lines: list[list[float]] = [[]]
     for w in (s.width for _, s in fields):

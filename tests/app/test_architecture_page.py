@@ -32,7 +32,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def table_total(at: AppTest) -> int:
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     return int(frame.loc[frame["Layer (type)"] == "Total", "Params"].iloc[0])
 
 
@@ -54,7 +54,7 @@ def test_default_network_shows_course_totals_and_link() -> None:
     at = open_page()
     assert metric(at, "Parameters") == "93,322"
     assert table_total(at) == 93_322
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     conv1 = frame[frame["Layer (type)"] == "conv1 (Conv2d)"].iloc[0]
     assert conv1["Output shape"] == "32 × 26 × 26" and conv1["Params"] == 320
     assert conv1["How the params are counted"] == "(C_in·kh·kw + 1)·C_out = (1·3·3 + 1)·32 = 320"
@@ -63,9 +63,13 @@ def test_default_network_shows_course_totals_and_link() -> None:
                                       "_dense64-relu_dense10")  # fmt: skip
     assert at.session_state[state.AN_MODEL_CONFIG] == models.PRESETS["Course MNIST CNN (Keras notes)"]
     assert any("nn.Conv2d(1, 32, kernel_size=3)" in c.value for c in at.code)
-    assert any("floor((28 + 2*0 - 1*(3 - 1) - 1) / 1) + 1" in c.value for c in at.code)  # the shape working
+    working = "floor((28 + 2*0 - 1*(3 - 1) - 1) / 1) + 1"
+    assert not any(working in c.value for c in at.code)  # "How each number is computed" is closed: not worked out
+    at.session_state["an_how_open"] = True  # the learner opens it
+    at.run()
+    assert any(working in c.value for c in at.code)  # the shape working
     at.toggle(key="an_keras_order").set_value(True).run()
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     assert frame.loc[frame["Layer (type)"] == "conv1 (Conv2d)", "Output shape"].iloc[0] == "26 × 26 × 32"
 
 
@@ -127,7 +131,7 @@ def test_move_and_add_layers() -> None:
     at.button(key="an_add").click().run()
     assert not at.exception
     assert metric(at, "Parameters") == f"{93_322 + 64:,}"
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     assert "bn1 (BatchNorm2d)" in list(frame["Layer (type)"])
     assert any("Total params: 93,450" in i.value for i in at.info)
     assert at.query_params["net"].startswith("conv32-k3-relu_bn_maxpool2")
@@ -137,7 +141,7 @@ def test_change_layer_type() -> None:
     at = open_page()
     widgets(at, "_type")[1].set_value("AvgPool").run()  # layer 2: MaxPool -> AvgPool, same shapes
     assert metric(at, "Parameters") == "93,322"
-    assert "avgpool1 (AvgPool2d)" in list(at.dataframe[0].value["Layer (type)"])
+    assert "avgpool1 (AvgPool2d)" in list(at.table[0].value["Layer (type)"])
     widgets(at, "_type")[0].set_value("Dense").run()  # Dense on the 28x28 input: refused, in place
     assert any("Layer 1 (Dense 64, relu)" in e.value and "Flatten" in e.value for e in at.error)
 
@@ -146,7 +150,7 @@ def test_shared_link_opens_its_network() -> None:
     at = open_page({"in": "3x32x32", "net": "conv8-k3-s2-same-relu_gap_dense5"})
     # 3x32x32 -> same, stride 2 -> 8x16x16 -> GAP -> 8 -> Dense 5
     assert metric(at, "Parameters") == f"{(3 * 9 + 1) * 8 + (8 + 1) * 5:,}"
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     assert frame.loc[frame["Layer (type)"] == "conv1 (Conv2d)", "Output shape"].iloc[0] == "8 × 16 × 16"
     # the long formulas last: at 1280x800 they pushed the receptive field and jump out of sight
     assert list(frame.columns)[-3:] == ["Receptive field", "Jump", "How the params are counted"]
@@ -354,13 +358,13 @@ def test_a_residual_block_added_in_the_editor_is_summarised_and_a_bad_shortcut_i
     block = 32 * 9 * 64 + 64 * 9 * 64 + 3 * 2 * 64 + 32 * 64  # two 3x3 convs, three batch norms, the projection
     conv2 = (64 * 9 + 1) * 64  # conv2 now takes 64 channels instead of 32
     assert metric(at, "Parameters") == f"{93_322 + block + conv2 - 18_496:,}" == f"{table_total(at):,}"
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     row = frame[frame["Layer (type)"] == "res1 (ResidualBlock)"].iloc[0]
     assert row["#"] == "2" and row["Params"] == block and row["Output shape"] == "64 × 26 × 26"
     assert row["How the params are counted"].endswith(f"(1x1 projection) = {block:,}")
     assert row["Receptive field"] == "7"  # 3 after conv1, then two 3x3 convolutions: 3 + 2 + 2
     assert (
-        list(frame["Layer (type)"]).index("↳ res1.conv1 (Conv2d)")
+        list(frame["Layer (type)"]).index("↳ conv1 (Conv2d)")
         == list(frame["Layer (type)"]).index(row["Layer (type)"]) + 1
     )
     assert at.query_params["net"].startswith("conv32-k3-relu_res64_maxpool2")
@@ -384,16 +388,16 @@ def test_an_inception_network_shows_its_branches_and_what_its_bottlenecks_save()
     at = open_page(models.to_query(config))
     assert at.session_state[state.AN_MODEL_CONFIG] == config
     assert metric(at, "Parameters") == "38,090" == f"{table_total(at):,}"
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     row = frame[frame["Layer (type)"] == "inception1 (Inception)"].iloc[0]
     assert row["Params"] == 9_808 and row["Output shape"] == "80 × 14 × 14" and row["Receptive field"] == "12"
-    saving = at.dataframe[1].value
+    saving = at.table[1].value
     expected = models.bottleneck_saving(config.layers[2], 32)
     first = saving.iloc[0]
     assert first["#"] == "3" and first["Saved"] == expected.saved == 22_064 - 8_648
     assert first["without them (straight from the input)"] == expected.formula_without
     traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    hover = [t.get("hovertext", "") for t in traces]
+    hover = [text for t in traces for text in (t.get("hovertext") or [])]  # one trace holds every hover text
     assert hover.count("branch 1x1: 16×14×14") == 1 and "branch 1x1→8, 5x5: 16×14×14" in hover  # drawn as branches
 
 
@@ -426,6 +430,9 @@ def test_a_bad_block_in_a_link_is_a_sentence(net: str, words: str) -> None:
 def test_the_receptive_field_of_a_centre_unit_is_drawn_on_a_picture_layer_by_layer() -> None:
     config = models.PRESETS["ResNet-8 (28x28)"]
     at = open_page(models.to_query(config))
+    assert not [c for c in at.get("plotly_chart") if '"Layer: its field"' in c.proto.spec]  # closed: not drawn
+    at.session_state["an_rf_open"] = True  # the learner opens the expander
+    at.run()
     chart = next(c for c in at.get("plotly_chart") if c.proto.spec and '"Layer: its field"' in c.proto.spec)
     traces = [t for t in json.loads(chart.proto.spec)["data"] if t.get("type") == "scatter"]
     assert [t["name"] for t in traces] == ["1. Conv-BN: 3×3", "2. Residual: 7×7", "3. Residual: 13×13",
@@ -436,3 +443,16 @@ def test_the_receptive_field_of_a_centre_unit_is_drawn_on_a_picture_layer_by_lay
         (min(traces[-1]["x"]), max(traces[-1]["x"])) == (left - 0.5, right + 0.5) == (-0.5, 24.5)
     )  # -12 + 3·4 = 0 to 24
     assert (min(traces[-1]["y"]), max(traces[-1]["y"])) == (top - 0.5, bottom + 0.5)
+
+
+def test_on_a_projector_the_table_shows_a_group_of_columns_at_a_time_and_the_diagram_comes_in_parts() -> None:
+    at = open_page(models.to_query(models.PRESETS["GoogLeNet (ImageNet, for reading)"]))
+    assert len(at.table[0].value.columns) == 9 and not [r for r in at.radio if r.key == "an_columns"]
+    assert len(at.get("plotly_chart")) == 4  # 19 maps: 6 + 6 + 6 + 1, each part with room for its labels
+    at.session_state[state.PRESENTATION] = True
+    at.run()
+    assert list(at.table[0].value.columns) == ["#", "Layer (type)", "Output shape", "Params"]
+    at.radio(key="an_columns").set_value("How the params are counted").run()
+    frame = at.table[0].value
+    assert list(frame.columns) == ["#", "Layer (type)", "How the params are counted"]
+    assert "↳ b3x3.reduce_conv (Conv2d)" in list(frame["Layer (type)"])  # named inside its block, shorter

@@ -14,19 +14,22 @@ def open_architecture(page: Page, server: str, query: str = "") -> None:
     page.goto(server + "/")  # the app's entry first, so st.navigation owns the page list
     wait_for_app(page)
     page.goto(f"{server}/architecture{query}")
-    page.wait_for_selector('[data-testid="stDataFrame"], [data-testid="stAlertContentError"]', timeout=90_000)
+    page.wait_for_selector(f"{TABLE} table, [data-testid='stAlertContentError']", timeout=90_000)
     wait_for_app(page)
 
 
+TABLE = ".st-key-an_table"  # the summary, an HTML table (st.table)
+
+
 def table_cells(page: Page) -> list[str]:
-    return page.locator('[data-testid="stDataFrame"] td').all_text_contents()
+    return [t.strip() for t in page.locator(f"{TABLE} td").all_text_contents()]
 
 
 def wait_for_cells(page: Page, *texts: str) -> None:
     """Wait until the layer table holds a cell with each of these exact texts."""
     page.wait_for_function(
         """(wanted) => {
-            const seen = new Set([...document.querySelectorAll('[data-testid="stDataFrame"] td')].map(td => td.textContent));
+            const seen = new Set([...document.querySelectorAll('.st-key-an_table td')].map(td => td.textContent.trim()));
             return wanted.every(t => seen.has(t));
         }""",
         arg=list(texts),
@@ -40,14 +43,14 @@ def test_load_lenet_and_read_the_table(page: Page, server: str) -> None:
     page.get_by_role("option", name="LeNet-5").click()
     page.get_by_role("button", name="Load", exact=True).click()
     expect(page.get_by_text("61,706").first).to_be_visible(timeout=60_000)
-    wait_for_cells(page, "conv1 (Conv2d)", "6 × 28 × 28", "Total", "61706")  # the new table, drawn
+    wait_for_cells(page, "conv1 (Conv2d)", "6 × 28 × 28", "Total", "61,706")  # the new table, drawn
     cells = table_cells(page)
     assert "conv1 (Conv2d)" in cells and "6 × 28 × 28" in cells
     assert "(C_in·kh·kw + 1)·C_out = (1·5·5 + 1)·6 = 156" in cells
     assert "(C_in·kh·kw + 1)·C_out = (6·5·5 + 1)·16 = 2,416" in cells
     assert "(inputs + 1)·units = (120 + 1)·84 = 10,164" in cells
     total = cells.index("Total")
-    assert cells[total + 2] == "61706"  # '#', 'Layer (type)', 'Output shape' empty, then Params
+    assert cells[total + 2] == "61,706"  # '#', 'Layer (type)', 'Output shape' empty, then Params
     expect(page).to_have_url(re.compile(r"net=conv6-k5-tanh_avgpool2"))
     expect(page).to_have_url(re.compile(r"in=1x32x32"))
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -103,7 +106,7 @@ def test_a_residual_network_is_summarised_and_train_this_network_opens_it_on_the
     net = "cbn16-k3-same-relu_res16_res32-s2_res64-s2_gap_dense10"  # the ResNet-8 (28x28) preset
     open_architecture(page, server, f"?in=1x28x28&net={net}")
     expect(page.get_by_text("77,754").first).to_be_visible(timeout=60_000)
-    wait_for_cells(page, "res1 (ResidualBlock)", "↳ res1.conv1 (Conv2d)", "res2 (ResidualBlock)")
+    wait_for_cells(page, "res1 (ResidualBlock)", "↳ conv1 (Conv2d)", "res2 (ResidualBlock)")
     assert "16·9·32 + 32·9·32 + 3·2·32 + 16·32 (1x1 projection) = 14,528" in " ".join(table_cells(page))
     page.get_by_role("link", name="Train this network on the Training page").click()
     expect(page).to_have_url(re.compile(r"/training\?.*model=architecture"), timeout=60_000)
