@@ -151,7 +151,8 @@ def _numbers(fig, table, name: str | None) -> None:
     from cnn_core.numbers import format_number
 
     numbers = figure_table(fig) if table is None else table
-    st.caption(f"The numbers of the chart “{name or chart_name(fig)}”.")
+    unit = numbers.attrs.get("values") if isinstance(numbers, pd.DataFrame) else None
+    st.caption(f"The numbers of the chart “{name or chart_name(fig)}”" + (f", in {unit}." if unit else "."))
     if isinstance(numbers, pd.DataFrame):
 
         def cell(v) -> str:  # numbers as the charts write them; a series missing at this row: a dash
@@ -159,7 +160,13 @@ def _numbers(fig, table, name: str | None) -> None:
                 return "–"
             return format_number(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
 
-        st.table(numbers.style.format(cell).format_index(cell, axis=0).format_index(cell, axis=1))
+        def labels(index: pd.Index) -> pd.Index:  # written like the cells (st.table writes 0.1 as 0.1000)
+            written = [cell(v) for v in index]
+            return pd.Index(written if len(set(written)) == len(written) else [str(v) for v in index], name=index.name)
+
+        shown = numbers.copy()
+        shown.index, shown.columns = labels(numbers.index), labels(numbers.columns)
+        st.table(shown.style.format(cell))
     else:
         st.write(str(numbers))
 

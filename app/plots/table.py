@@ -5,7 +5,8 @@ disagree and no page writes its numbers twice:
 
 - lines and bars: one column per series, named by the series (and by its panel's axis title where two
   panels have series of the same name), one row per x value (per category for bars lying on their
-  side); a series missing at some x is NaN there;
+  side); a series missing at some x is NaN there; ``attrs["values"]`` says what every column measures
+  (the one value axis's title, "% correct"), for the caption;
 - heatmaps: the grid itself, rows and columns labelled as the chart labels them (the axis tick labels,
   else 0, 1, 2, ... as the pages count), each cell written as the chart writes it (a quiz's "?" stays
   "?", so the table reveals nothing the chart hides), else the value;
@@ -187,6 +188,9 @@ def _series_table(traces: list[dict], layout: dict) -> pd.DataFrame:
     table = pd.DataFrame([[rows[k].get(n, math.nan) for n in names] for k in keys], index=keys, columns=names)
     titles = [_title(layout, _position_axis(t)) for t in traces]  # shared panels title only one of their axes
     table.index.name = next((t for t in titles if t), None)
+    units = {_title(layout, _value_axis(t)) for t in traces}
+    if len(units) == 1 and (unit := units.pop()) and unit not in names:
+        table.attrs["values"] = unit  # what every column measures ("% correct"), for the caption
     return table
 
 

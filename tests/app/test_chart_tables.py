@@ -42,6 +42,7 @@ def test_bars_on_their_side_are_rows_by_category_and_a_missing_bar_is_a_gap():
     t = plots.figure_table(plots.gap_bars(["plain", "res"], [0.5, None], [0.4, 0.3]))
     assert list(t.index) == ["plain", "res"] and t.loc["plain", "held-out"] == 40.0
     assert math.isnan(t.loc["res", "training (all images, evaluation mode)"])
+    assert t.attrs["values"] == "% correct"  # the caption says what the numbers measure
     probs = plots.figure_table(plots.probability_bars(["a", "b", "c"], np.array([0.2, 0.7, 0.1])))
     assert list(probs.index) == ["b", "a", "c"] and probs["probability (%)"].tolist() == [70.0, 20.0, 10.0]
     poll = plots.figure_table(classroom.poll_histogram({"3": 2, "4": 1}, right="4"))
@@ -114,13 +115,13 @@ def test_every_chart_but_a_picture_or_an_opt_out_has_a_closed_table_built_only_o
     assert not at.exception
     assert [e.label for e in at.main.expander] == ["Numbers as a table"] * 4  # not t_none, not the maps
     assert len(at.table) == 1  # only the key-less chart's: the others wait until opened
-    assert at.caption[0].value == "The numbers of the chart “probability (%)”."
+    assert at.caption[0].value == "The numbers of the chart “probability (%)”."  # its one column says the unit
     for key in ("t_series_table", "t_matrix_table", "t_own_table"):
         at.session_state[key] = True
     at.run()
     assert not at.exception and len(at.table) == 4
     captions = [c.value for c in at.caption]
-    assert "The numbers of the chart “input x and output y”." in captions
+    assert "The numbers of the chart “input x and output y”." in captions  # two axes: no one unit
     assert "The numbers of the chart “The kernel”." in captions
     shown = [t.value for t in at.table]
     series = next(t for t in shown if "input x" in t.columns)

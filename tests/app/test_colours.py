@@ -212,7 +212,7 @@ V = np.array([[1.0, -2.5, 0.0], [0.125, 3.0, -1.0]])
 ONE_SIGN = np.abs(V)
 PAD = np.array([[True, False, False], [False, False, False]])
 COUNTS = np.array([[2, 1], [0, 3]])
-BUILDERS = {  # every builder of app.plots (but diagram.py's, below), with small inputs; arms and stages x 7
+BUILDERS = {  # every builder of app.plots (diagram.py's below), with small inputs; arms and stages x 7
     "series_plot": lambda: plots.series_plot(np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0])),
     "training_curves": lambda: plots.training_curves(STEPS, EVALS),
     "comparison_curves": lambda: curves.comparison_curves({f"run {i}": EVALS for i in range(7)}),
@@ -278,9 +278,8 @@ def test_the_colour_check_catches_a_colour_from_outside_the_palette():
     assert _outside(fig) and "RdYlGn" not in palette.ALLOWED_SCALES
 
 
-@pytest.mark.xfail(strict=True, reason="app/plots/diagram.py belongs to another helper: it draws greys #999999, "
-                   "#333333 and #777777 and darkened rgba() shades of Okabe-Ito not in app.plots.palette")  # fmt: skip
 def test_the_architecture_diagram_draws_in_the_palette_too():
+    # diagram.py is another helper's; it draws from app.plots.palette since b73b340
     blocks = [("input", "input", (1, 28, 28)), ("conv 3x3", "conv", (8, 26, 26)), ("dense", "dense", (10,))]
     picture = np.zeros((8, 8, 3), np.uint8)
     for fig in (diagram.architecture_diagram(blocks), diagram.receptive_field_picture(picture, [("conv", 1, 3, 1, 3)])):
