@@ -41,7 +41,7 @@ def bn_table(view: R.BatchNormView, names: list[str]) -> pd.DataFrame:
     }  # fmt: skip
     frame = pd.DataFrame({"statistic": list(rows)})
     for i, name in enumerate(names):
-        frame[name] = [f"{float(v[i]):.{d}f}" for v, d in rows.values()]
+        frame[name] = [f"{round(float(v[i]), d) + 0.0:.{d}f}" for v, d in rows.values()]  # + 0.0: no "-0.0000"
     return frame
 
 
