@@ -9,6 +9,7 @@ sample photo shares one decoded copy, and a rerun gets it without the pickle rou
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import threading
@@ -78,22 +79,39 @@ def filtered(data: bytes, color: str, spec: FilterSpec) -> np.ndarray:
     return _filtered(digest(data), color, spec, data)
 
 
-@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def _feature_map_png(key: str, color: str, spec: FilterSpec, display: str, width: int, _data: bytes) -> bytes:
-    picture = Image.fromarray(images.to_picture(filtered(_data, color, spec), display))
+def _map_picture(data: bytes, color: str, spec: FilterSpec, display: str, width: int) -> Image.Image:
+    picture = Image.fromarray(images.to_picture(filtered(data, color, spec), display))
     rows, cols = images.fit_width((picture.height, picture.width), width)
     if cols != picture.width:  # shrink it here, once, as st.image would on every rerun (same filter)
         picture = picture.resize((cols, rows), Image.BILINEAR)
-    return png_bytes(picture, compress_level=1)  # fast: redrawn on every setting change
+    return picture
+
+
+@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def _feature_map_png(key: str, color: str, spec: FilterSpec, display: str, width: int, _data: bytes) -> bytes:
+    return png_bytes(_map_picture(_data, color, spec, display, width), compress_level=1)
 
 
 def feature_map_png(data: bytes, color: str, spec: FilterSpec, display: str, width: int) -> bytes:
-    """The live feature map as PNG bytes at most ``width`` pixels wide, encoded once per setting.
-
-    ``st.image`` sends bytes of the width it is given as they are, instead of decoding, resizing
-    and re-encoding the picture on every rerun.
-    """
+    """The live feature map as PNG bytes at most ``width`` pixels wide, exact pixels, encoded once per setting."""
     return _feature_map_png(digest(data), color, spec, display, width, data)
+
+
+@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+def _feature_map_picture(
+    key: str, color: str, spec: FilterSpec, display: str, width: int, _data: bytes
+) -> EncodedPicture:
+    return _encoded(np.asarray(_map_picture(_data, color, spec, display, width)))
+
+
+def feature_map_picture(data: bytes, color: str, spec: FilterSpec, display: str, width: int) -> EncodedPicture:
+    """The live feature map at most ``width`` pixels wide, encoded once per setting, as the page sends it.
+
+    Exact PNG for a small map, JPEG (4:4:4, quality 92) for a photo-sized one, like the input photo.
+    Handed to ``st.image`` with its own format, the bytes go out as they are: given PNG bytes of a
+    picture without alpha, ``st.image`` decoded them and encoded a JPEG on every rerun.
+    """
+    return _feature_map_picture(digest(data), color, spec, display, width, data)
 
 
 def full_resolution_png(data: bytes, color: str, spec: FilterSpec, display: str) -> bytes:
@@ -134,7 +152,10 @@ class EncodedPicture:
 
     def __init__(self, data: bytes, fmt: str) -> None:
         self.data, self.format = data, fmt
-        self.data_url = f"data:image/{fmt.lower()};base64,{base64.b64encode(data).decode('ascii')}"
+
+    @functools.cached_property
+    def data_url(self) -> str:
+        return f"data:image/{self.format.lower()};base64,{base64.b64encode(self.data).decode('ascii')}"
 
     def save(self, fp, format: str | None = None, **_: object) -> None:  # noqa: A002 (PIL's name)
         """Write the bytes as they are (for a caller that saves pictures like PIL's)."""
@@ -144,12 +165,16 @@ class EncodedPicture:
 @st.cache_resource(max_entries=128, ttl=CACHE_TTL, show_spinner=False)
 def _input_picture(key: str, color: str, box: tuple[int, int, int, int], _data: bytes) -> EncodedPicture:
     picture = images.to_uint8(working_copy(_data, color))
-    marked = mark_window(picture, (box[0], box[1]), (box[2], box[3]))
-    if marked.shape[0] * marked.shape[1] <= EXACT_PIXELS:  # digits, drawings, small crops
-        return EncodedPicture(png_bytes(marked, compress_level=1), "PNG")
-    # A photo: high-quality JPEG is ~10x smaller than PNG; 4:4:4 keeps the orange box crisp.
+    return _encoded(mark_window(picture, (box[0], box[1]), (box[2], box[3])))
+
+
+def _encoded(picture: np.ndarray) -> EncodedPicture:
+    """A uint8 picture as exact PNG when small (digits, drawings, small crops), else as JPEG."""
+    if picture.shape[0] * picture.shape[1] <= EXACT_PIXELS:
+        return EncodedPicture(png_bytes(picture, compress_level=1), "PNG")
+    # A photo: high-quality JPEG is ~10x smaller than PNG, and faster to make; 4:4:4 keeps the orange box crisp.
     buf = io.BytesIO()
-    Image.fromarray(marked).save(buf, format="JPEG", quality=92, subsampling=0)
+    Image.fromarray(picture).save(buf, format="JPEG", quality=92, subsampling=0)
     return EncodedPicture(buf.getvalue(), "JPEG")
 
 

@@ -102,9 +102,11 @@ def pictures_panel(
             alt=f"The input photo ({h} x {w}), the kernel's window outlined in orange",
         )
     with cols[1].container(key=state.KL_MAP_BOX):
+        fmap = caches.feature_map_picture(data, color, spec, shown, int(out_shape[1]))
         st.image(
-            caches.feature_map_png(data, color, spec, shown, int(out_shape[1])),
+            fmap.data,
             width="stretch",
+            output_format=fmap.format,
             alt=f"The feature map ({out_shape[0]} x {out_shape[1]}): the kernel's sum at every position of the photo",
         )
 

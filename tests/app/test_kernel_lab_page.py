@@ -373,6 +373,28 @@ def test_cached_pictures_are_shared_read_only_and_match_the_feature_map():
     assert small.size == (100, 100)
 
 
+def test_the_feature_map_goes_out_in_the_format_it_was_encoded_in(at):
+    """st.image re-encoded a PNG without alpha as JPEG on every rerun; the page now hands it bytes
+    already in the format it names (JPEG for a photo-sized map, exact PNG for a small one)."""
+    from app import kernel_lab as kl
+    from cnn_core import images, kernels
+
+    data = _sample()
+    spec = kl.FilterSpec(tuple(map(tuple, kernels.PRESETS["Sobel x"].kernel)), None, 1, "same", "zeros", 1)
+    big = kl.feature_map_picture(data, "gray", spec, "signed", 512)
+    assert big.format == "JPEG" and big.data[:2] == b"\xff\xd8" and kl.feature_map_picture(data, "gray", spec, "signed", 512) is big
+    exact = images.to_picture(kl.filtered(data, "gray", spec), "signed").astype(int)
+    assert np.abs(np.asarray(Image.open(io.BytesIO(big.data))).astype(int) - exact).mean() < 3
+    small = kl.feature_map_picture(data, "gray", spec, "signed", 100)
+    assert small.format == "PNG" and Image.open(io.BytesIO(small.data)).size == (100, 100)
+    saved = []  # a rerun whose pictures are all cached encodes nothing (st.image took PNG bytes and made a JPEG)
+    original = Image.Image.save
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Image.Image, "save", lambda self, *a, **k: saved.append(k.get("format")) or original(self, *a, **k))
+        at.run()
+    assert not at.exception and saved == []
+
+
 def test_the_neighbourhood_grid_shows_pixels_as_their_grey(at):
     from app.kernel_lab import grids
 
