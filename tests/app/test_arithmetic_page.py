@@ -111,7 +111,12 @@ def report_step(at: AppTest, k: int) -> AppTest:
 
 
 report_step.seq = 0
-_GO = {"ar_first": lambda k, n: 0, "ar_back": lambda k, n: k - 1, "ar_next": lambda k, n: k + 1, "ar_last": lambda k, n: n - 1}
+_GO = {
+    "ar_first": lambda k, n: 0,
+    "ar_back": lambda k, n: k - 1,
+    "ar_next": lambda k, n: k + 1,
+    "ar_last": lambda k, n: n - 1,
+}
 
 
 def _click(at: AppTest, key: str) -> AppTest:

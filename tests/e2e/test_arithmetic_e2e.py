@@ -89,6 +89,7 @@ def test_step_through_a_convolution(page: Page, server: str) -> None:
     wait_for_window(pg, "Input", rows=["0", "1", "2"], cols=["0", "1", "2"])
     wait_for_app(pg)
     runs = server_runs(pg)
+    pg.evaluate("() => { document.querySelector('.ar-stepper').dataset.mark = 'drawn once'; }")
 
     # Next draws the next step in the same task as the click: nothing went to the server and back
     seen = pg.evaluate(_NEXT_AT_ONCE)
@@ -104,6 +105,7 @@ def test_step_through_a_convolution(page: Page, server: str) -> None:
     wait_for_app(pg)
     assert server_runs(pg) > runs
     expect(step_line(pg)).to_have_text(starts_with("Step 4 of 16"))  # the run did not move the picture
+    expect(pg.locator(".ar-stepper")).to_have_attribute("data-mark", "drawn once")  # nor draw it again
 
     # click output cell (row 3, column 3) -> jump to step 16, the cell the notes get wrong
     click_cell(pg, "Output", row="3", col="3")
