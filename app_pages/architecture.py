@@ -68,21 +68,9 @@ if not shown.layers:
 
 plan = models.plan(shown)
 table = an.summary_of(shown)
-metrics = st.container(horizontal=True, gap="medium")  # a wrapping row: in five columns a projector ran
-m = [metrics.container(width="content") for _ in range(5)]  # "Parameters" over "MACs (one image)"
-m[0].metric("Parameters", f"{table.total_params:,}", help="Numbers learned by gradient descent.")
-m[1].metric(
-    "MACs (one image)",
-    an.count_text(table.total_macs),
-    help=f"{table.total_macs:,} multiply-accumulates of convolutions and dense layers (M: million, G: billion).",
-)
-m[2].metric(
-    "FLOPs (one image)",
-    an.count_text(table.total_flops),
-    help=f"{table.total_flops:,} = 2 × MACs: each multiply-accumulate is a multiply and an add.",
-)
-m[3].metric("Feature-map memory", an.memory_text(table.activation_bytes), help="All outputs of one image, float32.")
-m[4].metric("Weight memory", an.memory_text(table.param_bytes), help="Parameters × 4 bytes (float32).")
+row = st.container(horizontal=True, gap="medium")  # a wrapping row: in five columns a projector ran
+for label, value, tip in an.metrics(table):  # "Parameters" over "MACs (one image)"
+    row.metric(label, value, help=tip, width="content")
 if table.running_values:
     st.info(
         f"Keras' summary of this network would print **Total params: {table.keras_total_params:,}** with "

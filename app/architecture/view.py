@@ -195,6 +195,19 @@ def bottlenecks(plan: models.Plan) -> pd.DataFrame | None:
     return pd.DataFrame.from_records(records) if records else None
 
 
+def metrics(table: SummaryTable) -> list[tuple[str, str, str]]:
+    """The page's five metrics of ``table``: (label, value, help)."""
+    return [
+        ("Parameters", f"{table.total_params:,}", "Numbers learned by gradient descent."),
+        ("MACs (one image)", count_text(table.total_macs), f"{table.total_macs:,} multiply-accumulates of "
+         "convolutions and dense layers (M: million, G: billion)."),
+        ("FLOPs (one image)", count_text(table.total_flops),
+         f"{table.total_flops:,} = 2 × MACs: each multiply-accumulate is a multiply and an add."),
+        ("Feature-map memory", memory_text(table.activation_bytes), "All outputs of one image, float32."),
+        ("Weight memory", memory_text(table.param_bytes), "Parameters × 4 bytes (float32)."),
+    ]  # fmt: skip
+
+
 def count_text(n: int) -> str:
     """Large counts short enough for a metric: 2,794,240 -> "2.79 M", 1,135,256,032 -> "1.14 G"."""
     for unit, size in (("G", 10**9), ("M", 10**6)):

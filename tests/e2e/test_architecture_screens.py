@@ -2,7 +2,7 @@
 and the small inception net loaded with Load at 1024x768 and 1920x1080 presenting, 1280x800 and a 390x844 phone.
 
 At each: no control clipped or broken inside a word, no metric's label over its neighbour, no two texts of the
-diagram overlapping or running out of it, projector text at least 16 px, and the summary table (an HTML table)
+diagram overlapping or running out of it, each metric's label and value on one line, projector text at least 16 px, and the summary table (an HTML table)
 with every column in view, without scrolling sideways (a phone may scroll inside it). Screenshots of the whole
 page go to out/e2e/architecture/.
 """
@@ -33,6 +33,13 @@ SIDEWAYS_JS = """() => {
   const out = [];
   if (scrolls.length) out.push(`the summary table scrolls sideways (${scrolls[0].scrollWidth}px in ${scrolls[0].clientWidth}px)`);
   if (table.getBoundingClientRect().right > main.getBoundingClientRect().right + 1) out.push('the summary table runs out of the page');
+  for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {  // each label and value on one line
+    for (const part of m.querySelectorAll('[data-testid="stMetricLabel"] p, [data-testid="stMetricValue"]')) {
+      const r = document.createRange(); r.selectNodeContents(part);
+      const tops = new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.top)));
+      if (tops.size > 1) out.push(`metric "${part.textContent.trim()}" wraps onto ${tops.size} lines`);
+    }
+  }
   return out;
 }"""
 
