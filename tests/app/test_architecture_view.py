@@ -37,3 +37,17 @@ def test_the_table_writes_counts_with_separators_and_leaves_a_blocks_memory_blan
     assert "77,754" in html and "77754" not in html  # the total
     assert frame["Memory (KiB)"].isna().any()  # the block rows have no memory of their own ...
     assert "nan" not in html and "None" not in html  # ... and show a blank cell
+
+
+def test_a_long_networks_diagram_comes_in_parts_of_a_few_traces_that_name_every_map_once() -> None:
+    plan = models.plan(models.PRESETS["GoogLeNet (ImageNet, for reading)"])
+    blocks = view.diagram_blocks(plan)
+    parts = view.diagram_of(plan, 1.5)
+    assert [len(p.layout.annotations) for p in parts] == [6, 6, 6, 1] and len(blocks) == 19
+    named = [a.text.split("</b>")[0].removeprefix("<b>") for p in parts for a in p.layout.annotations]
+    assert named == [b[0] for b in blocks]  # each map's label once, in order
+    assert all(len(p.data) <= 12 for p in parts)  # one trace per colour and face, not three per box (161 in all)
+    assert all(a.font.size >= 16 for p in parts for a in p.layout.annotations)  # on a projector
+    hover = [t for p in parts for tr in p.data if tr.hovertext for t in tr.hovertext]
+    assert sum(t.startswith("branch ") for t in hover) == 9 * 4  # every inception branch can still be pointed at
+    assert len(view.diagram_of(models.plan(models.PRESETS["LeNet-5"]), 1.0)) == 1  # a short one: one figure
