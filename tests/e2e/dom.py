@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 # Helpers in scope of every script below. A chart is found by its title or its x-axis title.
 _LIB = """
@@ -90,6 +91,7 @@ _CONTROLS = {
     "nav link": '[data-testid="stSidebarNav"] a',
     "tab": '[role="tab"]',
     "table header": "th",
+    "table cell": "td",  # an HTML table's body cell (st.table, markdown); a canvas grid's hidden cells are 0 px wide
     "widget label": '[data-testid="stWidgetLabel"]',
     "metric": '[data-testid="stMetricLabel"], [data-testid="stMetricValue"]',
     "selectbox value": '[data-testid="stSelectbox"] .react-aria-ComboBox, [data-testid="stSelectbox"] [data-baseweb="select"], '
@@ -220,12 +222,89 @@ def layout_problems(page: Page) -> list[str]:
     """Every control on screen whose text is clipped, truncated with an ellipsis or broken inside a word.
 
     Each problem reads ``<kind> "<text>": <what is wrong>; <data-testid chain> at x= y= w=``. Buttons,
-    navigation links, tabs, table headers, widget labels, metrics, selectbox values, radio / checkbox /
+    navigation links, tabs, HTML table headers and body cells, widget labels, metrics, selectbox values, radio / checkbox /
     toggle labels and expanders are checked for both; headings and the main area's text for broken words.
     A selectbox's value (an ``<input>``) is measured against its box, a button's content against the
     button, and buttons or tabs drawn over one another are named in pairs.
     """
     return page.evaluate(_LAYOUT_JS, _CONTROLS)
+
+
+_FRAMES_JS = """
+(sidewaysOk) => {
+  const out = [], rect = el => el.getBoundingClientRect();
+  const shown = el => { const b = rect(el); return b.width > 1 && b.height > 0 && b.right > 0
+    && !el.closest('[data-testid="stSidebar"][data-collapsed="true"], details:not([open]), [aria-hidden="true"]'); };
+  const at = el => { const b = rect(el); return `at x=${Math.round(b.left)} y=${Math.round(b.top)} w=${Math.round(b.width)}`; };
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const frame of document.querySelectorAll('[data-testid="stMain"] [data-testid="stDataFrame"]')) {
+    const scroller = frame.querySelector('.dvn-scroller'), grid = frame.querySelector('.stDataFrameGlideDataEditor');
+    if (!scroller || !grid || !shown(frame)) continue;
+    const heads = [...frame.querySelectorAll('th')].map(th => th.textContent.trim());  // the columns in view
+    const name = `st.dataframe "${heads.slice(0, 3).join(' | ').slice(0, 60) || '(no column drawn yet)'}"`;
+    const total = Number(frame.querySelector('table')?.getAttribute('aria-colcount')) || heads.length;
+    if (!sidewaysOk && scroller.scrollWidth > scroller.clientWidth + 1)
+      out.push(`${name}: scrolls sideways (${scroller.scrollWidth}px of columns in ${scroller.clientWidth}px, `
+               + `${heads.length} of ${total} columns in view); ${at(frame)}`);
+    // The columns are as wide as the grid's content (scrollWidth); each header needs its text and the padding on
+    // both sides, and none may be wider than the widest column Streamlit sizes by itself (31.25rem).
+    const s = getComputedStyle(grid), pad = 2 * (parseFloat(s.getPropertyValue('--gdg-cell-horizontal-padding')) || 8);
+    ctx.font = `${s.getPropertyValue('--gdg-header-font-style')} ${s.getPropertyValue('--gdg-font-family')}`;
+    const need = heads.map(h => ctx.measureText(h).width + pad);
+    const widest = 31.25 * parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const long = heads.find((h, i) => need[i] > widest);
+    if (long) out.push(`${name}: header "${long}" cut (${Math.round(ctx.measureText(long).width)}px of text in a column of at most ${widest}px); ${at(frame)}`);
+    else if (heads.length === total && need.reduce((a, b) => a + b, 0) > scroller.scrollWidth + 1)
+      out.push(`${name}: headers cut (${Math.round(need.reduce((a, b) => a + b, 0))}px of header text and padding in `
+               + `${scroller.scrollWidth}px of columns); ${at(frame)}`);
+  }
+  const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')].filter(shown);
+  for (const m of metrics) {
+    const label = m.querySelector('[data-testid="stMetricLabel"]');
+    if (!label) continue;
+    const a = rect(label);
+    for (const n of metrics) {
+      if (n === m) continue;
+      const b = rect(n), w = Math.min(a.right, b.right) - Math.max(a.left, b.left), h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (w > 2 && h > 2) { out.push(`metric "${label.textContent.trim().slice(0, 50)}": its label overlaps the metric `
+                                     + `"${n.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim().slice(0, 40)}" (${Math.round(w)}x${Math.round(h)}px); ${at(label)}`); break; }
+    }
+  }
+  return out;
+}
+"""
+
+
+_UNDRAWN_JS = """
+(scrollTo) => {  // with a number: scroll that st.dataframe into view; without: the shown ones whose grid is not drawn
+  const frames = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stDataFrame"]')];
+  if (scrollTo !== null) { frames[scrollTo].scrollIntoView({block: 'center'}); return []; }
+  return frames.map((f, i) => [f, i]).filter(([f]) => f.getBoundingClientRect().width > 1 && !f.closest('details:not([open])')
+                                            && !(f.querySelector('.dvn-scroller') && f.querySelector('th'))).map(([, i]) => i);
+}
+"""
+
+
+def frame_problems(page: Page, *, sideways_ok: bool = False) -> list[str]:
+    """Canvas tables (``st.dataframe``, drawn by glide-data-grid) whose columns are wider than their frame, so
+    the table scrolls sideways (unless ``sideways_ok``: on a phone a wide table may scroll), or whose header
+    text is cut; and metrics whose label box overlaps a neighbouring metric.
+
+    A canvas grid has no text boxes to measure: the columns in view are read from its accessibility table
+    (``th``, one per column drawn), the scrolling from its scroller (``.dvn-scroller``: scrollWidth against
+    clientWidth), and a header's width is measured in the grid's own header font.
+    """
+    undrawn, top = [], page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop")
+    for i in page.evaluate(_UNDRAWN_JS, None):  # a canvas grid is drawn only once it has been scrolled into view
+        page.evaluate(_UNDRAWN_JS, i)
+        try:
+            page.wait_for_function(f"() => !({_UNDRAWN_JS})(null).includes({i})", timeout=15_000, polling=100)
+        except PlaywrightTimeout:
+            undrawn.append(
+                f"st.dataframe number {i + 1} of the page: its columns were not drawn 15 s after it was scrolled into view"
+            )
+    page.evaluate("(top) => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, top)", top)
+    return undrawn + page.evaluate(_FRAMES_JS, sideways_ok)
 
 
 def chart_problems(page: Page) -> list[str]:

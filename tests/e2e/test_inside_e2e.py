@@ -9,7 +9,15 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import chart_problems, click_cell, layout_problems, small_text, wait_for_app, wait_for_charts
+from tests.e2e.dom import (
+    chart_problems,
+    click_cell,
+    frame_problems,
+    layout_problems,
+    small_text,
+    wait_for_app,
+    wait_for_charts,
+)
 
 TABS = ["Learned kernels", "Over time", "Confusion matrix", "Mistakes", "Saliency & Grad-CAM", "Predict"]
 LINK_WORDS = dict(zip(TABS, ["kernels", "time", "confusion", "mistakes", "saliency", "predict"], strict=True))
@@ -101,7 +109,7 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
         expect(tab).to_have_attribute("aria-selected", "true")
         wait_for_app(second)
         wait_for_charts(second)
-        found = layout_problems(second) + chart_problems(second) + small_text(second, 16)
+        found = layout_problems(second) + chart_problems(second) + small_text(second, 16) + frame_problems(second)
         problems += [f"Inside the model, {name}, 1024x768 presentation: {p}" for p in found]
     second.get_by_role("tab", name="Over time").click()
     wait_for_app(second)

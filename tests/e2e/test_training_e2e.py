@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import chart_problems, layout_problems, small_text, wait_for_app, wait_for_charts
+from tests.e2e.dom import chart_problems, frame_problems, layout_problems, small_text, wait_for_app, wait_for_charts
 
 
 def test_train_watch_and_stop(page: Page, server: str) -> None:
@@ -85,4 +85,5 @@ def test_after_a_run_the_page_fits_a_projector(page: Page, server: str) -> None:
     wait_for_app(page)
     wait_for_charts(page)
     problems = layout_problems(page) + chart_problems(page) + small_text(page, 16)  # the curves too
+    problems += frame_problems(page)  # the runs and class-count tables: no sideways scrolling, no cut header
     assert not problems, "\n".join(problems)
