@@ -48,7 +48,7 @@ def output_size_panel(
     with st.expander(f"Output size: {shape[0]} x {shape[1]} in, {out_shape[0]} x {out_shape[1]} out", expanded=True):
         st.markdown("Output size = floor((n + padding before + padding after − dilation·(k − 1) − 1) / stride) + 1")
         for axis, working in zip(("Height", "Width"), sizes, strict=True):
-            st.code(f"{axis}: {working.formula()}", language=None)
+            st.text(f"{axis}: {working.formula()}", width="stretch")  # monospace, no 1.5 MB code highlighter
             if working.dropped:
                 st.caption(
                     f"{axis}: the last {working.dropped} padded cell(s) are never covered by a window and are dropped."
@@ -144,7 +144,7 @@ def dot_product_panel(
         + (" (crossed cells are padding)" if pw.is_padding.any() else "")
     )
     with st.expander("The whole sum written out"):
-        st.code(f"{terms}\n= {format_number(pw.total)}", language=None, wrap_lines=True)
+        st.text(f"{terms}\n= {format_number(pw.total)}", width="stretch")
     if magnitude:
         st.caption("Sobel magnitude combines this sum with the Sobel y sum as sqrt(x² + y²).")
     else:

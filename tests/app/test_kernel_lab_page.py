@@ -28,7 +28,9 @@ def at() -> AppTest:
 
 
 def codes(app: AppTest) -> str:
-    return "\n".join(c.value for c in app.code)
+    """The page's monospace lines (st.text: the Kernel Lab loads no code highlighter, issue #15)."""
+    assert not app.code
+    return "\n".join(c.value for c in app.text)
 
 
 def test_defaults_show_sobel_x_on_the_cameraman(at):

@@ -88,7 +88,7 @@ def expect_kernel_2x3(page: Page) -> None:
     expect(page.get_by_label("Rows", exact=True)).to_have_value("2")
     expect(page.get_by_label("Columns", exact=True)).to_have_value("3")
     page.get_by_text("The whole sum written out", exact=True).click()
-    expect(page.locator('[data-testid="stCode"]').filter(has_text="×-2 + ")).to_contain_text(
+    expect(page.locator('[data-testid="stText"]').filter(has_text="×-2 + ")).to_contain_text(
         re.compile(r"^\S+×1 \+ \S+×2 \+ \S+×1 \+ \S+×-1 \+ \S+×-2 \+ \S+×-1\s*=")
     )
 
