@@ -62,11 +62,11 @@ def seed_everything(seed: int) -> None:
 
 
 def fast_cnn(
-    in_channels: int = 1, num_classes: int = 10, image_size: int = 28, widths: tuple[int, int, int] = (32, 64, 128)
+    in_channels: int = 1, num_classes: int = 10, image_size: int = 28, widths: tuple[int, int, int] = (16, 32, 128)
 ) -> nn.Sequential:
     """ConvLab's fast default model, built from :func:`cnn_core.models.fast_config`.
 
-    Three blocks of a 3x3 convolution, 2x2 max pooling, batch norm and ReLU (32, 64, 128 feature
+    Three blocks of a 3x3 convolution, 2x2 max pooling, batch norm and ReLU (16, 32, 128 feature
     maps by default), then one linear layer; the Training page trains exactly this network.
 
     Raises
