@@ -11,12 +11,11 @@ HTML is made once per grid (values, padding, kind) and sent with ``st.html``: a 
 
 from __future__ import annotations
 
+import functools
 import html
 
 import numpy as np
-import streamlit as st
 
-from app.kernel_lab.model import CACHE_TTL
 from app.pictures import colourise
 from cnn_core.numbers import format_number
 
@@ -40,7 +39,6 @@ def _cell_css(rgb: np.ndarray, hatched: bool) -> str:
     return css + (f"; background-image: {HATCH}" if hatched else "")
 
 
-@st.cache_resource(max_entries=512, ttl=CACHE_TTL, show_spinner=False)
 def _cells(values: tuple, hatched: tuple | None, pixels: bool) -> tuple[list[list[str]], list[list[str]]]:
     v = np.array(values, dtype=float)
     mask = np.zeros(v.shape, bool) if hatched is None else np.array(hatched, dtype=bool)
@@ -55,7 +53,7 @@ _TABLE_CSS = "border-collapse: collapse; font-variant-numeric: tabular-nums; mar
 _TD_CSS = "border: 1px solid rgba(49, 51, 63, 0.2); padding: 0.25em 0.5em"
 
 
-@st.cache_resource(max_entries=512, ttl=CACHE_TTL, show_spinner=False)
+@functools.lru_cache(maxsize=512)  # tiny strings; Python's own tuple hash, not st.cache_resource's hasher
 def grid_html(values: tuple, hatched: tuple | None = None, *, pixels: bool = False) -> str:
     """A grid as an HTML table (text and colours in its cells), made once per grid.
 
