@@ -74,6 +74,23 @@ def test_clicking_the_photo_moves_the_inspector(page: Page, server: str) -> None
     expect(row).to_have_value(re.compile(r"^([0-9]|[12][0-9])$"))  # a row near the top, under 30
 
 
+def test_the_arrow_keys_on_the_photo_move_the_window(page: Page, server: str) -> None:
+    """From the keyboard: the photo takes focus, and an arrow key moves the inspected pixel one output cell."""
+    page.goto(f"{server}/kernel_lab?stride=2")
+    wait_for_app(page)
+    row, col = page.get_by_label("Output row", exact=True), page.get_by_label("Output column", exact=True)
+    expect(col).not_to_have_value("")
+    r0, c0 = int(row.input_value()), int(col.input_value())
+    photo = page.locator(".st-key-kl_photo_box img.kl-photo-img")
+    photo.focus()
+    photo.press("ArrowRight")
+    expect(page.get_by_label("Output column", exact=True).last).to_have_value(str(c0 + 1))
+    wait_for_app(page)
+    page.locator(".st-key-kl_photo_box img.kl-photo-img").press("ArrowUp")
+    expect(page.get_by_label("Output row", exact=True).last).to_have_value(str(r0 - 1))
+    expect(page.get_by_label("Output column", exact=True).last).to_have_value(str(c0 + 1))
+
+
 def paste_kernel(page: Page, text: str) -> None:
     page.get_by_text("Paste a kernel as text", exact=True).click()
     box = page.get_by_label("One row per line, numbers separated by spaces or commas", exact=True)
