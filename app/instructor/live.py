@@ -25,6 +25,7 @@ from app.workspace.classroom import Classroom, Presence
 REFRESH_S = 3.0
 CANCEL_MESSAGE = "The instructor stopped this run."
 
+METRIC_PX = 170  # one metric's width in the class-now row
 PRESENT_S = 30.0  # a session counts as connected while its page beat within this many seconds
 
 
@@ -132,13 +133,16 @@ def class_live() -> None:
             return
         actions.note()
         load = server_load.read_load()
-        cols = st.columns(5)
-        cols[0].metric("Connected", len(people), help=f"Pages open in the last {PRESENT_S:g} s")
+        # A wrapping row of metrics of one fixed width: in five columns a projector ran a help icon over
+        # "Connected" and broke the server's load into five lines. Not width="content": the page's CSS makes a
+        # metric a size container (app.layout), so a content-wide metric collapses to its icon's width.
+        row = st.container(horizontal=True, gap="medium")
+        row.metric("Connected", len(people), help=f"Pages open in the last {PRESENT_S:g} s", width=METRIC_PX)
         training, waiting, hint = _counts(jobs)
-        cols[1].metric("Training", training, help=hint)
-        cols[2].metric("Waiting", waiting)
-        for col, (label, value) in zip(cols[3:], server_load.describe(load)[:2], strict=True):
-            col.metric(label, value)
+        row.metric("Training", training, help=hint, width=METRIC_PX)
+        row.metric("Waiting", waiting, width=METRIC_PX)
+        for label, value in server_load.describe(load)[:2]:
+            row.metric(label, value, width=METRIC_PX)
         st.caption(" · ".join(f"{label}: {value}" for label, value in server_load.describe(load)[2:]))
         st.markdown("##### Runs")
         _runs(jobs, room, {p.session: p.label for p in people})

@@ -262,10 +262,23 @@ _FRAMES_JS = """
   for (const m of metrics) {
     const label = m.querySelector('[data-testid="stMetricLabel"]');
     if (!label) continue;
-    const a = rect(label);
+    const a = rect(label), icon = label.querySelector('[data-testid="stTooltipIcon"], [data-testid="stTooltipHoverTarget"], svg');
+    if (icon) {  // its help icon drawn over its own words
+      const r = document.createRange(), walk = document.createTreeWalker(label, NodeFilter.SHOW_TEXT), i = rect(icon);
+      for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+        if (icon.contains(t)) continue;
+        r.selectNodeContents(t);
+        const hit = [...r.getClientRects()].find(b => Math.min(b.right, i.right) - Math.max(b.left, i.left) > 2
+                                                      && Math.min(b.bottom, i.bottom) - Math.max(b.top, i.top) > 2);
+        if (hit) { out.push(`metric "${label.textContent.trim().slice(0, 50)}": its help icon covers its label; ${at(label)}`); break; }
+      }
+    }
+    const words = document.createRange(); words.selectNodeContents(label);
+    const boxes = [a, ...[...words.getClientRects()].filter(b => b.width > 0)];  // its box, and its text where it runs out
     for (const n of metrics) {
-      if (n === m) continue;
-      const b = rect(n), w = Math.min(a.right, b.right) - Math.max(a.left, b.left), h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (n === m || n.contains(m) || m.contains(n)) continue;
+      const b = rect(n), a = boxes.find(x => Math.min(x.right, b.right) - Math.max(x.left, b.left) > 2
+                                             && Math.min(x.bottom, b.bottom) - Math.max(x.top, b.top) > 2) || boxes[0], w = Math.min(a.right, b.right) - Math.max(a.left, b.left), h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
       if (w > 2 && h > 2) { out.push(`metric "${label.textContent.trim().slice(0, 50)}": its label overlaps the metric `
                                      + `"${n.querySelector('[data-testid="stMetricLabel"]')?.textContent.trim().slice(0, 40)}" (${Math.round(w)}x${Math.round(h)}px); ${at(label)}`); break; }
     }
@@ -288,7 +301,7 @@ _UNDRAWN_JS = """
 def frame_problems(page: Page, *, sideways_ok: bool = False) -> list[str]:
     """Canvas tables (``st.dataframe``, drawn by glide-data-grid) whose columns are wider than their frame, so
     the table scrolls sideways (unless ``sideways_ok``: on a phone a wide table may scroll), or whose header
-    text is cut; and metrics whose label box overlaps a neighbouring metric.
+    text is cut; and metrics whose label box overlaps a neighbouring metric or whose help icon covers its label.
 
     A canvas grid has no text boxes to measure: the columns in view are read from its accessibility table
     (``th``, one per column drawn), the scrolling from its scroller (``.dvn-scroller``: scrollWidth against
