@@ -68,9 +68,9 @@ if not shown.layers:
 
 plan = models.plan(shown)
 table = an.summary_of(shown)
-row = st.container(horizontal=True, gap="medium")  # a wrapping row: in five columns a projector ran
-for label, value, tip in an.metrics(table):  # "Parameters" over "MACs (one image)"
-    row.metric(label, value, help=tip, width="content")
+row = st.container(horizontal=True, gap="medium")  # a wrapping row: in five columns a projector ran "Parameters"
+for label, value, tip in an.metrics(table):  # over "MACs"; as wide as "62,378,344" at the metric's size
+    row.metric(label, value, help=tip, width=270 if presenting() else 210)
 if table.running_values:
     st.info(
         f"Keras' summary of this network would print **Total params: {table.keras_total_params:,}** with "
@@ -87,9 +87,9 @@ keras_order = st.toggle(
     help="PyTorch stores a feature map as C × H × W, Keras as H × W × C. Same numbers.",
 )
 frame = an.summary_frame(table, plan, keras_shapes=keras_order)
-group = None  # an HTML table that wraps its cells (st.dataframe's canvas scrolled sideways at 1024 presenting);
-if presenting():  # on a projector, a group of columns at a time
-    group = st.radio("Columns", list(an.COLUMN_GROUPS), horizontal=True, key="an_columns")
+# An HTML table that wraps its cells (st.dataframe's canvas scrolled sideways at 1024 presenting), a group of
+# columns at a time: all of them fit a wide screen only.
+group = st.radio("Columns", list(an.COLUMN_GROUPS), horizontal=True, key="an_columns")
 st.container(key="an_table").table(an.summary_styler(an.columns_of(frame, group)), hide_index=True)
 st.caption("Params: the numbers a layer learns. MACs: multiply-accumulates for one image. Memory: the output's "
            "values × 4 bytes (float32). Receptive field: the input pixels one output cell depends on (per side). "

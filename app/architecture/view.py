@@ -124,19 +124,24 @@ def _count(v: object) -> str:
     return "" if v is None or v != v else f"{int(v):,}"  # v != v: NaN, a block row's memory
 
 
-# The table's columns in groups, one group at a time on a projector: all nine, at a projector's size in the
-# half of a 1024-pixel screen beside the sidebar, needed twice the room there was.
+# The table's columns in groups, one group at a time (the first by default): all nine, at a projector's size in
+# the half of a 1024-pixel screen beside the sidebar, needed twice the room there was, and on a phone the table
+# scrolled inside itself where a keyboard cannot scroll it. ALL_COLUMNS (None) shows them all, on a wide screen.
 COLUMN_GROUPS = {
     "Shape and parameters": ["Output shape", "Params"],
     "MACs and memory": ["MACs", "Memory (KiB)"],
     "Receptive field": ["Receptive field", "Jump"],
     "How the params are counted": ["How the params are counted"],
+    "All columns": None,
 }
+ALL_COLUMNS = "All columns"
 
 
 def columns_of(frame: pd.DataFrame, group: str | None) -> pd.DataFrame:
-    """``frame`` with every column (``group`` None), or its layer number and name and the group's columns."""
-    return frame if group is None else frame[["#", "Layer (type)", *COLUMN_GROUPS[group]]]
+    """``frame`` with every column (``group`` None or ``ALL_COLUMNS``), or its layer number and name and the
+    group's columns."""
+    wanted = COLUMN_GROUPS.get(group) if group else None
+    return frame if wanted is None else frame[["#", "Layer (type)", *wanted]]
 
 
 def summary_styler(frame: pd.DataFrame) -> Styler:

@@ -118,13 +118,14 @@ def _extent(blocks: list[Block]) -> tuple[int, int, int, int]:
 
 
 def diagram_parts(blocks: list[Block], scale: float = 1.0) -> list[go.Figure]:
-    """A network's diagram as one figure, or, beyond ``PART + 3`` maps, as figures of :data:`PART` maps each,
+    """A network's diagram as one figure, or, beyond ``PART + 3`` maps, as figures of at most :data:`PART` maps,
     drawn to one scale and read one under the other: GoogLeNet's 19 maps in one row left each label less room
     than its text on a projector or a phone, however the labels were set."""
     if len(blocks) <= PART + 3:
         return [architecture_diagram(blocks, scale)]
-    extent = _extent(blocks)
-    return [architecture_diagram(blocks[i : i + PART], scale, extent=extent) for i in range(0, len(blocks), PART)]
+    extent, n = _extent(blocks), -(-len(blocks) // PART)  # parts of nearly equal length: 19 maps as 5, 5, 4, 5
+    cuts = [round(i * len(blocks) / n) for i in range(n + 1)]
+    return [architecture_diagram(blocks[a:b], scale, extent=extent) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
@@ -204,7 +205,7 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
     fig.update_yaxes(visible=False, range=[-2.8, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1,
                      constrain="domain")  # fmt: skip
     fig.update_layout(plot_bgcolor=palette.WHITE, hovermode="closest")
-    _base_layout(fig, height=round(300 * scale) + strip)
+    _base_layout(fig, height=round((220 if extent else 300) * scale) + strip)  # a part is wide and low
     fig.update_layout(margin=dict(b=10 + strip))
     return fig
 

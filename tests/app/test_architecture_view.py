@@ -43,7 +43,7 @@ def test_a_long_networks_diagram_comes_in_parts_of_a_few_traces_that_name_every_
     plan = models.plan(models.PRESETS["GoogLeNet (ImageNet, for reading)"])
     blocks = view.diagram_blocks(plan)
     parts = view.diagram_of(plan, 1.5)
-    assert [len(p.layout.annotations) for p in parts] == [6, 6, 6, 1] and len(blocks) == 19
+    assert [len(p.layout.annotations) for p in parts] == [5, 5, 4, 5] and len(blocks) == 19
     named = [a.text.split("</b>")[0].removeprefix("<b>") for p in parts for a in p.layout.annotations]
     assert named == [b[0] for b in blocks]  # each map's label once, in order
     assert all(len(p.data) <= 12 for p in parts)  # one trace per colour and face, not three per box (161 in all)
