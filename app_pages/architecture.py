@@ -70,7 +70,7 @@ plan = models.plan(shown)
 table = an.summary_of(shown)
 row = st.container(horizontal=True, gap="medium")  # a wrapping row: in five columns a projector ran "Parameters"
 for label, value, tip in an.metrics(table):  # over "MACs"; as wide as "62,378,344" at the metric's size
-    row.metric(label, value, help=tip, width=270 if presenting() else 210)
+    row.metric(label, value, help=tip, width=240 if presenting() else 200)
 if table.running_values:
     st.info(
         f"Keras' summary of this network would print **Total params: {table.keras_total_params:,}** with "

@@ -162,7 +162,8 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
     x_prev, top_prev = 0.0, 0.0  # the middle and top of the map before
     n_inception = sum(b[1] == "inception" for b in blocks)
     n_residual = sum(b[1] == "residual" for b in blocks)
-    rows = 2 if len(blocks) <= 5 else 3 if len(blocks) <= 12 else 4  # label rows under the maps
+    rows = 2 if len(blocks) <= 3 else 3 if len(blocks) <= 12 else 4  # label rows under the maps (3 for a part
+    # of 4: with 2, "16. Inception" and "19. Dense", two apart beyond the thin GAP bar, overlapped on a phone)
     row_px = round(2.9 * font)  # two lines of text and a gap
     for i, (label, kind, shape, *rest) in enumerate(blocks):
         branches = tuple(rest[0]) if rest else ()

@@ -34,9 +34,13 @@ SIDEWAYS_JS = """() => {
   if (scrolls.length) out.push(`the summary table scrolls sideways (${scrolls[0].scrollWidth}px in ${scrolls[0].clientWidth}px)`);
   if (table.getBoundingClientRect().right > main.getBoundingClientRect().right + 1) out.push('the summary table runs out of the page');
   for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {  // each label and value on one line
-    for (const part of m.querySelectorAll('[data-testid="stMetricLabel"] p, [data-testid="stMetricValue"]')) {
-      const r = document.createRange(); r.selectNodeContents(part);
-      const tops = new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.top)));
+    for (const part of m.querySelectorAll('[data-testid="stMetricLabel"], [data-testid="stMetricValue"]')) {
+      const walk = document.createTreeWalker(part, NodeFilter.SHOW_TEXT), tops = new Set();
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        if (!n.data.trim()) continue;
+        const r = document.createRange(); r.selectNodeContents(n);
+        [...r.getClientRects()].filter(b => b.width > 0).forEach(b => tops.add(Math.round(b.top)));
+      }
       if (tops.size > 1) out.push(`metric "${part.textContent.trim()}" wraps onto ${tops.size} lines`);
     }
   }
