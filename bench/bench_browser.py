@@ -16,7 +16,7 @@ and times, from the click (or the reload) to the new state on screen, never with
 | Kernel Lab reload | the photo (in its click component) and the feature map decoded | `reload.py`: a title and a 512x512 photo |
 | Arithmetic Next | "Step k+1 of" on screen | `swap.py`: Next swaps one small picture |
 | Architecture preset load | the address bar names the loaded network and the run is over | `filter.py`'s selectbox |
-| Inside the model tab switch | the new tab's content | skipped with a line when no model is in the session |
+| Inside the model tab switch | after the quick demo trained: the chosen tab's panel drawn (elements, pictures, charts) | `tabs.py`: seven `st.tabs(on_change="rerun")`, the open one draws a picture |
 
 Each interaction is timed ``--repeats`` times, ConvLab and its peer alternately, so background load
 hits them alike; the figure is the median, and the ratio ConvLab / peer is printed against the
@@ -67,6 +67,22 @@ PHOTO = (  # the Kernel Lab's photo, drawn in the page by its component (no ifra
     "() => { const im = document.querySelector('.st-key-kl_photo_box img.kl-photo-img');"
     " return !!im && im.complete && im.naturalWidth > 0; }"
 )
+
+
+BARE_TABS = ["Feature maps", "Learned kernels", "Over time", "Confusion matrix", "Mistakes", "Saliency", "Predict"]
+# The tab named ``name`` is selected and its panel drawn: it has elements, none fading as stale, its pictures
+# decoded and its plotly charts drawn. (An st.tabs panel is empty until the rerun its click causes fills it.)
+TAB_SHOWN = """(name) => {
+  const tab = [...document.querySelectorAll('[role="tab"]')].find(t => t.textContent.trim() === name);
+  if (!tab || tab.getAttribute('aria-selected') !== 'true') return false;
+  const panel = document.getElementById(tab.getAttribute('aria-controls'))
+    || [...document.querySelectorAll('[role="tabpanel"]')].find(p => !p.hidden && p.offsetParent);
+  if (!panel) return false;
+  const els = [...panel.querySelectorAll('[data-testid="stElementContainer"]')];
+  if (!els.length || els.some(e => e.dataset.stale === 'true')) return false;
+  if ([...panel.querySelectorAll('img')].some(im => !(im.complete && im.naturalWidth > 0))) return false;
+  return [...panel.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg'));
+}"""
 
 
 def timed(action: Callable[[], None], done: Callable[[], None]) -> float:
@@ -171,7 +187,28 @@ class Bench:
         bare.context.close()
 
     def inside_tab(self) -> None:
-        print("inside_tab_switch            skipped: the bench's fresh session has no trained model (train one first)")
+        """Switch tabs of Inside the model on the quick demo's model, against the bare tabs page."""
+        ins, bare = self.page(f"{self.convlab}/inside"), self.page(self.bare["tabs"])
+        ins.get_by_role("button", name=re.compile(r"^Train a quick demo model")).click()
+        wait(ins, TAB_SHOWN, "Feature maps")  # the demo trained (up to 20 s) and the page shows its first tab
+        order = ["Learned kernels", "Confusion matrix", "Mistakes", "Feature maps"]
+        ours, peer = [], []
+        for i in range(self.repeats):
+            name, bare_name = order[i % len(order)], BARE_TABS[(i + 1) % len(BARE_TABS)]
+            ours.append(
+                timed(ins.get_by_role("tab", name=name, exact=True).click, lambda n=name: wait(ins, TAB_SHOWN, n))
+            )
+            peer.append(
+                timed(
+                    bare.get_by_role("tab", name=bare_name, exact=True).click,
+                    lambda n=bare_name: wait(bare, TAB_SHOWN, n),
+                )
+            )
+            wait(ins, IDLE)
+            wait(bare, IDLE)
+        self.record("inside_tab_switch", ours, peer, TARGET_INTERACTION)
+        ins.context.close()
+        bare.context.close()
 
 
 def re_step(page) -> int:
@@ -202,7 +239,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument(
-        "--only", default="", help="comma-separated: kernel_lab_preset,kernel_lab_reload,arithmetic_next,architecture"
+        "--only",
+        default="",
+        help="comma-separated: kernel_lab_preset,kernel_lab_reload,arithmetic_next,architecture,inside",
     )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -215,7 +254,7 @@ def main() -> int:
     log.mkdir(parents=True, exist_ok=True)
     env = {"CONVLAB_STATE_DIR": tempfile.mkdtemp(prefix="convlab-bench-")}
     servers = {"convlab": StreamlitServer(free_port(range(9300, 9400)), env=env, log_path=log / "convlab.log")}
-    for name in ("filter", "swap", "reload"):
+    for name in ("filter", "swap", "reload", "tabs"):
         servers[name] = StreamlitServer(
             free_port(range(9400 + 10 * len(servers), 9500)),
             script=f"bench/bare/{name}.py",
@@ -236,11 +275,11 @@ def main() -> int:
                 "kernel_lab_reload": bench.kernel_lab_reload,
                 "arithmetic_next": bench.arithmetic_next,
                 "architecture": lambda: architecture_preset(bench),
+                "inside": bench.inside_tab,
             }
             for name, step in steps.items():
                 if not args.only or name in args.only.split(","):
                     step()
-            bench.inside_tab()
             browser.close()
     finally:
         for srv in servers.values():
