@@ -162,8 +162,9 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
     x_prev, top_prev = 0.0, 0.0  # the middle and top of the map before
     n_inception = sum(b[1] == "inception" for b in blocks)
     n_residual = sum(b[1] == "residual" for b in blocks)
-    rows = 2 if len(blocks) <= 3 else 3 if len(blocks) <= 12 else 4  # label rows under the maps (3 for a part
-    # of 4: with 2, "16. Inception" and "19. Dense", two apart beyond the thin GAP bar, overlapped on a phone)
+    rows = 2 if len(blocks) <= 3 else 3 if len(blocks) <= 12 else 4  # label rows under the maps
+    if extent is not None and len(blocks) <= 4:  # a short part, often ending in thin bars: a row for each label
+        rows = len(blocks)  # ("16. Inception" ran into "19. Dense" on a phone, "9. Residual" into "12. Dense")
     row_px = round(2.9 * font)  # two lines of text and a gap
     for i, (label, kind, shape, *rest) in enumerate(blocks):
         branches = tuple(rest[0]) if rest else ()
@@ -190,7 +191,7 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
         d.point(x + (thick + dx) / 2, dy / 2, f"{label}<br>{'C×H×W' if len(shape) == 3 else 'values'}: {size_text}")
         if kind == "residual" and branches:
             _shortcut(d, x_prev, x + (thick + dx) / 2, max(top_prev, top + dy), branches[0][0], font,
-                      named=n_residual <= 4)  # fmt: skip
+                      named=n_residual <= 4 and extent is None)  # a part's arcs are close: hover names them  # fmt: skip
             tallest = max(tallest, max(top_prev, top + dy) + 1.5)
         x_prev, top_prev = x + (thick + dx) / 2, top + dy
         tallest = max(tallest, top + dy)
@@ -199,10 +200,12 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
         d.notes.append(dict(x=at, xanchor=anchor, y=0, yref="y domain", yanchor="top",
                             yshift=-4 - row_px * (i % rows), text=f"<b>{label}</b><br>{size_text}",
                             showarrow=False, font=dict(size=font)))  # fmt: skip
-        x += thick + dx + 0.9
+        x += max(thick + dx, 1.2) + 0.9  # a thin bar takes room too: its label needs it ("11. GAP", "12. Dense")
     strip = rows * row_px
     fig = go.Figure(data=d.traces(), layout=dict(annotations=d.notes))
-    fig.update_xaxes(visible=False, range=[-0.6, max(x, 4.0)])
+    # A part is as wide as a part of PART maps, so that a short last part is not squeezed into the middle of
+    # the figure (its height bounds its width: the labels of ResNet-18's last four maps ran together there).
+    fig.update_xaxes(visible=False, range=[-0.6, max(x, 3.0 * PART if extent else 4.0)])
     fig.update_yaxes(visible=False, range=[-2.8, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1,
                      constrain="domain")  # fmt: skip
     fig.update_layout(plot_bgcolor=palette.WHITE, hovermode="closest")
