@@ -59,10 +59,10 @@ else:
     if error.index < 0:
         st.error(str(error), icon=":material/block:")
     if error.index < 1:
-        st.caption("Nothing to summarise until the first layer fits: change what the red message says.")
+        st.caption("Nothing to summarise until the first layer fits: do what the error message at that layer says.")
         st.stop()
     st.caption(f"The table and diagram below show layers 1–{error.index}, the part of the stack that works. "
-               f"Layer {error.index + 1} is marked in red above: change it, or remove it, to see the rest.")  # fmt: skip
+               f"Layer {error.index + 1} has an error message above: change it, or remove it, to see the rest.")  # fmt: skip
 if not shown.layers:
     st.stop()
 

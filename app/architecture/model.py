@@ -89,7 +89,7 @@ def init_state() -> None:
             ss[state.AN_LINK_ERROR] = f"{exc} Showing the course MNIST CNN instead."
         else:
             if (err := models.validate(config)) is not None:  # a layer's problem is said at the layer, not here
-                what = f"{err}" if err.index < 0 else "what is wrong is said in red at the layer below."
+                what = f"{err}" if err.index < 0 else "what is wrong is said in an error message at the layer below."
                 ss[state.AN_LINK_ERROR] = (
                     f"The network in the link does not work as it is: {what} Values the editor cannot show were "
                     "brought into its range."

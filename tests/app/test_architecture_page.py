@@ -116,7 +116,7 @@ def test_remove_flatten_gives_in_place_error_and_keeps_last_valid_config() -> No
     # said once, in place at the layer (issue #13 saw one error printed three times)
     assert len(messages) == 1 and messages[0].startswith("Layer 6 (Dense 64, relu)"), messages
     assert "64x3x3 feature map" in messages[0]
-    assert any("Layer 6 is marked in red above" in c.value for c in at.caption)
+    assert any("Layer 6 has an error message above" in c.value for c in at.caption)
     assert at.session_state[state.AN_MODEL_CONFIG] == models.PRESETS["Course MNIST CNN (Keras notes)"]
     assert table_total(at) == 320 + 18_496 + 36_928  # the part that works: layers 1-5
 
