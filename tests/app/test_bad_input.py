@@ -263,7 +263,7 @@ def test_a_kernel_larger_than_the_padded_input(bundle, weights):
 def test_stride_0_is_explained_on_the_arithmetic_page_and_never_reaches_the_kernel_lab(bundle, weights):
     at = session_with_work(bundle)
     at.number_input(key="kl_stride").set_value(0).run()  # a crafted value: the browser's minimum is 1
-    assert "/ 1) + 1" in "\n".join(c.value for c in at.code)  # the Kernel Lab kept stride 1
+    assert "/ 1) + 1" in "\n".join(t.value for t in at.text)  # the Kernel Lab kept stride 1
     at.switch_page("app_pages/arithmetic.py").run()
     at.number_input(key="ar_w_sh").set_value(0).run()
     assert says(at, r"stride must be at least 1.*never move the kernel", "error", "warning")
@@ -274,7 +274,7 @@ def test_negative_padding_is_explained_on_the_arithmetic_page_and_never_reaches_
     at = session_with_work(bundle)
     at.selectbox(key="kl_padding").set_value("custom").run()
     at.number_input(key="kl_custom_padding").set_value(-2).run()  # crafted: the browser's minimum is 0
-    assert "2*0 -" in "\n".join(c.value for c in at.code)
+    assert "2*0 -" in "\n".join(t.value for t in at.text)
     at.switch_page("app_pages/arithmetic.py").run()
     at.selectbox(key="ar_w_pad").select("custom").run()
     at.number_input(key="ar_w_pleft").set_value(-1).run()
@@ -297,7 +297,8 @@ def blow_up(at: AppTest) -> None:
     at.selectbox(key="tr_opt").set_value("sgd")
     at.selectbox(key="tr_schedule").set_value("none")
     at.number_input(key="tr_lr").set_value(10.0)
-    at.number_input(key="tr_epochs").set_value(3)
+    # the fast network diverges near step 90 at lr 10; 3 epochs (72 steps) could end first
+    at.number_input(key="tr_epochs").set_value(10)
     at.button(key="tr_start").click().run()
     wait_until_finished(at)
 

@@ -249,7 +249,9 @@ def test_conv2d_agrees_with_torch_or_refuses(case):
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
 
 
-@SETTINGS
+# conv_case makes NaN, inf and empty inputs on purpose (the test above wants them); this one skips them, and on
+# some draws that is most of the first inputs, which hypothesis would otherwise call a health problem.
+@settings(SETTINGS, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(case=conv_case())
 def test_conv2d_trace_replays_every_output_cell(case):
     x, k, stride, padding, dilation, bias = case

@@ -1,0 +1,22 @@
+"""A page opened at its own address (``/kernel_lab``) asks the server at the root at once: no probe of
+``/kernel_lab/_stcore/health`` or ``host-config`` and no 404 (streamlit/streamlit#7074; ``serve.py``)."""
+
+from __future__ import annotations
+
+from tests.e2e.dom import wait_for_app
+
+
+def test_a_page_opened_at_its_own_address_asks_the_root_and_gets_no_404(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    failed, stcore = [], []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("request", lambda r: stcore.append(r.url.removeprefix(server)) if "/_stcore/" in r.url else None)
+    try:
+        page.goto(f"{server}/kernel_lab")
+        page.get_by_role("heading", name="Kernel Lab").first.wait_for(timeout=60_000)
+        wait_for_app(page)
+    finally:
+        context.close()
+    assert failed == []
+    assert "/_stcore/health" in stcore and not any(u.startswith("/kernel_lab/") for u in stcore), stcore
