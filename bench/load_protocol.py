@@ -61,6 +61,7 @@ VALUE_FIELD = {
     "slider": "double_array_value",
     "select_slider": "string_array_value",
     "file_uploader": "file_uploader_state_value",
+    "bidi_component": "json_value",  # a Components v2 element's state, as JSON text (Arithmetic's stepper)
 }
 
 
