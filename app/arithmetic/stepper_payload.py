@@ -79,20 +79,25 @@ def _cells(values: np.ndarray) -> list[list[str]]:
     return [[format_number(v) for v in row] for row in np.asarray(values)]
 
 
-def _input_grids(problem: Problem, m: int) -> list[dict]:
+def input_title(problem: Problem, m: int, ch: int, channels: int) -> str:
+    """The title of input grid ``ch`` (of ``channels`` shown) for output map ``m``: its slice, channel or neither."""
     names = problem.names
+    title = names.input.format(m=m)
+    if names.slices is not None:
+        z = names.slices[m][ch]
+        title += f" {z}" if 0 <= z < problem.x.shape[0] else " (padding)"
+    elif channels > 1 or problem.is_pool and problem.maps > 1:
+        title += f", {names.channel_word} {ch}"
+    return title
+
+
+def _input_grids(problem: Problem, m: int) -> list[dict]:
     padded = problem.traces[m].padded
     channels = list(range(padded.shape[0])) if padded.ndim == 3 else [m]
     grids = padded if padded.ndim == 3 else padded[None].repeat(problem.maps, axis=0)
     out = []
     for ch in channels:
-        title = names.input.format(m=m)
-        if names.slices is not None:
-            z = names.slices[m][ch]
-            title += f" {z}" if 0 <= z < problem.x.shape[0] else " (padding)"
-        elif len(channels) > 1 or problem.is_pool and problem.maps > 1:
-            title += f", {names.channel_word} {ch}"
-        out.append({"title": title, "cells": _cells(grids[ch])})
+        out.append({"title": input_title(problem, m, ch, len(channels)), "cells": _cells(grids[ch])})
     return out
 
 

@@ -19,7 +19,7 @@ from app.arithmetic import mode_panels, stepper_component
 from app.arithmetic.config import ArithmeticConfig
 from app.arithmetic.problem import Problem, build_problem
 from app.arithmetic.quiz_view import quiz_hidden, quiz_marks
-from app.arithmetic.stepper_payload import axis_labels, labels, legend, notes_warning, step_line
+from app.arithmetic.stepper_payload import axis_labels, input_title, labels, legend, notes_warning, step_line
 from app.arithmetic.widgets import go_to, init_widget, sync_url
 from cnn_core.numbers import format_number
 
@@ -164,7 +164,6 @@ def _grids(problem: Problem, k: int) -> None:
     m, r, c = problem.locate(k)
     step = problem.traces[m].step_at(r, c)
     hidden = quiz_hidden(problem)
-    names = problem.names
     padded = problem.traces[m].padded
     channels = list(range(padded.shape[0])) if padded.ndim == 3 else [m]
     grids = padded if padded.ndim == 3 else padded[None].repeat(problem.maps, axis=0)
@@ -179,12 +178,7 @@ def _grids(problem: Problem, k: int) -> None:
     out_col = row.container(width="content")
     with in_col:
         for ch in channels:
-            title = names.input.format(m=m)
-            if names.slices is not None:
-                z = names.slices[m][ch]
-                title += f" {z}" if 0 <= z < problem.x.shape[0] else " (padding)"
-            elif len(channels) > 1 or problem.is_pool and problem.maps > 1:
-                title += f", {names.channel_word} {ch}"
+            title = input_title(problem, m, ch, len(channels))
             fig = plots.arithmetic_grid(
                 grids[ch],
                 title=title,
