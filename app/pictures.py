@@ -17,14 +17,12 @@ import numpy as np
 import plotly.colors
 from PIL import Image, ImageDraw
 
+from app.palette import DIVERGING, OKABE_ITO, SEQUENTIAL  # noqa: F401 (OKABE_ITO: pictures' public name)
 from cnn_core import images
 
 if TYPE_CHECKING:  # only a type here: pages without a model never import torch through this module
     from cnn_core.inspection import Tiled
 
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
-DIVERGING = "RdBu"  # red-blue reads for red-green colour blindness; zero is white
-SEQUENTIAL = "cividis"
 
 
 def png_bytes(picture: np.ndarray | Image.Image, compress_level: int = 6) -> bytes:

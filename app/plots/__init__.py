@@ -1,6 +1,6 @@
 """Plot builders: one pure function per figure, each returning a plotly ``Figure``; no ``st.*`` here.
 
-Colours come from one module, :mod:`app.plots.palette`: Okabe-Ito for categories (its
+Colours come from one module, :mod:`app.palette`: Okabe-Ito for categories (its
 ``LINES`` order for series), cividis for magnitudes and a red-blue diverging scale for signed values
 (the same names :mod:`app.pictures` draws the still pictures in); no figure relies on colour alone:
 values are also written in the cells or shown on hover, series differ by dash and marker too. Every
@@ -16,6 +16,7 @@ re-exported here.
 
 from __future__ import annotations
 
+from app.palette import DIVERGING, OKABE_ITO, SEQUENTIAL
 from app.plots.curves import series_plot, training_curves
 from app.plots.diagram import architecture_diagram
 from app.plots.experiments import arm_curves, batch_norm_bars, dropout_strip, gap_bars, runs_overlay
@@ -30,7 +31,6 @@ from app.plots.grids import (
     matrix_heatmap,
 )
 from app.plots.inside import accuracy_over_time, confusion_heatmap, probability_bars, tiled_maps
-from app.plots.palette import DIVERGING, OKABE_ITO, SEQUENTIAL
 from app.plots.table import chart_name, figure_table, is_picture
 
 __all__ = [

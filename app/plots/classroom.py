@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from app.plots.palette import OTHER, RIGHT, RIGHT_MARK
+from app.palette import OTHER, RIGHT, RIGHT_MARK
 from cnn_core.numbers import parse_number
 
 

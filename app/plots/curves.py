@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.plots.palette import FIRST, SECOND, series_colour
+from app.palette import FIRST, SECOND, series_colour
 
 
 def series_plot(x: np.ndarray, y: np.ndarray, *, x_start: np.ndarray | None = None, title: str = "") -> go.Figure:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.plots import palette
-from app.plots.palette import OKABE_ITO
+from app import palette
+from app.palette import OKABE_ITO
 
 
 def _base_layout(fig: go.Figure, *, height: int | None = None) -> go.Figure:

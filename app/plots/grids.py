@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from app.plots.palette import (
+from app.palette import (
     BLACK,
     CROSS,
     DIVERGING,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.plots.palette import BLACK, DIVERGING, FIRST, HIGHLIGHT, REST, SECOND, SEQUENTIAL, TRANSPARENT, WHITE
+from app.palette import BLACK, DIVERGING, FIRST, HIGHLIGHT, REST, SECOND, SEQUENTIAL, TRANSPARENT, WHITE
 from app.plots.table import PICTURE
 
 

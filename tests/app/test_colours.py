@@ -1,6 +1,6 @@
 """Colour-blind-safe colours throughout (issue #13): every categorical palette the plots use stays
 distinguishable for deuteranopia, protanopia and tritanopia, and no figure builder of :mod:`app.plots`
-draws with a colour that is not in :mod:`app.plots.palette`.
+draws with a colour that is not in :mod:`app.palette`.
 
 Colour vision deficiency is simulated with Machado, Oliveira & Fernandes (2009), severity 1.0, on linear
 sRGB; distances are CIEDE2000 in CIELAB (D65). Two colours count as distinguishable at ΔE00 ≥ 10 (about
@@ -17,8 +17,8 @@ import numpy as np
 import plotly.colors
 import pytest
 
-from app import pictures, plots
-from app.plots import classroom, curves, diagram, palette
+from app import palette, pictures, plots
+from app.plots import classroom, curves, diagram
 
 MACHADO = {  # linear RGB -> linear RGB, severity 1.0 (Machado et al. 2009, table 1)
     "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
@@ -265,7 +265,7 @@ def test_no_figure_builder_draws_a_colour_outside_the_palette_module(name: str):
     fig = BUILDERS[name]()
     found, scales = colours_of(fig)
     assert found or scales, "the walk found no colour at all: it would pass anything"
-    assert not _outside(fig), f"{name} draws with {_outside(fig)}, which app.plots.palette does not hold"
+    assert not _outside(fig), f"{name} draws with {_outside(fig)}, which app.palette does not hold"
 
 
 def test_the_colour_check_catches_a_colour_from_outside_the_palette():
@@ -279,7 +279,7 @@ def test_the_colour_check_catches_a_colour_from_outside_the_palette():
 
 
 def test_the_architecture_diagram_draws_in_the_palette_too():
-    # diagram.py is another helper's; it draws from app.plots.palette since b73b340
+    # diagram.py is another helper's; it draws from app.palette since b73b340
     blocks = [("input", "input", (1, 28, 28)), ("conv 3x3", "conv", (8, 26, 26)), ("dense", "dense", (10,))]
     picture = np.zeros((8, 8, 3), np.uint8)
     for fig in (diagram.architecture_diagram(blocks), diagram.receptive_field_picture(picture, [("conv", 1, 3, 1, 3)])):
