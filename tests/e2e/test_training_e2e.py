@@ -22,7 +22,7 @@ def test_train_watch_and_stop(page: Page, server: str) -> None:
     start.click()
 
     progress = page.locator('[data-testid="stMain"] [data-testid="stProgress"]').first
-    expect(progress).to_contain_text(re.compile(r"step [1-9]"), timeout=60_000)
+    expect(progress).to_contain_text(re.compile(r"Epoch \d+/10 · step [1-9]"), timeout=60_000)
     first = progress.inner_text()
     expect(progress).not_to_have_text(first)  # the progress moves on while the page is open
     expect(page.locator(".js-plotly-plot").first).to_be_visible()  # the live curves
@@ -53,12 +53,13 @@ def test_a_reload_keeps_the_model_and_curves_and_reattaches_mid_run(page: Page, 
     epochs.fill("20")
     epochs.press("Enter")
     page.get_by_role("button", name="Start training").click()
+    running = re.compile(r"Epoch \d+/20 · step [1-9]")  # the new run's line, not the finished run's "Ended after"
     progress = page.locator('[data-testid="stMain"] [data-testid="stProgress"]').first
-    expect(progress).to_contain_text(re.compile(r"step [1-9]"), timeout=60_000)
+    expect(progress).to_contain_text(running, timeout=60_000)
     page.reload()  # mid-run: the same run, its progress carrying on
     wait_for_app(page)
     progress = page.locator('[data-testid="stMain"] [data-testid="stProgress"]').first
-    expect(progress).to_contain_text(re.compile(r"step [1-9]"), timeout=30_000)
+    expect(progress).to_contain_text(running, timeout=30_000)
     first = progress.inner_text()
     expect(progress).not_to_have_text(first)
     expect(page.get_by_role("button", name="Start training")).to_be_disabled()
