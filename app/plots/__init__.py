@@ -16,6 +16,8 @@ re-exported here.
 
 from __future__ import annotations
 
+import functools
+
 from app.palette import DIVERGING, OKABE_ITO, SEQUENTIAL
 from app.plots.curves import series_plot, training_curves
 from app.plots.diagram import architecture_diagram
@@ -71,6 +73,14 @@ _PLOTLY_FONT = 12  # plotly.js's default font size, which every unset size is de
 _TITLE_RATIO = 1.4  # plotly.js draws an unset title at 1.4 times the layout's font
 
 
+@functools.cache
+def _default_template() -> dict:
+    """plotly's default template as a dict, the way ``Figure.to_dict`` writes it into a figure's layout."""
+    import plotly.io as pio
+
+    return pio.templates[pio.templates.default].to_plotly_json()
+
+
 def for_projector(fig, scale: float = 1.5):
     """A copy of ``fig`` with every text ``scale`` times larger, for a projector (pure; ``fig`` is untouched).
 
@@ -83,6 +93,8 @@ def for_projector(fig, scale: float = 1.5):
 
     data = fig.to_dict()
     layout = data.setdefault("layout", {})
+    if layout.get("template") == _default_template():
+        del layout["template"]  # the copy takes the same default itself: validating the template's dict took ~0.25 s
     base = (layout.get("font") or {}).get("size") or _PLOTLY_FONT
 
     def grow(node, key: str = "") -> None:

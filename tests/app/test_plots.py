@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import plotly.graph_objects as go
 from PIL import Image
 
 from app import pictures, plots
@@ -67,6 +68,14 @@ def test_presentation_mode_scales_every_text_of_a_copy_and_grows_a_grid_to_fit_i
     assert plots.for_projector(maps).layout.height == maps.layout.height  # a picture keeps its size
     bars = plots.for_projector(plots.probability_bars(["0", "1"], np.array([0.8, 0.2]), title="Prediction"))
     assert bars.layout.title.font.size == 21  # a size the builder set is scaled where it is
+
+
+def test_the_projector_copy_keeps_the_figures_template():
+    grid = plots.matrix_heatmap(np.arange(4.0).reshape(2, 2))
+    assert plots.for_projector(grid).layout.template == grid.layout.template  # the default, taken by the copy
+    dark = go.Figure(grid, layout_template="plotly_dark")
+    kept = plots.for_projector(dark)
+    assert kept.layout.template == dark.layout.template and kept.layout.template != grid.layout.template
 
 
 def test_titles_and_top_margins_leave_room_for_the_toolbar_shown_on_hover():
