@@ -108,6 +108,23 @@ def presenting() -> bool:
     return bool(st.session_state.get(state.PRESENTATION, presentation_default()))
 
 
+PREFERENCES = "preferences"  # the workspace item kind of what the sidebar keeps: presentation mode
+
+
+def remembered_presentation() -> None:
+    """A new session (a reload, a pasted link, a second tab, a restart) starts in the presentation mode this
+    workspace last chose, else the server's default: a projector's page stays large after a reload."""
+    if state.PRESENTATION not in st.session_state:
+        kept = identity.with_store(lambda s, ws: s.get_item(ws, PREFERENCES, state.PRESENTATION), None)
+        st.session_state[state.PRESENTATION] = kept if isinstance(kept, bool) else presentation_default()
+
+
+def keep_presentation() -> None:
+    """The toggle's callback: keep the choice in the workspace."""
+    on = bool(st.session_state.get(state.PRESENTATION))
+    identity.with_store(lambda s, ws: s.put_item(ws, PREFERENCES, state.PRESENTATION, on), None)
+
+
 TABLE_LABEL = "Numbers as a table"  # the expander under every chart (issue #13: a screen reader reads a table)
 
 
@@ -185,11 +202,12 @@ def sidebar(page: str = "", settings: ClassSettings | None = None) -> None:
         if page != INSTRUCTOR:
             class_panel(page or HOME, workspace)
         st.caption("ConvLab: learn convolutional neural networks by touching every step.")
+        remembered_presentation()
         if st.toggle(
             "Presentation mode",
-            value=presentation_default(),
             key=state.PRESENTATION,
-            help="Large text for projecting in a classroom.",
+            on_change=keep_presentation,
+            help="Large text for projecting in a classroom; kept for your next visit.",
         ):
             st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
         if page != INSTRUCTOR:

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import layout, state
 from app.workspace import ClassSettings, identity
+from tests.helpers import FreshWorkspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +35,23 @@ def test_presentation_mode_can_be_the_servers_default(monkeypatch):
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.run()
     assert at.toggle(key=state.PRESENTATION).value is True
+
+
+def test_presentation_mode_is_kept_in_the_workspace_for_the_next_session(monkeypatch, tmp_path):
+    workspace = FreshWorkspace(monkeypatch, tmp_path / "state")
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.toggle(key=state.PRESENTATION).set_value(True).run()
+    assert workspace.store.get_item(workspace.id, layout.PREFERENCES, state.PRESENTATION) is True
+    again = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    again.run()  # a reload at the projector: a new session of the same workspace
+    assert not again.exception
+    assert again.toggle(key=state.PRESENTATION).value is True
+    assert any("font-size: 20px" in m.value for m in again.markdown)
+    workspace.id = "learner-b"  # someone else's browser starts with the server's default
+    other = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    other.run()
+    assert other.toggle(key=state.PRESENTATION).value is False
 
 
 def test_every_page_has_a_path_and_the_instructor_decides_which_are_shown():

@@ -50,6 +50,14 @@ def _js(body: str) -> str:
     return "(arg) => {" + _LIB + body + "}"
 
 
+def presentation_on(page: Page) -> None:
+    """Switch presentation mode on, unless this browser's workspace already starts its sessions in it (the
+    choice is kept: a reload at the projector stays large), and wait for the large text."""
+    if page.evaluate("getComputedStyle(document.documentElement).fontSize") != "20px":
+        page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
+
+
 def wait_for_app(page: Page, timeout: float = 60_000) -> None:
     """Wait until the app is on screen and Streamlit shows no script run in progress.
 

@@ -14,7 +14,15 @@ import os
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import chart_problems, frame_problems, layout_problems, small_text, wait_for_app, wait_for_charts
+from tests.e2e.dom import (
+    chart_problems,
+    frame_problems,
+    layout_problems,
+    presentation_on,
+    small_text,
+    wait_for_app,
+    wait_for_charts,
+)
 
 PRESETS = ["GoogLeNet (ImageNet, for reading)", "ResNet-18 (ImageNet, for reading)", "Small inception net (28x28)"]
 BROWSERS = {  # name -> (sizes, touch, presentation mode); the walk of every size: CONVLAB_ARCHITECTURE_WALK=1
@@ -71,7 +79,7 @@ def test_big_networks_fit_every_screen(browser: Browser, server: str) -> None:
         page.goto(f"{server}/architecture")
         wait_for_app(page)
         if presenting:
-            page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+            presentation_on(page)
             page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
             wait_for_app(page)
         for name in PRESETS if presenting or WALK else PRESETS[:1]:
@@ -90,7 +98,9 @@ def test_big_networks_fit_every_screen(browser: Browser, server: str) -> None:
                 if WALK:  # the page is taller than a screenshot can be: each part of the diagram on its own too
                     charts = page.locator('[data-testid="stPlotlyChart"]')
                     for i in range(charts.count()):
-                        charts.nth(i).screenshot(path=str(out / f"{name.split(' ')[0].lower()}_{size.replace(' ', '_')}_diagram{i}.png"))
+                        charts.nth(i).screenshot(
+                            path=str(out / f"{name.split(' ')[0].lower()}_{size.replace(' ', '_')}_diagram{i}.png")
+                        )
                 tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
                 page.set_viewport_size({"width": w, "height": max(h, min(int(tall), 8000))})
                 wait_for_charts(page)

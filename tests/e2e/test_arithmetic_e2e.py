@@ -10,7 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import wait_for_app
+from tests.e2e.dom import presentation_on, wait_for_app
 
 
 def step_line(pg: Page) -> Locator:
@@ -215,7 +215,7 @@ def test_the_grids_fit_at_1024_in_presentation_mode_with_large_numbers(browser, 
     context = browser.new_context(viewport={"width": 1024, "height": 768})
     pg = context.new_page()
     open_arithmetic(pg, server)
-    pg.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    presentation_on(pg)
     pg.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     wait_for_app(pg)
     fits = (
@@ -243,7 +243,7 @@ def test_the_chain_grids_keep_their_full_size_at_1024_in_presentation_mode(brows
     context = browser.new_context(viewport={"width": 1024, "height": 768})
     pg = context.new_page()
     open_arithmetic(pg, server, "?op=chain")
-    pg.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    presentation_on(pg)
     pg.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     wait_for_app(pg)
     widths = """() => {

@@ -38,6 +38,7 @@ from tests.e2e.dom import (
     chart_problems,
     frame_problems,
     layout_problems,
+    presentation_on,
     small_text,
     wait_for_app,
     wait_for_charts,
@@ -133,7 +134,7 @@ def open_page(tab: Tab, server: str, title: str, *, presentation: bool) -> None:
         expect(pg.get_by_text("The class now")).to_be_visible()
     expect(pg.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     if presentation:
-        pg.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+        presentation_on(pg)
         pg.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     wait_for_app(pg)
 

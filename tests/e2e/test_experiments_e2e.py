@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import frame_problems, layout_problems, wait_for_app, wait_for_charts
+from tests.e2e.dom import frame_problems, layout_problems, presentation_on, wait_for_app, wait_for_charts
 
 
 def test_one_click_runs_the_learning_rate_experiment_to_its_comparison(page: Page, server: str) -> None:
@@ -32,7 +32,7 @@ def test_one_click_runs_the_learning_rate_experiment_to_its_comparison(page: Pag
     # The results at 1024x768 in presentation mode (walks saw this table scroll sideways there): every cell
     # whole, no word broken, no canvas table wider than its frame.
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    presentation_on(page)
     page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     wait_for_app(page)
     wait_for_charts(page)

@@ -14,6 +14,7 @@ from tests.e2e.dom import (
     click_cell,
     frame_problems,
     layout_problems,
+    presentation_on,
     small_text,
     wait_for_app,
     wait_for_charts,
@@ -100,7 +101,7 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
     # On a 1024x768 projector in presentation mode, every section of the same model reads whole: no control
     # clipped or broken inside a word, no chart text covered, overlapping or under 16 px.
     second.set_viewport_size({"width": 1024, "height": 768})
-    second.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    presentation_on(second)
     second.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     problems = []
     for name in ["Feature maps", *TABS]:

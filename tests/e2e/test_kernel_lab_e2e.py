@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import wait_for_app
+from tests.e2e.dom import presentation_on, wait_for_app
 
 
 def choose(page: Page, label: str, option: str) -> None:
@@ -199,7 +199,7 @@ def test_both_pictures_whole_and_at_one_scale(browser, server: str, name, viewpo
         page.goto(f"{server}/kernel_lab?stride={stride}")
         wait_for_app(page)
         if presentation:
-            page.get_by_text("Presentation mode", exact=True).click()
+            presentation_on(page)
             wait_for_app(page)
         got = page.wait_for_function(PICTURES, polling=100).json_value()
         assert got["pageWidth"] <= viewport[0], f"{name}: the page is wider than the screen"
@@ -234,7 +234,7 @@ def test_no_grid_is_cut_off_at_1024x768_in_presentation_mode(browser, server: st
     page = context.new_page()
     page.goto(f"{server}/kernel_lab?preset={preset.replace(' ', '%20')}&stride=2")
     wait_for_app(page)
-    page.get_by_text("Presentation mode", exact=True).click()
+    presentation_on(page)
     page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     wait_for_app(page)
     expect(page.get_by_text("= Products", exact=True)).to_be_visible()

@@ -7,7 +7,15 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SHOTS
-from tests.e2e.dom import chart_problems, frame_problems, layout_problems, small_text, wait_for_app, wait_for_charts
+from tests.e2e.dom import (
+    chart_problems,
+    frame_problems,
+    layout_problems,
+    presentation_on,
+    small_text,
+    wait_for_app,
+    wait_for_charts,
+)
 
 
 def test_train_watch_and_stop(page: Page, server: str) -> None:
@@ -74,7 +82,7 @@ def test_after_a_run_the_page_fits_a_projector(page: Page, server: str) -> None:
     page.set_viewport_size({"width": 1024, "height": 768})
     page.goto(f"{server}/training?data=shapes&epochs=1")
     wait_for_app(page)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    presentation_on(page)
     page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
     wait_for_app(page)
     page.get_by_role("button", name="Start training").click()
