@@ -183,6 +183,8 @@ CL_FORGET_SURE = "cl_forget_sure"  # Forget me was clicked once: ask for the con
 CL_FORGET_YES = "cl_forget_yes"  # Yes, delete everything (button)
 CL_FORGET_NO = "cl_forget_no"  # Keep it (button)
 CL_NOTE = "cl_note"  # a sentence left for the next run (e.g. "Your workspace was deleted.")
+CL_WATCH = "cl_watch"  # the classroom box's watch component (its "changed" trigger reruns the box)
+CL_WATCH_TOKEN = "cl_watch_token"  # this tab's random name at the watch address (app/server/class_watch.py)
 
 # --- Lessons (app_pages/lessons.py, app/lessons/) ---
 LS_LESSON = "ls_lesson"  # the lesson being walked through (select box of lesson ids)

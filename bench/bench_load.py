@@ -10,8 +10,11 @@ Starts its own ``streamlit run`` on 127.0.0.1 (port 8641-8649; the repository's
 2. N student sessions join over ``--ramp`` seconds; each opens the Kernel Lab, makes
    ``--reruns`` widget changes (kernel preset, stride, padding, dilation) with a think time of
    ``--think`` seconds between them, every 5th student also uploads a 256x256 PNG, then each
-   goes to the Arithmetic page and clicks **Next** once; then it stays connected, idle. Every
-   level runs this same script, 100 sessions included;
+   goes to the Arithmetic page and clicks **Next** once; then it stays connected, idle. Like an
+   open browser tab, each student reruns any fragment on its timer and GETs the sidebar classroom
+   box's watch address every 3 s (``app/server/class_watch.py``: what its component does; a failed
+   ask is an error, and the asks' latency is printed under the level). Every level runs this same
+   script, 100 sessions included;
 3. each trainer's page is read for how far its run got (printed under the level: training runs
    at a lower priority, and this shows it was not starved); the trainers' tabs close (the
    watchdog must stop their runs and free the slots), the server's
@@ -91,6 +94,8 @@ class Level:
     kl: list[float] = field(default_factory=list)  # Kernel Lab widget changes
     upload: list[float] = field(default_factory=list)  # upload + rerun
     ar: list[float] = field(default_factory=list)  # Arithmetic: page switch and Next
+    watch: list[float] = field(default_factory=list)  # the classroom box's asks of its watch address (s)
+    watch_failed: list[int] = field(default_factory=list)  # their non-200 statuses (-1: no answer)
     errors: collections.Counter = field(default_factory=collections.Counter)
     unfinished: int = 0  # sessions still waiting for the server when the level's time cap came
     wall_s: float = 0.0
@@ -133,9 +138,11 @@ async def student(i: int, url: str, level: Level, args: argparse.Namespace, rng:
     step = "connect"
     try:
         step = "open Kernel Lab"
-        record(level, level.first, await s.open("kernel_lab", timeout=args.op_timeout), step)
-        if not args.no_fragments:
-            s.follow_auto_reruns()  # as an open tab: the sidebar's classroom fragment beats every 3 s
+        first = await s.open("kernel_lab", timeout=args.op_timeout)
+        record(level, level.first, first, step)
+        if not args.no_fragments:  # as an open tab: fragments rerun on their timers, the classroom box asks
+            s.follow_auto_reruns()  # its watch address every 3 s (app/server/class_watch.py)
+            s.follow_watch(first, level.watch, level.watch_failed)
         for j in range(level.reruns):
             await think()
             step = "Kernel Lab change"
@@ -228,6 +235,8 @@ async def run_level(
         level.timed_out = True
     students = [t.result() for t in done if t.result() is not None]
     level.wall_s = time.perf_counter() - t0
+    for status, count in collections.Counter(level.watch_failed).items():
+        level.errors[f"classroom watch address: HTTP {status}"] += count
     stats1 = server.stats()
     level.cpu_pct = 100 * (stats1.cpu_s - stats0.cpu_s) / level.wall_s
 
@@ -374,6 +383,11 @@ async def main_async(args: argparse.Namespace) -> int:
             level = await run_level(server, n, args, server.stats().rss_mb, train_url)
             levels.append(level)
             print(row(level), flush=True)
+            if level.watch:
+                print(
+                    f"      classroom watch asks: {len(level.watch)}, p50 {1000 * pct(level.watch, 50):.0f} ms, "
+                    f"p95 {1000 * pct(level.watch, 95):.0f} ms, failed {len(level.watch_failed)}"
+                )
             if level.trainings:
                 print(f"      trainings at the end of the level: {level.training_state}")
                 for line in level.training_progress:
@@ -537,8 +551,8 @@ def main() -> int:
     p.add_argument(
         "--no-fragments",
         action="store_true",
-        help="diagnostic: no tab reruns its fragments (students' sidebar classroom box, trainers' live panels; as if "
-        "frozen: with no heartbeat, the server stops the trainers' runs after about 10 s)",
+        help="diagnostic: no tab reruns its fragments or asks the classroom watch address (students' sidebar classroom "
+        "box, trainers' live panels; as if frozen: with no heartbeat, the server stops the trainers' runs after about 10 s)",
     )
     p.add_argument(
         "--compare-proxy",

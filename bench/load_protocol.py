@@ -139,6 +139,20 @@ def http_request(
         conn.close()
 
 
+async def http_get_status(base_url: str, path: str, cookies: dict[str, str], timeout: float = 30.0) -> int:
+    """One GET on asyncio's own sockets (no worker thread, so many tabs' asks never queue behind uploads)."""
+    u = urllib.parse.urlsplit(base_url)
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(u.hostname, u.port), timeout)
+    try:
+        cookie = f"Cookie: {_cookie_header(cookies)}\r\n" if cookies else ""
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\nConnection: close\r\n{cookie}\r\n".encode())
+        await writer.drain()
+        head = await asyncio.wait_for(reader.read(), timeout)
+        return int(head.split(b" ", 2)[1])
+    finally:
+        writer.close()
+
+
 def multipart(name: str, data: bytes, mime: str) -> tuple[bytes, str]:
     """A one-file multipart/form-data body, as the browser's FormData sends it."""
     boundary = "----convlab" + uuid.uuid4().hex
@@ -472,6 +486,41 @@ class Session:
                         return
 
         self._auto_tasks.append(asyncio.create_task(loop()))
+
+    def follow_watch(self, result: RunResult, asks: list[float], failures: list[int]) -> bool:
+        """Ask the classroom box's watch address on its timer, as its browser component does.
+
+        The sidebar's box (``app/server/class_watch.py``) has no ``run_every``: a component in the
+        page GETs ``./_convlab/class?t=<token>`` every ``every_ms``, and reruns the box only when the
+        stamp it gets differs from the one drawn (nothing a student's tab does in the load bench
+        changes it). Each ask's seconds go to ``asks``, each non-200 status (or -1) to ``failures``.
+        Returns False when ``result`` has no such component.
+        """
+        import json
+
+        found = next(
+            (e for e in result.elements if e.kind == "bidi_component" and "class_watch" in e.proto.component_name), None
+        )
+        if found is None:
+            return False
+        data = json.loads(found.proto.json)
+        path = "/" + data["url"].removeprefix("./")
+        every = data["every_ms"] / 1000
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(every)
+                t0 = time.perf_counter()
+                try:
+                    status = await http_get_status(self.base_url, path, self.cookies)
+                except (OSError, TimeoutError, ValueError, IndexError):
+                    status = -1
+                asks.append(time.perf_counter() - t0)
+                if status != 200:
+                    failures.append(status)
+
+        self._auto_tasks.append(asyncio.create_task(loop()))
+        return True
 
 
 def widget_key(element_id: str) -> str:

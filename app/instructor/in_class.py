@@ -1,30 +1,39 @@
 """The classroom on every student's page: the heartbeat, the banner, the pushed link, the open poll.
 
-:func:`class_panel` draws it at the top of the sidebar in a fragment that refreshes every
-:data:`REFRESH_S` seconds. Each refresh beats the student's presence (the page, the training
-status, the nickname) into the classroom and the heartbeat of their training run, and shows what
-the instructor posted; something new is also announced with a toast, for a phone whose sidebar
-is folded away. When the class settings differ from those the page was drawn with, it reruns the
-whole page, so a choice the instructor switched off goes at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of
+:func:`class_panel` draws it at the top of the sidebar in a fragment. The fragment has no timer of
+its own: a small browser component asks the server's watch address (:mod:`app.server.class_watch`)
+every :data:`REFRESH_S` seconds, which beats the student's presence (the page, the training status,
+the nickname) into the classroom and the heartbeat of their training run, and the fragment reruns
+only when what it shows changed there (an idle class of 100 tabs costs 100 small HTTP requests per
+3 s, not 33 Streamlit runs a second). It shows what the instructor posted; something new is also
+announced with a toast, for a phone whose sidebar is folded away. When the class settings differ
+from those the page was drawn with, it reruns the whole page, so a choice the instructor switched
+off goes at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of
 their workspace, so their tabs are one row and the workspace id itself is never written there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from app import state
+from app.server import class_watch
 from app.workspace import StoreError, identity
 from app.workspace.classroom import Classroom, Poll
 
 if TYPE_CHECKING:  # app.jobs imports torch (through cnn_core.training): never on a page that trains nothing
     from app.jobs import Job, JobRegistry
 
-REFRESH_S = 3.0
+REFRESH_S = class_watch.EVERY_S
+_WATCH = st.components.v2.component(
+    "convlab_class_watch", js=Path(class_watch.__file__).with_suffix(".js").read_text(encoding="utf-8")
+)
 
 
 def presence_id(workspace: str) -> str:
@@ -69,15 +78,15 @@ def _announce(kind: str, stamp: object, text: str) -> None:
         st.toast(text, icon=":material/campaign:")
 
 
-def _banner(room: Classroom) -> None:
-    banner = room.banner()
+def _banner(news: class_watch.News) -> None:
+    banner = news.banner
     if banner is not None:
         st.info(banner.text, icon=":material/campaign:")
         _announce("banner", banner.posted, banner.text)
 
 
-def _link(room: Classroom) -> None:
-    link = room.pushed_link()
+def _link(news: class_watch.News) -> None:
+    link = news.link
     if link is None:
         return
     with st.container(border=True):
@@ -91,8 +100,8 @@ def _link(room: Classroom) -> None:
         _announce("link", link.posted, f"The instructor shows: {link.label} (see the sidebar)")
 
 
-def _poll(room: Classroom, workspace: str) -> None:
-    poll = room.current_poll()
+def _poll(room: Classroom, news: class_watch.News, workspace: str) -> None:
+    poll = news.poll
     if poll is None:
         return
     _announce("poll", poll.poll_id, "The instructor opened a poll (see the sidebar).")
@@ -157,10 +166,20 @@ def _status(job: Job | None, registry: JobRegistry | None) -> str | None:
     return progress.status_text(job, registry)
 
 
-def class_panel(page: str, workspace: str) -> None:
-    """The live classroom box at the top of the sidebar (a fragment refreshing every few seconds)."""
+def _watch(token: str, stamp: str) -> None:
+    """The browser side: ask the watch address every few seconds, rerun this fragment when ``stamp`` is old."""
+    data = {
+        "url": "./" + class_watch.PATH.lstrip("/") + "?t=" + token,
+        "stamp": stamp,
+        "every_ms": int(REFRESH_S * 1000),
+    }
+    _WATCH(key=state.CL_WATCH, data=data, on_changed_change=lambda: None, height=0)
 
-    @st.fragment(run_every=REFRESH_S)
+
+def class_panel(page: str, workspace: str) -> None:
+    """The live classroom box at the top of the sidebar (a fragment the watch address reruns when it changed)."""
+
+    @st.fragment
     def _panel() -> None:
         jobs = training_registry()
         job = None if jobs is None else current_job(jobs, workspace)
@@ -168,18 +187,26 @@ def class_panel(page: str, workspace: str) -> None:
             job.mark_seen()  # the heartbeat that keeps the run going while this tab is open, on any page
         if jobs is not None:
             jobs.beat(workspace)
+        training = _status(job, jobs)
+        room = identity.classroom()
+        nickname = (st.session_state.get(state.CL_NICKNAME) or "").strip() or None
+        token = st.session_state.setdefault(state.CL_WATCH_TOKEN, secrets.token_urlsafe(18))
+        own = st.session_state.get(state.TR_JOB)
+        tab = class_watch.register(
+            token, class_watch.Tab(room, workspace, presence_id(workspace), page, nickname, own, _status)
+        )
+        news = class_watch.read_news(room)
         try:
-            room = identity.classroom()
             drawn = st.session_state.get(state.CL_SETTINGS_DRAWN)
             if drawn is not None and room.settings() != drawn:
                 st.rerun()  # the instructor changed what the class may do: redraw the whole page now
-            nickname = (st.session_state.get(state.CL_NICKNAME) or "").strip() or None
-            room.beat(presence_id(workspace), page=page, nickname=nickname, training=_status(job, jobs))
-            _banner(room)
-            _link(room)
-            _poll(room, workspace)
+            class_watch.beat(tab, training)  # written at once when the page, nickname or training line changed
+            _banner(news)
+            _link(news)
+            _poll(room, news, workspace)
         except StoreError as err:
             st.caption(f"The classroom is out of reach for now: {err}")
         _training(job, jobs)
+        _watch(token, class_watch.stamp(room.settings(), news, training))
 
     _panel()
