@@ -176,13 +176,14 @@ async def student(i: int, url: str, level: Level, args: argparse.Namespace, rng:
 
 async def trainer(url: str, args: argparse.Namespace) -> Session:
     s = Session(url)
-    await s.open("training", timeout=args.op_timeout)
+    opened = await s.open("training", timeout=args.op_timeout)
     await s.rerun(tr_epochs=50.0, timeout=args.op_timeout)
     r = await s.rerun(tr_start=True, timeout=args.op_timeout)
     if not any("1 running" in t or "2 running" in t or "waiting" in t for t in r.texts()):
         raise ProtocolError("the training run did not start: " + " | ".join(r.texts("markdown"))[:200])
     if not args.no_fragments:
         s.follow_auto_reruns()
+        s.follow_watch(opened, [], [])  # its sidebar's classroom box asks too (not counted: the students' are)
     return s
 
 

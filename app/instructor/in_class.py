@@ -195,7 +195,7 @@ def class_panel(page: str, workspace: str) -> None:
         tab = class_watch.register(
             token, class_watch.Tab(room, workspace, presence_id(workspace), page, nickname, own, _status)
         )
-        news = class_watch.read_news(room)
+        news, reachable = class_watch.read_news(room), True
         try:
             drawn = st.session_state.get(state.CL_SETTINGS_DRAWN)
             if drawn is not None and room.settings() != drawn:
@@ -206,7 +206,8 @@ def class_panel(page: str, workspace: str) -> None:
             _poll(room, news, workspace)
         except StoreError as err:
             st.caption(f"The classroom is out of reach for now: {err}")
+            reachable = False
         _training(job, jobs)
-        _watch(token, class_watch.stamp(room.settings(), news, training))
+        _watch(token, class_watch.stamp(room.settings(), news, training, reachable))
 
     _panel()

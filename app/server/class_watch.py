@@ -127,9 +127,10 @@ def current_job(tab: Tab, jobs: Any) -> Any:
     return job
 
 
-def stamp(settings: ClassSettings, shown: News, training: str | None) -> str:
+def stamp(settings: ClassSettings, shown: News, training: str | None, reachable: bool = True) -> str:
     """A short digest of what the box shows: it changes exactly when the box should be redrawn."""
     parts = [
+        reachable,  # False: the box says the classroom is out of reach
         astuple(settings),
         None if shown.banner is None else (shown.banner.text, shown.banner.posted),
         None if shown.link is None else astuple(shown.link),
@@ -170,9 +171,10 @@ def answer(token: str) -> dict[str, Any] | None:
     training = tab.status(job, jobs) if job is not None and jobs is not None else None
     try:
         beat(tab, training)
+        reachable = True
     except StoreError:
-        pass  # the box says the classroom is out of reach when it is next drawn
-    return {"stamp": stamp(tab.room.settings(), news(tab.room), training)}
+        reachable = False  # the box is redrawn and says the classroom is out of reach
+    return {"stamp": stamp(tab.room.settings(), news(tab.room), training, reachable)}
 
 
 class ClassWatch:

@@ -1,0 +1,91 @@
+"""The classroom box on a student's page and its watch address: the box has no timer of its own, it names
+its tab's address, and that address's stamp tells the browser exactly when the box must be redrawn.
+
+The browser half (the component asking every 3 s and rerunning the box) is checked in
+``tests/e2e/test_instructor_e2e.py``; the middleware on a live server in ``tests/server/test_class_watch.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import state
+from app.instructor.in_class import presence_id
+from app.server import class_watch
+from app.workspace import ClassSettings, identity
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def room(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(class_watch, "NEWS_TTL_S", 0.0)  # every ask reads the database in these checks
+    r = identity.classroom()
+    for clear in (r.clear_banner, r.clear_link, r.close_poll):
+        clear()
+    r.put_settings(ClassSettings())
+    yield r
+    for clear in (r.clear_banner, r.clear_link, r.close_poll):
+        clear()
+    r.put_settings(ClassSettings())
+
+
+def student() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def watch_data(at: AppTest) -> dict:
+    [watch] = [e for e in at.get("bidi_component") if "class_watch" in e.proto.component_name]
+    return json.loads(watch.proto.json)
+
+
+def test_the_box_names_its_watch_address_and_an_idle_class_asks_for_no_redraw(room):
+    at = student()
+    data = watch_data(at)
+    token = at.session_state[state.CL_WATCH_TOKEN]
+    assert data["url"] == f"./_convlab/class?t={token}" and data["every_ms"] == 3000
+    for _ in range(3):
+        assert class_watch.answer(token) == {"stamp": data["stamp"]}
+    tab = class_watch.tab_of(token)
+    assert tab is not None and tab.page == "Home" and tab.presence == presence_id(tab.workspace)
+    assert any(p.session == tab.presence and p.page == "Home" for p in room.sessions())
+
+
+@pytest.mark.parametrize("post", ["banner", "link", "poll", "settings"])
+def test_anything_the_instructor_posts_changes_the_stamp_and_the_redrawn_box_shows_it(room, post):
+    at = student()
+    token, drawn = at.session_state[state.CL_WATCH_TOKEN], watch_data(at)["stamp"]
+    if post == "banner":
+        room.post_banner("Pens down in two minutes.", seconds=60)
+    elif post == "link":
+        room.push_link("/arithmetic?op=pool", "Max pooling, step by step")
+    elif post == "poll":
+        room.open_poll("How many outputs has a 5x5 input under a 3x3 kernel?", answer="9")
+    else:
+        room.put_settings(ClassSettings(camera=False))
+    asked = class_watch.answer(token)["stamp"]
+    assert asked != drawn  # the browser reruns the box now
+    at.run()
+    assert not at.exception and watch_data(at)["stamp"] == asked  # ... and the redrawn box is up to date
+    shown = {
+        "banner": lambda: "Pens down in two minutes." in [e.value for e in at.sidebar.info],
+        "link": lambda: any("Max pooling, step by step" in m.value for m in at.sidebar.markdown),
+        "poll": lambda: any("How many outputs" in m.value for m in at.sidebar.markdown),
+        "settings": lambda: True,
+    }[post]
+    assert shown()
+
+
+def test_a_page_change_is_written_to_presence_at_once(room):
+    at = student()
+    tab = class_watch.tab_of(at.session_state[state.CL_WATCH_TOKEN])
+    at.switch_page("app_pages/arithmetic.py").run()
+    assert not at.exception
+    assert next(p for p in room.sessions() if p.session == tab.presence).page == "Arithmetic"
