@@ -23,7 +23,12 @@ for problem in st.session_state.pop(state.KL_LINK_ERRORS, []):
 
 @st.fragment
 def lab() -> None:
-    """The pictures, the settings bar under them, then the kernel, the output size and one pixel's sum."""
+    """The pictures, the settings bar under them, then the kernel, the output size and one pixel's sum.
+
+    The feature map is sent as soon as the settings that make it are read, before the panels that explain
+    it (the kernel's grid, the output size, the dot product): the browser draws the map while the rest of
+    the run goes on (issue #15).
+    """
     pictures = st.container()
     kernel_bar, photo_bar = (st.container(horizontal=True, gap="small") for _ in range(2))
     below_bar = st.container()
@@ -46,15 +51,12 @@ def lab() -> None:
         cfg = kl.settings_widgets(preset_name, color)
     with kernel_box:
         st.subheader("The kernel")
-        if preset_name == kl.CUSTOM:
+        preset = None if preset_name == kl.CUSTOM else kernels.PRESETS[preset_name]
+        if preset is None:
             kernel, partner = kl.custom_kernel_widget(), None
             kl.keep_kernel()
         else:
-            if st.session_state.get(state.KL_KERNEL_RESTORED):
-                st.caption(f"Your custom kernel is kept: choose *{kl.CUSTOM}* to use it.")
-            preset = kernels.PRESETS[preset_name]
             kernel, partner = preset.kernel, preset.partner
-            kl.preset_panel(preset)
     kl.publish_to_url(cfg)
 
     work = kl.working_copy(data, color)
@@ -64,20 +66,23 @@ def lab() -> None:
         out = kl.filtered(data, color, spec)
     except ValueError as err:
         pictures.error(str(err), icon=":material/block:")
+        if preset is not None:
+            kl.preset_panel(preset, kernel_box)
         return
-    with size_box:
-        kl.output_size_panel(work.shape, out.shape, sizes)
-
     with photo_bar:
         shown = kl.display_widget(kernels.auto_display(kernel, color, magnitude=partner is not None))
-    with below_bar:
-        kl.display_caption(shown, color, automatic=st.session_state[state.KL_DISPLAY] == "auto")
     kl.follow_click(work.shape[:2], out.shape[:2], kernel.shape, cfg)
     kl.publish_pixel(out.shape)
     pw, channel = kl.inspected_pixel(work, kernel, cfg)
     with pictures:
         kl.pictures_panel(data, label, color, out.shape, spec, shown, pw)
 
+    if preset is not None:
+        kl.preset_panel(preset, kernel_box)
+    with size_box:
+        kl.output_size_panel(work.shape, out.shape, sizes)
+    with below_bar:
+        kl.display_caption(shown, color, automatic=st.session_state[state.KL_DISPLAY] == "auto")
     st.subheader("The dot product behind one pixel")
     kl.inspector_widgets(out.shape, kl.channel_names(work))
     kl.dot_product_panel(pw, kernel, out, channel, magnitude=partner is not None)

@@ -1,9 +1,12 @@
 """The Kernel Lab's server-wide caches: decoded photos, working copies, filter outputs and the
 encoded pictures a rerun sends, each made once per photo and setting and shared read-only.
 
-They hold one object for the whole server (``st.cache_resource``): a class of 30 on the same
-sample photo shares one decoded copy, and a rerun gets it without the pickle round trip
-``st.cache_data`` makes (which, for a 12-megapixel upload, copied ~150 MB on every rerun).
+They hold one object for the whole server: a class of 30 on the same sample photo shares one
+decoded copy, and a rerun gets it without the pickle round trip ``st.cache_data`` makes (which, for
+a 12-megapixel upload, copied ~150 MB on every rerun). They are :class:`SharedCache` s keyed on
+Python's own hash of small tuples (the photo's digest, the colour mode, the :class:`FilterSpec`):
+``st.cache_resource`` hashed each call's arguments with its own hasher, ~2 ms a call and a fifth of
+a preset change's run on the server (issue #15).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import functools
 import hashlib
 import io
 import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 import numpy as np
-import streamlit as st
 from PIL import Image
 
 from app.kernel_lab.model import CACHE_TTL, WORKING_SIDE, FilterSpec
@@ -42,12 +47,68 @@ def digest(data: bytes) -> str:
     return key
 
 
+class SharedCache:
+    """A server-wide cache of read-only objects, made once per key (``make(*key, data)``).
+
+    At most ``max_entries`` objects, the least recently used dropped first, and none kept that nobody
+    used for :data:`~app.kernel_lab.model.CACHE_TTL` seconds. Two sessions asking for the same missing
+    key wait for one making it; different keys are made at the same time.
+    """
+
+    def __init__(self, make: Callable, max_entries: int) -> None:
+        self._make, self._max = make, max_entries
+        self._items: OrderedDict[Hashable, tuple[object, float]] = OrderedDict()  # key -> (object, last used)
+        self._lock = threading.Lock()
+        self._making: dict[Hashable, threading.Lock] = {}
+
+    def _get(self, key: Hashable, now: float):
+        hit = self._items.get(key)
+        if hit is None or now - hit[1] >= CACHE_TTL:
+            return None
+        self._items[key] = (hit[0], now)
+        self._items.move_to_end(key)
+        return hit
+
+    def __call__(self, *key: Hashable, data: bytes):
+        with self._lock:
+            if hit := self._get(key, time.monotonic()):
+                return hit[0]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            with self._lock:
+                if hit := self._get(key, time.monotonic()):
+                    return hit[0]
+            try:
+                value = self._make(*key, data)
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
+            with self._lock:
+                now = time.monotonic()
+                self._items[key] = (value, now)
+                self._items.move_to_end(key)
+                for old in [k for k, (_, used) in self._items.items() if now - used >= CACHE_TTL]:
+                    del self._items[old]
+                while len(self._items) > self._max:
+                    self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def shared(max_entries: int) -> Callable[[Callable], SharedCache]:
+    """Decorator: ``make(*key, data)`` becomes a :class:`SharedCache` called as ``cache(*key, data=data)``."""
+    return lambda make: SharedCache(make, max_entries)
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False  # shared by every session that shows this photo: nobody may edit it
     return a
 
 
-@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+@shared(32)
 def _decode(key: str, color: str, _data: bytes) -> images.LoadedImage:
     loaded = images.load_image(_data, mode="gray" if color == "gray" else "rgb")
     _frozen(loaded.pixels)
@@ -56,27 +117,27 @@ def _decode(key: str, color: str, _data: bytes) -> images.LoadedImage:
 
 def decode(data: bytes, color: str) -> images.LoadedImage:
     """Decode once per (file, colour mode); raises ImageError with a message to show."""
-    return _decode(digest(data), color, data)
+    return _decode(digest(data), color, data=data)
 
 
-@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
+@shared(32)
 def _working_copy(key: str, color: str, _data: bytes) -> np.ndarray:
     return _frozen(images.resize_to_fit(decode(_data, color).pixels, WORKING_SIDE))
 
 
 def working_copy(data: bytes, color: str) -> np.ndarray:
     """The display-sized copy the page filters live (read-only)."""
-    return _working_copy(digest(data), color, data)
+    return _working_copy(digest(data), color, data=data)
 
 
-@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@shared(64)
 def _filtered(key: str, color: str, spec: FilterSpec, _data: bytes) -> np.ndarray:
     return _frozen(_apply(working_copy(_data, color), spec))
 
 
 def filtered(data: bytes, color: str, spec: FilterSpec) -> np.ndarray:
     """Filter the working copy (cached on the photo and the spec; read-only)."""
-    return _filtered(digest(data), color, spec, data)
+    return _filtered(digest(data), color, spec, data=data)
 
 
 def _map_picture(data: bytes, color: str, spec: FilterSpec, display: str, width: int) -> Image.Image:
@@ -87,17 +148,17 @@ def _map_picture(data: bytes, color: str, spec: FilterSpec, display: str, width:
     return picture
 
 
-@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@shared(64)
 def _feature_map_png(key: str, color: str, spec: FilterSpec, display: str, width: int, _data: bytes) -> bytes:
     return png_bytes(_map_picture(_data, color, spec, display, width), compress_level=1)
 
 
 def feature_map_png(data: bytes, color: str, spec: FilterSpec, display: str, width: int) -> bytes:
     """The live feature map as PNG bytes at most ``width`` pixels wide, exact pixels, encoded once per setting."""
-    return _feature_map_png(digest(data), color, spec, display, width, data)
+    return _feature_map_png(digest(data), color, spec, display, width, data=data)
 
 
-@st.cache_resource(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@shared(64)
 def _feature_map_picture(
     key: str, color: str, spec: FilterSpec, display: str, width: int, _data: bytes
 ) -> EncodedPicture:
@@ -111,7 +172,7 @@ def feature_map_picture(data: bytes, color: str, spec: FilterSpec, display: str,
     Handed to ``st.image`` with its own format, the bytes go out as they are: given PNG bytes of a
     picture without alpha, ``st.image`` decoded them and encoded a JPEG on every rerun.
     """
-    return _feature_map_picture(digest(data), color, spec, display, width, data)
+    return _feature_map_picture(digest(data), color, spec, display, width, data=data)
 
 
 def full_resolution_png(data: bytes, color: str, spec: FilterSpec, display: str) -> bytes:
@@ -162,7 +223,7 @@ class EncodedPicture:
         fp.write(self.data)
 
 
-@st.cache_resource(max_entries=128, ttl=CACHE_TTL, show_spinner=False)
+@shared(128)
 def _input_picture(key: str, color: str, box: tuple[int, int, int, int], _data: bytes) -> EncodedPicture:
     picture = images.to_uint8(working_copy(_data, color))
     return _encoded(mark_window(picture, (box[0], box[1]), (box[2], box[3])))
@@ -180,4 +241,4 @@ def _encoded(picture: np.ndarray) -> EncodedPicture:
 
 def input_picture(data: bytes, color: str, rows: tuple[int, ...], cols: tuple[int, ...]) -> EncodedPicture:
     """The working copy with the kernel's window outlined, encoded once per (photo, window)."""
-    return _input_picture(digest(data), color, (min(rows), max(rows), min(cols), max(cols)), data)
+    return _input_picture(digest(data), color, (min(rows), max(rows), min(cols), max(cols)), data=data)

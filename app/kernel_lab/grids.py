@@ -5,8 +5,9 @@ Every value is written in its cell and coloured as the charts elsewhere colour a
 their own grey (0 black, 255 white, so a flat patch looks flat), and padding cells are hatched. A
 table is plain HTML in the browser: the Kernel Lab loads no plotly.js and lays out no chart, which
 had made its reloads and kernel changes several times slower than a bare Streamlit page's. Each grid's
-HTML is made once per grid (values, padding, kind) and sent with ``st.html``: a pandas Styler in
-``st.table`` cost tens of milliseconds per grid on every rerun (issue #15).
+HTML is made once per grid (values, padding, kind), and the grids drawn side by side go out as one
+``st.html`` element: a pandas Styler in ``st.table`` cost tens of milliseconds per grid on every
+rerun, and a caption and a table per grid were six elements for the browser to lay out (issue #15).
 """
 
 from __future__ import annotations
@@ -63,13 +64,28 @@ def grid_html(values: tuple, hatched: tuple | None = None, *, pixels: bool = Fal
     """
     text, css = _cells(values, hatched, pixels)
     rows = "".join(
-        "<tr>" + "".join(f'<td style="{_TD_CSS}; {c}">{html.escape(t)}</td>' for t, c in zip(tr, cr, strict=True)) + "</tr>"
+        "<tr>"
+        + "".join(f'<td style="{_TD_CSS}; {c}">{html.escape(t)}</td>' for t, c in zip(tr, cr, strict=True))
+        + "</tr>"
         for tr, cr in zip(text, css, strict=True)
     )
     return f'<table class="{GRID_CLASS}" style="{_TABLE_CSS}"><tbody>{rows}</tbody></table>'
 
 
-def show_grid(where, title: str, values: tuple, hatched: tuple | None = None, *, pixels: bool = False) -> None:
-    """Draw a titled grid into ``where`` (a column or ``st``)."""
-    where.caption(f"**{title}**")
-    where.html(grid_html(values, hatched, pixels=pixels), width="content")
+GRID_TITLE_CLASS = "kl-grid-title"  # each grid's title (bold, caption-sized), just above its table
+_ROW_CSS = "display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: flex-start"  # wraps on a narrow page
+_TITLE_CSS = "font-size: 0.875rem; font-weight: 600; margin: 0 0 0.25rem 0"
+
+
+@functools.lru_cache(maxsize=512)
+def titled_grid_html(title: str, values: tuple, hatched: tuple | None = None, *, pixels: bool = False) -> str:
+    """One grid under its title, as HTML (made once per title and grid)."""
+    return f'<div><p class="{GRID_TITLE_CLASS}" style="{_TITLE_CSS}">{html.escape(title)}</p>{grid_html(values, hatched, pixels=pixels)}</div>'
+
+
+def show_grids(where, *grids: tuple) -> None:
+    """Draw titled grids side by side (wrapping where they do not fit) as one ``st.html`` element in
+    ``where`` (a container or ``st``). Each grid is ``(title, values, hatched, pixels)``; one element, not
+    a caption and a table per grid, so a rerun sends and lays out one thing (issue #15)."""
+    body = "".join(titled_grid_html(title, values, hatched, pixels=pixels) for title, values, hatched, pixels in grids)
+    where.html(f'<div style="{_ROW_CSS}">{body}</div>', width="stretch")

@@ -13,7 +13,8 @@ from cnn_core import geometry, images, kernels
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
 TALLEST = 0.45  # the pictures are at most this many times as tall as the page is wide (both fit a 1280x800 screen)
-CACHE_TTL = "20m"  # shared pictures of photos nobody has looked at for this long are dropped (memory after a lesson)
+# seconds: shared pictures of photos nobody has looked at for this long are dropped (memory after a lesson)
+CACHE_TTL = 20 * 60
 PADDING_CHOICES = ("same", "valid", "custom")
 PADDING_MODES = ("zeros", "reflect", "replicate")
 DISPLAY_CHOICES: dict[str, str] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app import layout, state
 from app.kernel_lab import caches, grids
@@ -13,6 +14,7 @@ from app.kernel_lab.photo_picker import photo_picker
 from cnn_core import geometry, kernels, pixel
 from cnn_core.numbers import format_number
 
+SIZE_RULE = "Output size = floor((n + padding before + padding after − dilation·(k − 1) − 1) / stride) + 1"
 SIDE_BY_SIDE_COLUMNS = 3  # a kernel this many columns wide fits in half the page, on a projector too
 
 
@@ -29,16 +31,19 @@ def kernel_and_size_boxes(preset_name: str) -> tuple:
     return st.container(), st.container()
 
 
-def preset_panel(preset: kernels.Preset) -> None:
-    """A preset's sentence and its grid (both grids for a pair such as Sobel magnitude)."""
-    st.write(preset.description)
-    if preset.partner is None:
-        grids.show_grid(st, "Kernel", as_key(preset.kernel))
-    else:
-        pair = st.container(horizontal=True, gap="medium")  # wraps where the two grids do not fit side by side
-        a, b = pair.container(width="content"), pair.container(width="content")
-        grids.show_grid(a, "Sobel x", as_key(preset.kernel))
-        grids.show_grid(b, "Sobel y", as_key(preset.partner))
+def preset_panel(preset: kernels.Preset, where: DeltaGenerator) -> None:
+    """A preset's sentence and its grid (both grids for a pair such as Sobel magnitude), drawn in ``where``
+    (the kernel's box, after the pictures: the page sends the feature map first)."""
+    with where:
+        if st.session_state.get(state.KL_KERNEL_RESTORED):
+            st.caption(f"Your custom kernel is kept: choose *{CUSTOM}* to use it.")
+        st.write(preset.description)
+        if preset.partner is None:
+            grids.show_grids(st, ("Kernel", as_key(preset.kernel), None, False))
+        else:  # side by side, wrapping where the two grids do not fit
+            grids.show_grids(
+                st, ("Sobel x", as_key(preset.kernel), None, False), ("Sobel y", as_key(preset.partner), None, False)
+            )
 
 
 def output_size_panel(
@@ -46,9 +51,10 @@ def output_size_panel(
 ) -> None:
     """The output-size formula for each axis with the photo's numbers in it, and the rows it drops."""
     with st.expander(f"Output size: {shape[0]} x {shape[1]} in, {out_shape[0]} x {out_shape[1]} out", expanded=True):
-        st.markdown("Output size = floor((n + padding before + padding after − dilation·(k − 1) − 1) / stride) + 1")
+        lines = [f"{axis}: {working.formula()}" for axis, working in zip(("Height", "Width"), sizes, strict=True)]
+        # one monospace element (no 1.5 MB code highlighter), the rule above its two workings
+        st.text("\n".join([SIZE_RULE, *lines]), width="stretch")
         for axis, working in zip(("Height", "Width"), sizes, strict=True):
-            st.text(f"{axis}: {working.formula()}", width="stretch")  # monospace, no 1.5 MB code highlighter
             if working.dropped:
                 st.caption(
                     f"{axis}: the last {working.dropped} padded cell(s) are never covered by a window and are dropped."
@@ -103,10 +109,9 @@ def pictures_panel(
         )
     with cols[1].container(key=state.KL_MAP_BOX):
         fmap = caches.feature_map_picture(data, color, spec, shown, int(out_shape[1]))
-        st.image(
-            fmap.data,
+        st.image(  # its data address, in the run's own message: no media request to a server still running the script
+            fmap.data_url,
             width="stretch",
-            output_format=fmap.format,
             alt=f"The feature map ({out_shape[0]} x {out_shape[1]}): the kernel's sum at every position of the photo",
         )
 
@@ -130,12 +135,13 @@ def dot_product_panel(
 ) -> None:
     """Neighbourhood x kernel = products, their sum, the whole sum written out, and the map's value."""
     row, col = pw.out_index
-    row_of_grids = st.container(horizontal=True, gap="medium")  # wraps: a grid too wide for the row moves below
-    cols3 = [row_of_grids.container(width="content") for _ in range(3)]
     padding = tuple(map(tuple, pw.is_padding.tolist()))
-    grids.show_grid(cols3[0], "Neighbourhood (0–255)", as_key(pw.window), padding, pixels=True)
-    grids.show_grid(cols3[1], "× Kernel", as_key(kernel))
-    grids.show_grid(cols3[2], "= Products", as_key(pw.products), padding)
+    grids.show_grids(  # one row that wraps: a grid too wide for the row moves below
+        st,
+        ("Neighbourhood (0–255)", as_key(pw.window), padding, True),
+        ("× Kernel", as_key(kernel), None, False),
+        ("= Products", as_key(pw.products), padding, False),
+    )
     terms = " + ".join(
         f"{format_number(v)}×{format_number(k_)}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True)
     )

@@ -297,8 +297,8 @@ def inspected_pixel(work: np.ndarray, kernel: np.ndarray, cfg: KernelLabConfig) 
 
 def inspector_widgets(out_shape: tuple[int, ...], channels: list[str]) -> None:
     """Output row, column and (for RGB) channel of the pixel to explain."""
-    i1, i2, i3 = st.columns(3)
-    i1.number_input("Output row", 0, out_shape[0] - 1, key=state.KL_ROW)
-    i2.number_input("Output column", 0, out_shape[1] - 1, key=state.KL_COL)
+    row = st.container(horizontal=True, gap="small")  # one block, not three columns (fewer deltas per rerun)
+    row.number_input("Output row", 0, out_shape[0] - 1, key=state.KL_ROW, width=180)
+    row.number_input("Output column", 0, out_shape[1] - 1, key=state.KL_COL, width=180)
     if len(channels) > 1:
-        i3.selectbox("Channel", channels, key=state.KL_CHANNEL)
+        row.selectbox("Channel", channels, key=state.KL_CHANNEL, width=140)

@@ -163,10 +163,12 @@ def test_custom_kernel_paste_good_and_bad_keeps_the_last_good_one(at):
 
 def _kernel_grid(app: AppTest) -> np.ndarray:
     """The values of the '× Kernel' grid the page drew (the middle table of the dot product)."""
+    import re
+
     from cnn_core.numbers import parse_number
 
-    titles = [c.value for c in app.caption if c.value.startswith("**") and c.value.endswith("**")]
-    assert titles[-3:] == ["**Neighbourhood (0–255)**", "**× Kernel**", "**= Products**"]
+    titles = [t for h in app.get("html") for t in re.findall(r'class="kl-grid-title"[^>]*>(.*?)</p>', h.proto.body)]
+    assert titles[-3:] == ["Neighbourhood (0–255)", "× Kernel", "= Products"]
     return np.array([[parse_number(v) for v in row] for row in _grid_cells(app)[-2]], dtype=float)
 
 
@@ -175,9 +177,12 @@ def _grid_cells(app: AppTest) -> list[list[list[str]]]:
     import html as html_lib
     import re
 
-    tables = [h.proto.body for h in app.get("html") if 'class="kl-grid"' in h.proto.body]
+    tables = [t for h in app.get("html") for t in re.findall(r'<table class="kl-grid".*?</table>', h.proto.body)]
     return [
-        [[html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in re.findall(r"<tr>(.*?)</tr>", t)]
+        [
+            [html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", t)
+        ]
         for t in tables
     ]
 
@@ -384,7 +389,11 @@ def test_the_feature_map_goes_out_in_the_format_it_was_encoded_in(at):
     data = _sample()
     spec = kl.FilterSpec(tuple(map(tuple, kernels.PRESETS["Sobel x"].kernel)), None, 1, "same", "zeros", 1)
     big = kl.feature_map_picture(data, "gray", spec, "signed", 512)
-    assert big.format == "JPEG" and big.data[:2] == b"\xff\xd8" and kl.feature_map_picture(data, "gray", spec, "signed", 512) is big
+    assert (
+        big.format == "JPEG"
+        and big.data[:2] == b"\xff\xd8"
+        and kl.feature_map_picture(data, "gray", spec, "signed", 512) is big
+    )
     exact = images.to_picture(kl.filtered(data, "gray", spec), "signed").astype(int)
     assert np.abs(np.asarray(Image.open(io.BytesIO(big.data))).astype(int) - exact).mean() < 3
     small = kl.feature_map_picture(data, "gray", spec, "signed", 100)
@@ -412,6 +421,8 @@ def test_the_neighbourhood_grid_shows_pixels_as_their_grey(at):
     assert not at.get("plotly_chart") and not at.table
     at.number_input(key="kl_row").set_value(0)
     at.run()
+    # The kernel's grid, and the three grids of the sum side by side, are two elements (fewer for the browser to lay out).
+    assert sum('class="kl-grid"' in h.proto.body for h in at.get("html")) == 2 and len(_grid_cells(at)) == 4
     hood = _grid_cells(at)[-3]
     assert len(hood) == 3 and all(len(r) == 3 for r in hood)
     assert hood[0] == ["0", "0", "0"]  # the row above the photo is zero padding
@@ -609,3 +620,38 @@ def test_in_presentation_mode_the_output_size_goes_below_the_kernel_not_beside_i
     shown.run()
     assert not plain.exception and not shown.exception
     assert len(shown.columns) == len(plain.columns) - 2  # the kernel | output size pair of columns is gone
+
+
+def test_the_shared_cache_makes_each_key_once_drops_the_least_used_and_forgets_old_ones(monkeypatch):
+    import threading
+
+    from app.kernel_lab import caches
+
+    made: list[str] = []
+    release = threading.Event()
+
+    def make(key: str, data: bytes) -> object:
+        made.append(key)
+        release.wait(5)
+        return object()
+
+    cache = caches.SharedCache(make, max_entries=2)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(cache("a", data=b""))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    release.set()
+    for t in threads:
+        t.join()
+    assert made == ["a"] and got[0] is got[1] is got[2]  # three sessions at once: made once, one shared object
+    cache("b", data=b"")
+    cache("a", data=b"")  # used again: "b" is now the least recently used
+    cache("c", data=b"")
+    assert made == ["a", "b", "c"] and cache("a", data=b"") is got[0]
+    cache("b", data=b"")
+    assert made[-1] == "b"  # dropped to keep two entries, made again
+    now = [1e6]
+    monkeypatch.setattr(caches.time, "monotonic", lambda: now[0])
+    old = cache("x", data=b"")
+    now[0] += caches.CACHE_TTL + 1
+    assert cache("x", data=b"") is not old  # nobody used it for the TTL: made anew
