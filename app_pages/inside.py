@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import inside, state
+from app import inside
 
 st.title("Inside the model")
 st.write(
@@ -24,18 +24,4 @@ inside.link_note()
 with st.container(border=True):
     chosen = inside.image_picker(view, choices)
 
-SECTIONS = {
-    "Feature maps": lambda: inside.feature_maps_section(view, chosen),
-    "Learned kernels": lambda: inside.kernels_section(view),
-    "Over time": lambda: inside.snapshots_section(view),
-    "Confusion matrix": lambda: inside.confusion_section(view),
-    "Mistakes": lambda: inside.mistakes_section(view),
-    "Saliency & Grad-CAM": lambda: inside.saliency_section(view, chosen),
-    "Predict": lambda: inside.predict_section(view, chosen),
-}
-tabs = st.tabs(list(SECTIONS), key=state.IN_TAB, on_change="rerun")
-for label, tab, draw in zip(SECTIONS, tabs, SECTIONS.values(), strict=True):
-    if tab.open:  # only the open tab is computed
-        inside.publish(label)  # the address bar names this tab and the image
-        with tab:
-            draw()
+inside.sections(view, chosen)  # a fragment: a tab switch reruns the tabs only, and builds the open one

@@ -12,7 +12,7 @@ has none: the workspace's running job or latest kept model; the class's upload s
 and its test-set answers, the status line), ``picker`` (the image: test set, upload, drawing),
 ``common`` (downloads, galleries, tiled maps), and the sections: ``layers`` (feature maps,
 learned kernels), ``results`` (over time, confusion matrix, mistakes) and ``explain``
-(saliency and Grad-CAM, predict).
+(saliency and Grad-CAM, predict), drawn by ``tabs`` (the tabs, in a fragment).
 """
 
 from app.inside.demo import DEMO_CONFIG, DEMO_SECONDS, DEMO_TRAIN, demo_pending, no_model_panel, train_demo
@@ -21,6 +21,7 @@ from app.inside.layers import feature_maps_section, kernels_section
 from app.inside.link import TABS, follow_link, link_note, publish
 from app.inside.picker import Chosen, image_picker, sources
 from app.inside.results import cell_from_selection, confusion_section, mistakes_section, snapshots_section
+from app.inside.tabs import SECTIONS, sections
 from app.inside.view import View, current_view, status
 from app.inside.workspace import find_model, uploads_allowed, workspace_note
 
@@ -28,6 +29,7 @@ __all__ = [
     "DEMO_CONFIG",
     "DEMO_SECONDS",
     "DEMO_TRAIN",
+    "SECTIONS",
     "TABS",
     "Chosen",
     "View",
@@ -46,6 +48,7 @@ __all__ = [
     "predict_section",
     "publish",
     "saliency_section",
+    "sections",
     "snapshots_section",
     "sources",
     "status",

@@ -1,8 +1,10 @@
-"""What every section of "Inside the model" shares: chart options, downloads, image galleries and
-the tiled maps (feature maps, kernels) as a chart with its PNG."""
+"""What every section of "Inside the model" shares: chart options, downloads, pictures sent as
+encoded ``data:`` addresses, image galleries and the tiled maps (feature maps, kernels) as a chart
+with its PNG."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import numpy as np
@@ -11,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import pictures, plots
-from cnn_core import data as datasets
+from app.inside.view import View, remember
 from cnn_core import inspection
 
 CHART = {"displayModeBar": False}  # no toolbar: it covered titles and colour bars; the PNG buttons save a chart
@@ -27,21 +29,41 @@ def download_csv(label: str, frame: pd.DataFrame, file_name: str, key: str) -> N
                        on_click="ignore", icon=":material/download:")  # fmt: skip
 
 
-def gallery(data: datasets.ImageSet, idx: np.ndarray, captions: list[str]) -> None:
-    """Test images side by side, each enlarged to 84 px with a caption."""
+def data_url(picture: np.ndarray) -> str:
+    """A uint8 picture as a PNG ``data:`` address: ``st.image`` sends it inside the page as it is (no
+    re-encoding on a rerun, no request to the media server for the browser to make)."""
+    return "data:image/png;base64," + base64.b64encode(pictures.png_bytes(picture, compress_level=1)).decode("ascii")
+
+
+def gallery(view: View, idx: np.ndarray, captions: list[str]) -> None:
+    """Test images side by side, each enlarged to 84 px with a caption (encoded once per view)."""
     if len(idx) == 0:
         return
-    pics = [pictures.enlarge(pictures.picture_u8(inspection.picture_of(data, int(i))), 84) for i in idx]
+    data = view.bundle.data
+
+    def encode() -> list[str]:
+        return [data_url(pictures.enlarge(pictures.picture_u8(inspection.picture_of(data, int(i))), 84)) for i in idx]
+
+    pics = remember(view, ("gallery", tuple(int(i) for i in idx)), encode)
     st.image(pics, caption=captions, width=84, alt=[f"Test image {int(i)}" for i in idx])
 
 
 def maps_figure(
-    maps: np.ndarray, per_map: bool, names: list[str] | None = None, cols: int | None = None, cell_px: float = 16
+    maps: np.ndarray,
+    per_map: bool,
+    name: str = "map",
+    cols: int | None = None,
+    cell_px: float = 16,
+    grid: tuple[str, str] | None = None,
 ) -> tuple[go.Figure, Callable[[], bytes]]:
-    """(N, h, w) maps -> (figure, PNG maker), both in one colour scale: shared, or each map its own."""
+    """(N, h, w) maps -> (figure, PNG maker), both in one colour scale: shared, or each map its own.
+
+    Hover calls map n "``name`` n"; with ``grid = (row word, column word)`` and ``cols`` it names a
+    map by its row and column of the grid instead ("output 2, input 5").
+    """
     shown = inspection.per_map_scale(maps) if per_map else maps
     t = inspection.tile(shown, cols=cols)
-    raw = inspection.tile(maps, cols=cols).values
+    raw = inspection.tile(maps, cols=cols).values if per_map else t.values
     scale = pictures.colour_scale(t.values, per_map=per_map)
     fig = plots.tiled_maps(
         t.values,
@@ -50,7 +72,8 @@ def maps_figure(
         diverging=scale.diverging,
         zrange=scale.zrange,
         colourbar="share of map's max" if per_map else "value",
-        names=names,
+        name=name,
+        grid=(*grid, cols) if grid is not None and cols is not None else None,
         max_cell_px=cell_px,
     )
     return fig, lambda: pictures.maps_png(t, scale)

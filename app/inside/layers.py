@@ -1,16 +1,19 @@
 """Sections on what the layers hold: the feature maps of the chosen image, and the learned kernels
-next to the Kernel Lab's hand-made ones."""
+next to the Kernel Lab's hand-made ones. Their figures, tables and pictures are made once per model
+copy and image (:func:`app.inside.view.remember`)."""
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app import layout, pictures, plots
-from app.inside.common import CHART, download_csv, download_png, maps_figure
+from app.inside.common import CHART, data_url, download_csv, download_png, maps_figure
 from app.inside.picker import Chosen
-from app.inside.view import View
+from app.inside.view import View, remember
 from cnn_core import inspection, kernels
 
 MAX_MAPS = 64  # feature maps per layer drawn unless "show every channel" is ticked
@@ -34,29 +37,53 @@ def feature_maps_section(view: View, chosen: Chosen) -> None:
                     format_func={"shared": "Shared by the layer", "per_map": "Each map its own"}.get)  # fmt: skip
     show_all = b.checkbox(f"Show every channel (else the first {MAX_MAPS})", key="in_fm_all")
     st.caption(SCALE_HELP[scale])
-    acts = inspection.feature_maps(view.model, chosen.x)
+    image = image_key(chosen)
+    acts = remember(view, ("acts", image), lambda: inspection.feature_maps(view.model, chosen.x))
     c, h, w = view.bundle.data.input_shape
     st.markdown(f"**Input** · {chosen.label} · {c} x {h} x {w}")
-    st.image(pictures.enlarge(pictures.picture_u8(chosen.picture), 112), alt=f"The input: {chosen.label}")
+    shown = remember(
+        view, ("input", image), lambda: data_url(pictures.enlarge(pictures.picture_u8(chosen.picture), 112))
+    )
+    st.image(shown, alt=f"The input: {chosen.label}")
     classes = view.bundle.data.classes
-    for i, act in enumerate(acts):
+    figures = remember(view, ("maps", image, scale, show_all), lambda: _map_figures(acts, scale == "per_map", show_all,
+                                                                                    classes))  # fmt: skip
+    for i, (act, (kind, fig, make)) in enumerate(zip(acts, figures, strict=True)):
         shape = " x ".join(str(s) for s in act.shape)
         st.markdown(f"**{i + 1}. {act.name}** · {act.description} · output {shape}")
-        if act.is_spatial:
-            maps = act.values if show_all else act.values[:MAX_MAPS]
-            if len(maps) < len(act.values):
-                st.caption(f"Showing the first {len(maps)} of {len(act.values)} channels.")
-            fig, make = maps_figure(maps, scale == "per_map", [f"channel {j + 1}" for j in range(len(maps))])
+        if kind == "maps":
+            shown_maps = len(act.values) if show_all else min(MAX_MAPS, len(act.values))
+            if shown_maps < len(act.values):
+                st.caption(f"Showing the first {shown_maps} of {len(act.values)} channels.")
             layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
             download_png("PNG", make, f"feature_maps_{i + 1}_{act.name}.png", key=f"in_fm_png_{i}")
-        elif i == len(acts) - 1 and act.shape == (len(classes),):
-            probs = inspection.softmax(act.values)
+        elif kind == "probabilities":
             st.caption("The last layer gives one score (logit) per class; softmax turns them into probabilities:")
-            layout.chart(plots.probability_bars(list(classes), probs), key=f"in_fm_fig_{i}", config=CHART)
+            layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART)
         else:
             st.caption("A flat vector: the numbers of the previous layer in one row (or dense-layer outputs).")
-            fig, _ = maps_figure(act.values[None, None, :], scale == "per_map", ["vector"])
             layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
+
+
+def image_key(chosen: Chosen) -> str:
+    """The identity of the image looked at (its model input), for the memo of the view."""
+    x = chosen.x.detach().cpu().numpy()  # (1, C, H, W)
+    return hashlib.sha1(x.tobytes() + str(x.shape).encode()).hexdigest()[:16]
+
+
+def _map_figures(acts: list, per_map: bool, show_all: bool, classes: tuple[str, ...]) -> list:
+    """(kind, figure, PNG maker or None) for each layer's output: "maps" (tiled feature maps), the last
+    layer's class "probabilities", or a flat "vector"."""
+    out = []
+    for i, act in enumerate(acts):
+        if act.is_spatial:
+            maps = act.values if show_all else act.values[:MAX_MAPS]
+            out.append(("maps", *maps_figure(maps, per_map, "channel")))
+        elif i == len(acts) - 1 and act.shape == (len(classes),):
+            out.append(("probabilities", plots.probability_bars(list(classes), inspection.softmax(act.values)), None))
+        else:
+            out.append(("vector", maps_figure(act.values[None, None, :], per_map, "vector")[0], None))
+    return out
 
 
 def _similarity_table(weights: np.ndarray) -> pd.DataFrame:
@@ -68,28 +95,54 @@ def _similarity_table(weights: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _first_layer(w: np.ndarray) -> tuple[object, object, pd.DataFrame]:
+    """(picture or figure, PNG maker, nearest-preset table) of the first convolution's kernels."""
+    o, c = w.shape[:2]
+    if c == 3:
+        stretched = inspection.stretch_each(w)  # each kernel onto [0, 1]
+        pic = pictures.colour_tiles([inspection.tile(stretched[:, ch]) for ch in range(3)])
+        return data_url(pic), lambda: pictures.png_bytes(pic), _similarity_table(w)
+    fig, make = maps_figure(w[:, 0], False, "kernel", cols=8, cell_px=36)
+    return fig, make, _similarity_table(w)
+
+
+def _pick(w: np.ndarray, pick: int) -> tuple[object, object, inspection.KernelMatch]:
+    match = inspection.nearest_preset(w[pick - 1])
+    learned = inspection.gray_kernels(w[pick - 1])  # (kh, kw)
+    return (plots.matrix_heatmap(learned, title=f"Learned kernel {pick}"),
+            plots.matrix_heatmap(match.compared, title=match.preset), match)  # fmt: skip
+
+
+def _deeper(wd: np.ndarray) -> tuple[str, object, object]:
+    oo, ii = min(16, wd.shape[0]), min(16, wd.shape[1])
+    maps = wd[:oo, :ii].reshape(oo * ii, *wd.shape[2:])
+    caption = (
+        f"{wd.shape[0]} x {wd.shape[1]} kernels of {wd.shape[2]}x{wd.shape[3]}: row = the feature map it makes, "
+        f"column = the input channel it reads"
+        + (f" (the first {oo} x {ii} shown)." if (oo, ii) != wd.shape[:2] else ".")
+    )
+    return (caption, *maps_figure(maps, False, cols=ii, grid=("output", "input")))
+
+
 def kernels_section(view: View) -> None:
-    conv_list = inspection.conv_layers(view.model)
+    conv_list = remember(view, ("convs",), lambda: inspection.conv_layers(view.model))
     if not conv_list:
         st.info("This model has no convolution layer, so it has no kernels to show.")
         return
     name, conv = conv_list[0]
-    w = inspection.kernel_weights(conv)  # (O, C, kh, kw)
+    w = remember(view, ("weights", name), lambda: inspection.kernel_weights(conv))  # (O, C, kh, kw)
     o, c, kh, kw = w.shape
     st.write(
         f"The first convolution (**{name}**) learned **{o} kernels** of {c} x {kh} x {kw} weights. Nobody wrote "
         "them: training found them. Blue weights are positive, red negative; hover to read the numbers."
     )
+    shown, make, table = remember(view, ("first", name), lambda: _first_layer(w))
     if c == 3:
-        stretched = inspection.stretch_each(w)  # each kernel onto [0, 1]
-        pic = pictures.colour_tiles([inspection.tile(stretched[:, ch]) for ch in range(3)])
-        st.image(pic, caption="Colour kernels: each stretched to its own range; red, green and blue weights as colour.",
+        st.image(shown, caption="Colour kernels: each stretched to its own range; red, green and blue weights as colour.",
                  alt="The first layer's colour kernels")  # fmt: skip
-        download_png("PNG of the kernels", lambda: pictures.png_bytes(pic), "first_layer_kernels.png", key="in_k_png")
     else:
-        fig, make = maps_figure(w[:, 0], False, [f"kernel {j + 1}" for j in range(o)], cols=8, cell_px=36)
-        layout.chart(fig, key="in_k_fig", config=CHART, width="content")
-        download_png("PNG of the kernels", make, "first_layer_kernels.png", key="in_k_png")
+        layout.chart(shown, key="in_k_fig", config=CHART, width="content")
+    download_png("PNG of the kernels", make, "first_layer_kernels.png", key="in_k_png")
 
     st.subheader("Learned kernels next to the hand-made ones")
     st.write(
@@ -98,15 +151,13 @@ def kernels_section(view: View) -> None:
         "pattern inverted (dark and bright swapped), 0 unrelated. Colour kernels are compared through the sum of "
         "their three channels, which is what they do to a gray image."
     )
-    table = _similarity_table(w)
     pick = st.columns(3)[0].number_input(f"Kernel (1 to {o})", 1, o, key="in_k_pick")
-    match = inspection.nearest_preset(w[pick - 1])
-    learned = inspection.gray_kernels(w[pick - 1])  # (kh, kw)
+    learned_fig, preset_fig, match = remember(view, ("pick", name, int(pick)), lambda: _pick(w, int(pick)))
     a, b = st.columns(2)
     with a:
-        layout.chart(plots.matrix_heatmap(learned, title=f"Learned kernel {pick}"), key="in_k_learned", config=CHART)
+        layout.chart(learned_fig, key="in_k_learned", config=CHART)
     with b:
-        layout.chart(plots.matrix_heatmap(match.compared, title=match.preset), key="in_k_preset", config=CHART)
+        layout.chart(preset_fig, key="in_k_preset", config=CHART)
     st.success(f"Kernel {pick} {match.phrase}.", icon=":material/compare:")
     base = match.preset.split(" (")[0]
     if base in kernels.PRESETS:
@@ -121,15 +172,8 @@ def kernels_section(view: View) -> None:
         st.subheader("Deeper layers")
         names = [n for n, _ in conv_list[1:]]
         layer = st.selectbox("Convolution layer", names, key="in_k_layer")
-        wd = inspection.kernel_weights(dict(conv_list)[layer])  # (O, I, kh, kw)
-        oo, ii = min(16, wd.shape[0]), min(16, wd.shape[1])
-        maps = wd[:oo, :ii].reshape(oo * ii, *wd.shape[2:])
-        labels = [f"output {r + 1}, input {q + 1}" for r in range(oo) for q in range(ii)]
-        st.caption(
-            f"{wd.shape[0]} x {wd.shape[1]} kernels of {wd.shape[2]}x{wd.shape[3]}: row = the feature map it makes, "
-            f"column = the input channel it reads"
-            + (f" (the first {oo} x {ii} shown)." if (oo, ii) != wd.shape[:2] else ".")
-        )
-        fig, make = maps_figure(maps, False, labels, cols=ii)
+        caption, fig, make = remember(view, ("deeper", layer),
+                                      lambda: _deeper(inspection.kernel_weights(dict(conv_list)[layer])))  # fmt: skip
+        st.caption(caption)
         layout.chart(fig, key="in_k_deep_fig", config=CHART, width="content")
         download_png("PNG", make, f"kernels_{layer}.png", key="in_k_deep_png")

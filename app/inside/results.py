@@ -4,12 +4,13 @@ most confident mistakes."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app import layout, plots, state
 from app.inside.common import download_csv, download_png, gallery
-from app.inside.view import View
+from app.inside.view import View, remember
 from app.pictures import confusion_png
 from cnn_core import inspection
 
@@ -48,7 +49,7 @@ def snapshots_section(view: View) -> None:
         top = inspection.kernel_range(items)
         t = inspection.tile(k2, cols=8)
         fig = plots.tiled_maps(t.values, t.values, t.index, diverging=True, zrange=(-top, top),
-                               names=[f"kernel {j + 1}" for j in range(len(k2))], max_width_px=420,
+                               name="kernel", max_width_px=420,
                                max_cell_px=24)  # fmt: skip
         layout.chart(fig, key="in_snap_k", width="content")
     st.markdown("**Confusion matrix** (share of each true class)")
@@ -82,11 +83,20 @@ def _cm_click(k: int) -> None:
         st.session_state[state.IN_CM_TRUE], st.session_state[state.IN_CM_PRED] = cell
 
 
+def _confusion(view: View) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """(counts, row shares, per-class scores) of the view's test-set answers."""
+    preds, classes = view.preds, view.bundle.data.classes
+    cm = inspection.confusion_matrix(preds.y_true, preds.y_pred, len(classes))
+    rep = inspection.class_report(cm)
+    table = pd.DataFrame({"class": list(classes), "precision": rep.precision.round(3), "recall": rep.recall.round(3),
+                          "F1": rep.f1.round(3), "test images": rep.support})  # fmt: skip
+    return cm, inspection.row_normalise(cm), table
+
+
 def confusion_section(view: View) -> None:
     data, preds = view.bundle.data, view.preds
     classes, k = data.classes, data.num_classes
-    cm = inspection.confusion_matrix(preds.y_true, preds.y_pred, k)
-    share = inspection.row_normalise(cm)
+    cm, share, table = remember(view, ("confusion",), lambda: _confusion(view))
     st.write(
         f"Each row is a true class, each column what the model answered, on {len(preds.y_true):,} test images it "
         "never trained on. The diagonal holds the right answers; everything else is a confusion."
@@ -95,12 +105,9 @@ def confusion_section(view: View) -> None:
         st.session_state[state.IN_CM_TRUE], st.session_state[state.IN_CM_PRED] = inspection.most_confused(cm)
     mode = st.radio("Show", ["counts", "share"], horizontal=True, key="in_cm_mode",
                     format_func={"counts": "Counts", "share": "Share of each true class (row-normalised)"}.get)  # fmt: skip
-    values = share if mode == "share" else cm.astype(float)
     sel = (int(st.session_state[state.IN_CM_TRUE]), int(st.session_state[state.IN_CM_PRED]))
-    fig = plots.confusion_heatmap(values, cm, classes, normalised=mode == "share", selected=sel)
-    rep = inspection.class_report(cm)
-    table = pd.DataFrame({"class": list(classes), "precision": rep.precision.round(3), "recall": rep.recall.round(3),
-                          "F1": rep.f1.round(3), "test images": rep.support})  # fmt: skip
+    fig = remember(view, ("confusion chart", mode, sel), lambda: plots.confusion_heatmap(
+        share if mode == "share" else cm.astype(float), cm, classes, normalised=mode == "share", selected=sel))  # fmt: skip
     # The per-class scores beside the matrix they are read from; under it on a projector, where it needs the width.
     chart, scores = (st.container(), st.container()) if layout.presenting() else st.columns([3, 2])
     with chart:
@@ -117,7 +124,7 @@ def confusion_section(view: View) -> None:
     a, b = st.columns(2)
     t = a.selectbox("True class", range(k), format_func=lambda i: classes[i], key=state.IN_CM_TRUE)
     p = b.selectbox("Predicted as", range(k), format_func=lambda i: classes[i], key=state.IN_CM_PRED)
-    idx = inspection.cell_examples(preds, t, p)
+    idx = remember(view, ("cell", t, p), lambda: inspection.cell_examples(preds, t, p))
     what = "correctly classified" if t == p else f"predicted as **{classes[p]}**"
     st.markdown(
         f"**{len(idx)}** test images of **{classes[t]}** were {what}"
@@ -126,7 +133,7 @@ def confusion_section(view: View) -> None:
     shown = idx[:24]
     if len(shown):
         st.caption("Under each image: its number in the test set and how sure the model was of its answer.")
-    gallery(data, shown, [f"#{i} · {preds.confidence[i]:.0%}" for i in shown])
+    gallery(view, shown, [f"#{i} · {preds.confidence[i]:.0%}" for i in shown])
 
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -141,7 +148,7 @@ def confusion_section(view: View) -> None:
 
 def mistakes_section(view: View) -> None:
     data, preds = view.bundle.data, view.preds
-    wrong = inspection.confident_mistakes(preds)
+    wrong = remember(view, ("mistakes",), lambda: inspection.confident_mistakes(preds))
     st.write(
         f"The model got **{len(wrong)}** of {len(preds.y_true):,} test images wrong. Here are the mistakes it was "
         "surest about: often a badly written or oddly cropped image, sometimes a label a person would argue with."
@@ -155,7 +162,7 @@ def mistakes_section(view: View) -> None:
         f"{data.classes[preds.y_true[i]]} → {data.classes[preds.y_pred[i]]} {preds.confidence[i]:.0%}" for i in shown
     ]
     st.caption("Each caption: true class → predicted class, and how sure the model was.")
-    gallery(data, shown, caps)
+    gallery(view, shown, caps)
     frame = pd.DataFrame({
         "test image": shown, "true": [data.classes[i] for i in preds.y_true[shown]],
         "predicted": [data.classes[i] for i in preds.y_pred[shown]],

@@ -1,9 +1,12 @@
 """The model being looked at: a frozen copy of the session's model and its test-set answers, cached
-in the session until the model finishes training or a fresh copy is asked for; and the status line."""
+in the session until the model finishes training or a fresh copy is asked for; what the sections
+computed from that copy (:func:`remember`); and the status line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import streamlit as st
 from torch import nn
@@ -13,6 +16,8 @@ from app.trained import TrainedBundle
 from cnn_core import inspection
 
 MAX_TEST = 10_000  # test images the confusion matrix and mistakes use
+MEMO_ENTRIES = 64  # figures, tables and pictures a view keeps (the least recently used go first)
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -24,6 +29,25 @@ class View:
     preds: inspection.Predictions
     step: int | None  # training step when the copy was taken (None: unknown)
     version: tuple
+    memo: dict = field(default_factory=dict, repr=False)  # key -> what a section made from this copy
+
+
+def remember(view: View, key: Hashable, make: Callable[[], T]) -> T:
+    """What ``make()`` returns, made once per view (one copy of the model) and ``key``.
+
+    The sections keep their figures, tables and encoded pictures here, so a return to a tab or a
+    rerun of one rebuilds nothing whose inputs did not change; a new copy of the model starts an
+    empty memo. Callers must not change what they get back (figures are copied before restyling).
+    """
+    memo = view.memo
+    if key in memo:
+        memo[key] = memo.pop(key)  # the most recently used last
+        return memo[key]
+    value = make()
+    memo[key] = value
+    while len(memo) > MEMO_ENTRIES:
+        memo.pop(next(iter(memo)))
+    return value
 
 
 def _last_step(bundle: TrainedBundle) -> int | None:

@@ -18,30 +18,43 @@ def tiled_maps(
     diverging: bool,
     zrange: tuple[float, float],
     colourbar: str = "value",
-    names: list[str] | None = None,
+    name: str = "map",
+    grid: tuple[str, str, int] | None = None,
     max_width_px: int = 1100,
     max_cell_px: float = 16,
 ) -> go.Figure:
     """Many small maps tiled in one heatmap (NaN gaps between them); hover names the map and its raw value.
 
     ``values`` is what is coloured (possibly scaled per map), ``raw`` the true numbers shown on hover,
-    ``index`` which map each cell belongs to (-1 in the gaps), ``names`` what to call each map on
-    hover (default "map 1", "map 2", ...).
+    ``index`` which map each cell belongs to (-1 in the gaps). Hover calls map ``n`` "``name`` n+1"
+    ("map 1", "channel 3"); with ``grid = (row word, column word, columns)`` maps laid out in a grid of
+    that many columns are named by their row and column instead ("output 2, input 5").
+
+    Everything sent is numbers (the map's number, the raw value only where it differs from the colour),
+    so the figure goes to the browser as compact typed arrays, not as a string for every pixel.
     """
     h, w = values.shape
-    n = int(index.max()) + 1 if index.size else 0
-    labels = np.array([*(names or [f"map {i + 1}" for i in range(n)]), ""], dtype=object)
-    custom = np.empty((h, w, 2), dtype=object)  # (h, w, 2): map name, raw value
-    custom[..., 0] = labels[index]  # index -1 picks the trailing "" for the gaps
-    custom[..., 1] = np.round(np.nan_to_num(raw), 4)
+    number = index.astype(np.int32) + 1  # (h, w): 0 in the gaps, which hover skips
+    if grid is None:
+        ids, who = [number], f"{name} %{{customdata[0]}}"
+    else:
+        row_word, col_word, cols = grid
+        ids = [np.where(index >= 0, index // cols + 1, 0), np.where(index >= 0, index % cols + 1, 0)]
+        who = f"{row_word} %{{customdata[0]}}, {col_word} %{{customdata[1]}}"
+    if np.array_equal(raw, values, equal_nan=True):  # the colours are the numbers: hover reads z
+        custom = np.stack(ids, axis=-1).astype(np.int16)  # (h, w, 1 or 2)
+        value = "%{z:.3g}"
+    else:
+        custom = np.stack([*ids, np.round(np.nan_to_num(raw), 4)], axis=-1).astype(np.float32)  # (h, w, 2 or 3)
+        value = f"%{{customdata[{len(ids)}]:.3g}}"
     fig = go.Figure(
         go.Heatmap(
-            z=values,
+            z=values.astype(np.float32),  # 4 bytes a cell: hover shows 3 significant digits
             customdata=custom,
             colorscale=DIVERGING if diverging else SEQUENTIAL,
             zmin=zrange[0],
             zmax=zrange[1],
-            hovertemplate="%{customdata[0]}<br>value %{customdata[1]:.3g}<extra></extra>",
+            hovertemplate=f"{who}<br>value {value}<extra></extra>",
             hoverongaps=False,
             colorbar={"title": {"text": colourbar, "side": "right"}, "thickness": 12},
         )
