@@ -32,7 +32,10 @@ if TYPE_CHECKING:  # app.jobs imports torch (through cnn_core.training): never o
 
 REFRESH_S = class_watch.EVERY_S
 _WATCH = st.components.v2.component(
-    "convlab_class_watch", js=Path(class_watch.__file__).with_suffix(".js").read_text(encoding="utf-8")
+    "convlab_class_watch",
+    js=Path(class_watch.__file__).with_suffix(".js").read_text(encoding="utf-8"),
+    css=f".st-key-{state.CL_WATCH} {{ display: none; }}",  # it draws nothing: no gap in the sidebar either
+    isolate_styles=False,
 )
 
 
