@@ -22,7 +22,9 @@ if link_error := st.session_state.pop(state.AN_LINK_ERROR, None):
     st.warning(link_error, icon=":material/link_off:")
 
 top = st.columns([3, 1], vertical_alignment="bottom")  # Load's own room: in a fifth of the row its label ran out
-preset = top[0].selectbox("Start from a famous network", list(models.PRESETS), key=state.AN_PRESET)
+# Picking a network changes nothing until Load: no rerun of the page (issue #15: one ran, the page faded, while
+# the learner reached for Load, and Load waited for it).
+top[0].selectbox("Start from a famous network", list(models.PRESETS), key=state.AN_PRESET, on_change="ignore")
 top[1].button("Load", key="an_load", on_click=an.load_preset, type="primary", icon=":material/download:")
 dims = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
 dims[0].number_input("Input channels", 1, models.MAX_INPUT_CHANNELS, key=state.AN_IN_C, help="1 for gray, 3 for RGB.")
@@ -41,7 +43,8 @@ if config.name in models.PRESET_NOTES:
     about.caption(f"**{config.name}.** {models.PRESET_NOTES[config.name]}")
 else:
     about.caption(
-        f"**Your own network** (edited, or opened from a link). Press **Load** to start again from *{preset}*."
+        "**Your own network** (edited, or opened from a link). Pick a famous network above and press **Load** "
+        "to start again from it."
     )
 an.publish_to_url(config)
 error = models.validate(config)

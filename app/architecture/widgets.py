@@ -12,7 +12,19 @@ from typing import Any
 import streamlit as st
 
 from app import state
-from app.architecture.model import DEFAULTS, MAX_NAME, TYPES, UNNAMED, add, clamp, layer_key, move, remove, type_of
+from app.architecture.model import (
+    DEFAULTS,
+    MAX_NAME,
+    TYPES,
+    UNNAMED,
+    add,
+    layer_key,
+    move,
+    remove,
+    retype,
+    type_of,
+    widget_values,
+)
 from app.layout import presenting
 from cnn_core.models import LayerSpec, Setting
 from cnn_core.models.base import settings
@@ -20,30 +32,28 @@ from cnn_core.models.base import settings
 ROW_WIDTH = 6.4  # units the settings of one row share (the rest is left empty)
 
 
-def _setting_widget(col: Any, spec: LayerSpec, f: dataclasses.Field, s: Setting, key: str) -> Any:
-    value = getattr(spec, f.name)
+def _setting_widget(col: Any, f: dataclasses.Field, s: Setting, key: str) -> Any:
+    """One setting's widget; its value is in the session (:func:`~app.architecture.model.widget_values`)."""
     if s.choices is not None:
-        options = list(s.choices)
-        if s.hi is not None and not isinstance(value, str):
-            value = clamp(value, int(s.lo), int(s.hi))
+        none_label = s.none_label
         return col.selectbox(
-            s.label,
-            options,
-            index=options.index(value) if value in options else 0,
-            key=key,
-            help=s.help,
-            format_func=lambda v: s.none_label if v is None else str(v),
+            s.label, list(s.choices), key=key, help=s.help, format_func=lambda v: none_label if v is None else str(v)
         )
     if isinstance(f.default, float):
-        shown = float(min(max(value, s.lo), s.hi))
-        x = col.number_input(s.label, float(s.lo), float(s.hi), shown, s.step, key=key, format=s.fmt, help=s.help)
+        x = col.number_input(s.label, float(s.lo), float(s.hi), step=s.step, key=key, format=s.fmt, help=s.help)
         return round(float(x), 4)
-    return col.number_input(s.label, int(s.lo), int(s.hi), clamp(value, int(s.lo), int(s.hi)), key=key, help=s.help)
+    return col.number_input(s.label, int(s.lo), int(s.hi), key=key, help=s.help)
 
 
 def layer_row(pos: int, uid: int, spec: LayerSpec, n: int) -> LayerSpec:
-    """Widgets of one layer; returns the spec they describe."""
-    kind = st.session_state.get(layer_key(uid, "type"), type_of(spec))
+    """Widgets of one layer; returns the spec they describe. Their values come from the session: set by a Load
+    or a type change (callbacks), else, for a new row or after a visit to another page, from ``spec``."""
+    ss = st.session_state
+    kind = ss.get(layer_key(uid, "type"), type_of(spec))
+    if kind != type_of(spec):  # the learner changed the type: the new type's defaults (set by retype)
+        spec = DEFAULTS[kind]
+    for key, value in widget_values(uid, spec).items():
+        ss.setdefault(key, value)
     fields = [(f, s) for f, s in settings(DEFAULTS[kind]) if s.editor]
     # One line for the layer (its number, type and buttons), then its settings on lines of at most ROW_WIDTH
     # units (half that on a projector): in one line with the type, a 1024-pixel screen cut "Conv2d", "valid"
@@ -64,11 +74,9 @@ def layer_row(pos: int, uid: int, spec: LayerSpec, n: int) -> LayerSpec:
     holder = head[-1].container(horizontal=True, gap="small", horizontal_alignment="right")
     buttons = [holder] * 3
     cols[0].markdown(f"**{pos + 1}.**")
-    kind = cols[1].selectbox("Layer", TYPES, index=TYPES.index(type_of(spec)), key=layer_key(uid, "type"))
-    if kind != type_of(spec):
-        spec = DEFAULTS[kind]
+    cols[1].selectbox("Layer", TYPES, key=layer_key(uid, "type"), on_change=retype, args=(uid,))
     values = {
-        f.name: _setting_widget(col, spec, f, s, layer_key(uid, f"{kind}_{s.key or f.name}"))
+        f.name: _setting_widget(col, f, s, layer_key(uid, f"{kind}_{s.key or f.name}"))
         for col, (f, s) in zip(cols[2:], [(f, s) for f, s in settings(spec) if s.editor], strict=False)
     }
     if values:
