@@ -164,9 +164,12 @@ def kernels_section(view: View) -> None:
         st.caption(f"{base}: {kernels.PRESETS[base].description}")
     if match.flat:
         st.caption("This kernel is mostly one constant value: it averages its neighbourhood, like a blur.")
-    with st.expander("All first-layer kernels and their nearest presets"):
-        st.dataframe(table, hide_index=True, key="in_k_table")
-        download_csv("CSV", table, "kernel_matches.csv", key="in_k_csv")
+    # Built only once opened (its state kept under its key): a tab switch does not mount a table nobody reads.
+    box = st.expander("All first-layer kernels and their nearest presets", key="in_k_all", on_change="rerun")
+    if box.open:
+        with box:
+            st.dataframe(table, hide_index=True, key="in_k_table")
+            download_csv("CSV", table, "kernel_matches.csv", key="in_k_csv")
 
     if len(conv_list) > 1:
         st.subheader("Deeper layers")

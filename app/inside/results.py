@@ -38,27 +38,37 @@ def snapshots_section(view: View) -> None:
         st.caption("Only one snapshot so far; more appear as training goes on.")
     i = labels.index(chosen)
     s = items[i]
-    layout.chart(plots.accuracy_over_time(labels, [x.val_acc for x in items], i), key="in_snap_acc")
+    moments = tuple((x.step, x.epoch, x.val_acc) for x in items)  # the snapshots these figures are drawn from
+    acc_fig, k_fig, cm_fig = remember(view, ("over time", moments, i), lambda: _moment_figures(view, items, labels, i))
+    layout.chart(acc_fig, key="in_snap_acc")
     n, total = int(s.confusion.sum()), len(view.bundle.data.y_test)
     counted = f"the first {n:,} of the {total:,} test images" if n < total else f"all {n:,} test images"
     st.markdown(f"At **{chosen}**: {s.val_acc:.1%} of {counted} right.")
     # Stacked, full width: side by side, the small matrix's numbers overlapped (and more so on a projector).
     st.markdown("**First-layer kernels** (one colour scale for all moments)")
+    if k_fig is not None:
+        layout.chart(k_fig, key="in_snap_k", width="content")
+    st.markdown("**Confusion matrix** (share of each true class)")
+    layout.chart(cm_fig, key="in_snap_cm")
+    frame = pd.DataFrame({"moment": labels, "epoch": [x.epoch for x in items], "step": [x.step for x in items],
+                          "accuracy": [round(x.val_acc, 4) for x in items]})  # fmt: skip
+    download_csv("CSV of accuracy over time", frame, "accuracy_over_time.csv", key="in_snap_csv")
+
+
+def _moment_figures(view: View, items: list[inspection.Snapshot], labels: list[str], i: int) -> tuple:
+    """(accuracy over time, first-layer kernels or None, confusion matrix) at snapshot ``i``."""
+    s = items[i]
+    acc = plots.accuracy_over_time(labels, [x.val_acc for x in items], i)
+    kernels = None
     if s.first_kernels.size:
         k2 = inspection.gray_kernels(s.first_kernels)  # (O, kh, kw)
         top = inspection.kernel_range(items)
         t = inspection.tile(k2, cols=8)
-        fig = plots.tiled_maps(t.values, t.values, t.index, diverging=True, zrange=(-top, top),
-                               name="kernel", max_width_px=420,
-                               max_cell_px=24)  # fmt: skip
-        layout.chart(fig, key="in_snap_k", width="content")
-    st.markdown("**Confusion matrix** (share of each true class)")
+        kernels = plots.tiled_maps(t.values, t.values, t.index, diverging=True, zrange=(-top, top), name="kernel",
+                                   max_width_px=420, max_cell_px=24)  # fmt: skip
     classes = view.bundle.data.classes
-    fig = plots.confusion_heatmap(inspection.row_normalise(s.confusion), s.confusion, classes, normalised=True)
-    layout.chart(fig, key="in_snap_cm")
-    frame = pd.DataFrame({"moment": labels, "epoch": [x.epoch for x in items], "step": [x.step for x in items],
-                          "accuracy": [round(x.val_acc, 4) for x in items]})  # fmt: skip
-    download_csv("CSV of accuracy over time", frame, "accuracy_over_time.csv", key="in_snap_csv")
+    cm = plots.confusion_heatmap(inspection.row_normalise(s.confusion), s.confusion, classes, normalised=True)
+    return acc, kernels, cm
 
 
 def cell_from_selection(event: object, k: int) -> tuple[int, int] | None:

@@ -173,6 +173,9 @@ def test_learned_kernels_and_nearest_presets(bundle, expected):
     at.number_input(key="in_k_pick").set_value(5).run()
     assert not at.exception
     assert f"Kernel 5 {I.nearest_preset(w[4]).phrase}." in text(at)
+    assert not at.dataframe  # the table of every kernel is built once its expander is opened
+    at.session_state["in_k_all"] = True
+    at.run()
     table = at.dataframe[0].value
     assert len(table) == 16 and table["similarity"].between(-1, 1).all()
     assert table.loc[4, "nearest preset"] == I.nearest_preset(w[4]).preset
@@ -194,9 +197,7 @@ def test_snapshots_replay_accuracy_and_kernels(bundle):
     first = snaps[0]
     n, total = int(first.confusion.sum()), len(bundle.data.y_test)
     counted = f"the first {n:,} of the {total:,} test images" if n < total else f"all {n:,} test images"
-    assert f"At **before training**: {first.val_acc:.1%} of {counted} right." in text(
-        at
-    )
+    assert f"At **before training**: {first.val_acc:.1%} of {counted} right." in text(at)
     assert len(downloads(at)) == 1  # the accuracy CSV
 
 
