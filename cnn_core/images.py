@@ -300,11 +300,17 @@ def to_picture(values: np.ndarray, display: DisplayMode) -> np.ndarray:
     (H, W, 3) output shows as ``abs``.
     """
     if display == "signed" and values.ndim == 2:
-        t = (display_range(values, "signed") * 2 - 1)[..., None]  # (H, W, 1) in -1 .. 1
-        white = np.ones(3, dtype=np.float32)
-        neg, pos = np.array(SIGNED_NEGATIVE, np.float32), np.array(SIGNED_POSITIVE, np.float32)
-        rgb = np.where(t < 0, white + (-t) * (neg - white), white + t * (pos - white))  # (H, W, 3)
-        return to_uint8(rgb)
+        t = display_range(values, "signed") * 2 - 1  # (H, W) in -1 .. 1
+        below = t < 0
+        size = np.where(below, -t, t)  # |t|
+        rgb = np.empty((*t.shape, 3), dtype=np.uint8)  # (H, W, 3)
+        one = np.float32(1)
+        for c, (neg, pos) in enumerate(zip(SIGNED_NEGATIVE, SIGNED_POSITIVE, strict=True)):
+            # white + |t| * (end - white), one channel at a time: a 2-D pass each is ~10x faster than
+            # broadcasting over a trailing axis of 3, with the same float32 arithmetic (the same bytes)
+            towards = np.where(below, np.float32(neg) - one, np.float32(pos) - one)
+            rgb[..., c] = to_uint8(one + size * towards)
+        return rgb
     return to_uint8(display_range(values, "abs" if display == "signed" else display))
 
 

@@ -186,3 +186,18 @@ def test_to_picture_draws_each_display_mode():
     np.testing.assert_array_equal(images.to_picture(v, "clip"), [[0, 0, 255, 128]])
     rgb = np.stack([v, -v, v], axis=-1)  # (1, 4, 3): signed colours need one channel, so abs
     np.testing.assert_array_equal(images.to_picture(rgb, "signed"), images.to_picture(rgb, "abs"))
+
+
+def test_signed_colours_are_white_plus_t_times_the_way_to_red_or_blue():
+    """The channel-by-channel ``signed`` picture is the formula's own bytes: white + |t| (end - white)."""
+    from cnn_core.images import SIGNED_NEGATIVE, SIGNED_POSITIVE, display_range, to_picture, to_uint8
+
+    rng = np.random.default_rng(3)
+    for values in (rng.normal(size=(61, 47)), rng.normal(size=(1, 9)) * 1e-4, np.array([[-0.0, 0.0, -2.0, 2.0]])):
+        t = (display_range(values, "signed") * 2 - 1)[..., None]  # (H, W, 1)
+        white = np.ones(3, np.float32)
+        neg, pos = np.array(SIGNED_NEGATIVE, np.float32), np.array(SIGNED_POSITIVE, np.float32)
+        want = to_uint8(np.where(t < 0, white + (-t) * (neg - white), white + t * (pos - white)))
+        got = to_picture(values, "signed")
+        assert got.dtype == np.uint8 and got.shape == (*values.shape, 3)
+        np.testing.assert_array_equal(got, want)
