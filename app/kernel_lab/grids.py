@@ -74,18 +74,23 @@ def grid_html(values: tuple, hatched: tuple | None = None, *, pixels: bool = Fal
 
 GRID_TITLE_CLASS = "kl-grid-title"  # each grid's title (bold, caption-sized), just above its table
 _ROW_CSS = "display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: flex-start"  # wraps on a narrow page
-_TITLE_CSS = "font-size: 0.875rem; font-weight: 600; margin: 0 0 0.25rem 0"
+# as the captions they replaced look (app.layout: dark enough for WCAG AA; 1rem on a projector)
+_TITLE_CSS = "font-weight: 600; margin: 0 0 0.25rem 0; color: rgba(47, 45, 43, 0.8); font-size: "
 
 
 @functools.lru_cache(maxsize=512)
-def titled_grid_html(title: str, values: tuple, hatched: tuple | None = None, *, pixels: bool = False) -> str:
-    """One grid under its title, as HTML (made once per title and grid)."""
-    return f'<div><p class="{GRID_TITLE_CLASS}" style="{_TITLE_CSS}">{html.escape(title)}</p>{grid_html(values, hatched, pixels=pixels)}</div>'
+def titled_grid_html(
+    title: str, values: tuple, hatched: tuple | None = None, *, pixels: bool = False, big: bool = False
+) -> str:
+    """One grid under its title, as HTML (made once per title and grid); ``big``: the projector's size."""
+    style = _TITLE_CSS + ("1rem" if big else "0.875rem")
+    return f'<div><p class="{GRID_TITLE_CLASS}" style="{style}">{html.escape(title)}</p>{grid_html(values, hatched, pixels=pixels)}</div>'
 
 
-def show_grids(where, *grids: tuple) -> None:
+def show_grids(where, *grids: tuple, big: bool = False) -> None:
     """Draw titled grids side by side (wrapping where they do not fit) as one ``st.html`` element in
     ``where`` (a container or ``st``). Each grid is ``(title, values, hatched, pixels)``; one element, not
-    a caption and a table per grid, so a rerun sends and lays out one thing (issue #15)."""
-    body = "".join(titled_grid_html(title, values, hatched, pixels=pixels) for title, values, hatched, pixels in grids)
+    a caption and a table per grid, so a rerun sends and lays out one thing (issue #15). ``big``: titles
+    at the projector's caption size (presentation mode)."""
+    body = "".join(titled_grid_html(t, values, hatched, pixels=pixels, big=big) for t, values, hatched, pixels in grids)
     where.html(f'<div style="{_ROW_CSS}">{body}</div>', width="stretch")

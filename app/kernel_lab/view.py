@@ -39,10 +39,13 @@ def preset_panel(preset: kernels.Preset, where: DeltaGenerator) -> None:
             st.caption(f"Your custom kernel is kept: choose *{CUSTOM}* to use it.")
         st.write(preset.description)
         if preset.partner is None:
-            grids.show_grids(st, ("Kernel", as_key(preset.kernel), None, False))
+            grids.show_grids(st, ("Kernel", as_key(preset.kernel), None, False), big=layout.presenting())
         else:  # side by side, wrapping where the two grids do not fit
             grids.show_grids(
-                st, ("Sobel x", as_key(preset.kernel), None, False), ("Sobel y", as_key(preset.partner), None, False)
+                st,
+                ("Sobel x", as_key(preset.kernel), None, False),
+                ("Sobel y", as_key(preset.partner), None, False),
+                big=layout.presenting(),
             )
 
 
@@ -141,6 +144,7 @@ def dot_product_panel(
         ("Neighbourhood (0–255)", as_key(pw.window), padding, True),
         ("× Kernel", as_key(kernel), None, False),
         ("= Products", as_key(pw.products), padding, False),
+        big=layout.presenting(),
     )
     terms = " + ".join(
         f"{format_number(v)}×{format_number(k_)}" for v, k_ in zip(pw.window.ravel(), kernel.ravel(), strict=True)
