@@ -120,3 +120,30 @@ def test_a_residual_network_is_summarised_and_train_this_network_opens_it_on_the
     expect(network).to_have_value("My network from the Architecture page", timeout=90_000)
     expect(page.get_by_text(re.compile(r"outputs, [\d,]+ parameters")).first).to_be_visible(timeout=60_000)
     assert "Traceback" not in page.content()
+
+
+def test_load_keeps_the_editors_widgets_and_edits_and_moves_after_it_work(page: Page, server: str) -> None:
+    """Issue #15: a Load updates the editor's widgets in place (the browser built every one again, AlexNet's
+    dozens, when each Load gave them fresh keys)."""
+    open_architecture(page, server)
+    filters = page.get_by_label("Filters", exact=True).first  # layer 1, a Conv2d in both networks
+    expect(filters).to_have_value("32")
+    filters.evaluate("el => { el.dataset.keptAcrossLoad = 'yes'; }")  # a mark a new widget would not carry
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Start from a famous network").click()
+    page.keyboard.type("LeNet")
+    page.get_by_role("option", name="LeNet-5").click()
+    page.get_by_role("button", name="Load", exact=True).click()
+    expect(page.get_by_text("61,706").first).to_be_visible(timeout=60_000)
+    kept = page.locator("input[data-kept-across-load='yes']")
+    expect(kept).to_have_value("6")  # the same input, showing LeNet's 6 filters
+    expect(kept).to_have_count(1)
+    wait_for_app(page)
+    kept.fill("8")  # an edit after the Load: (5·5 + 1)·8 = 208 parameters in layer 1
+    kept.press("Enter")
+    wait_for_cells(page, "(C_in·kh·kw + 1)·C_out = (1·5·5 + 1)·8 = 208")
+    expect(page).to_have_url(re.compile(r"net=conv8-k5-tanh_avgpool2"), timeout=60_000)
+    wait_for_app(page)
+    page.locator(".st-key-an_0_down button:visible").first.click()  # a move: layer 1 (uid 0, kept by Load) down
+    expect(page).to_have_url(re.compile(r"net=avgpool2_conv8-k5-tanh"), timeout=60_000)
+    wait_for_app(page)
+    assert "Traceback" not in page.content()
