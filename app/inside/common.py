@@ -32,7 +32,7 @@ def download_csv(label: str, frame: pd.DataFrame, file_name: str, key: str) -> N
 def data_url(picture: np.ndarray) -> str:
     """A uint8 picture as a PNG ``data:`` address: ``st.image`` sends it inside the page as it is (no
     re-encoding on a rerun, no request to the media server for the browser to make)."""
-    return "data:image/png;base64," + base64.b64encode(pictures.png_bytes(picture, compress_level=1)).decode("ascii")
+    return _png_url(pictures.png_bytes(picture, compress_level=1))
 
 
 def gallery(view: View, idx: np.ndarray, captions: list[str]) -> None:
@@ -46,6 +46,34 @@ def gallery(view: View, idx: np.ndarray, captions: list[str]) -> None:
 
     pics = remember(view, ("gallery", tuple(int(i) for i in idx)), encode)
     st.image(pics, caption=captions, width=84, alt=[f"Test image {int(i)}" for i in idx])
+
+
+def _png_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def scale_words(scale: pictures.ColourScale, per_map: bool) -> str:
+    """The colour scale of a tiled picture, in words (a picture has no colour bar)."""
+    lo, hi = scale.zrange
+    if per_map:
+        what = "each map's own largest value"
+        return f"Colours: {what} is dark blue (0) to yellow (largest)." if not scale.diverging else (
+            f"Colours: blue for +1, white for 0, red for -1 times {what}.")  # fmt: skip
+    if scale.diverging:
+        return f"Colours: blue up to {hi:+.3g}, white for 0, red down to {lo:+.3g}."
+    return f"Colours: dark blue for {lo:.3g} up to yellow for {hi:.3g}."
+
+
+def maps_picture(
+    maps: np.ndarray, per_map: bool, cols: int | None = None, side: int = 56
+) -> tuple[str, Callable[[], bytes], str]:
+    """(N, h, w) maps -> (PNG ``data:`` address, PNG maker, colour scale in words): the tiled maps as the
+    picture their PNG download holds, encoded once, for a page that draws them without hover."""
+    shown = inspection.per_map_scale(maps) if per_map else maps
+    t = inspection.tile(shown, cols=cols)
+    scale = pictures.colour_scale(t.values, per_map=per_map)
+    png = pictures.maps_png(t, scale, side)
+    return _png_url(png), lambda: png, scale_words(scale, per_map)
 
 
 def maps_figure(

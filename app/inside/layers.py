@@ -11,19 +11,24 @@ import pandas as pd
 import streamlit as st
 
 from app import layout, pictures, plots
-from app.inside.common import CHART, data_url, download_csv, download_png, maps_figure
+from app.inside.common import CHART, data_url, download_csv, download_png, maps_figure, maps_picture
 from app.inside.picker import Chosen
 from app.inside.view import View, remember
 from cnn_core import inspection, kernels
 
 MAX_MAPS = 64  # feature maps per layer drawn unless "show every channel" is ticked
+HOVER_LABEL = "Numbers on hover"
+HOVER_HELP = (
+    "Draws the maps as interactive charts: point at a pixel to read its number. Slower to draw; without it the "
+    "maps are pictures (the PNGs their buttons save) with their colour scale written under them."
+)
 SCALE_HELP = {
     "shared": "One colour scale for all maps of a layer: the same colour is the same number in every map, so "
     "strong and weak channels can be compared (weak ones look flat). Maps with negative values use blue for "
     "positive, red for negative and white for 0; maps that are never negative (after ReLU) go from dark blue (0) "
     "to yellow (largest).",
     "per_map": "Each map stretched to its own largest value: the pattern of even a weak channel shows, but "
-    "colours cannot be compared between maps. Hover to read the real numbers.",
+    "colours cannot be compared between maps. Switch on the numbers on hover to read the real numbers.",
 }
 
 
@@ -36,6 +41,7 @@ def feature_maps_section(view: View, chosen: Chosen) -> None:
     scale = a.radio("Colour scale", ["shared", "per_map"], horizontal=True, key="in_fm_scale",
                     format_func={"shared": "Shared by the layer", "per_map": "Each map its own"}.get)  # fmt: skip
     show_all = b.checkbox(f"Show every channel (else the first {MAX_MAPS})", key="in_fm_all")
+    hover = b.toggle(HOVER_LABEL, key="in_fm_hover", help=HOVER_HELP)
     st.caption(SCALE_HELP[scale])
     image = image_key(chosen)
     acts = remember(view, ("acts", image), lambda: inspection.feature_maps(view.model, chosen.x))
@@ -46,16 +52,24 @@ def feature_maps_section(view: View, chosen: Chosen) -> None:
     )
     st.image(shown, alt=f"The input: {chosen.label}")
     classes = view.bundle.data.classes
-    figures = remember(view, ("maps", image, scale, show_all), lambda: _map_figures(acts, scale == "per_map", show_all,
-                                                                                    classes))  # fmt: skip
-    for i, (act, (kind, fig, make)) in enumerate(zip(acts, figures, strict=True)):
+    figures = remember(view, ("maps", image, scale, show_all, hover),
+                       lambda: _map_figures(acts, scale == "per_map", show_all, hover, classes))  # fmt: skip
+    for i, (act, (kind, fig, make, words)) in enumerate(zip(acts, figures, strict=True)):
         shape = " x ".join(str(s) for s in act.shape)
         st.markdown(f"**{i + 1}. {act.name}** · {act.description} · output {shape}")
         if kind == "maps":
             shown_maps = len(act.values) if show_all else min(MAX_MAPS, len(act.values))
-            if shown_maps < len(act.values):
-                st.caption(f"Showing the first {shown_maps} of {len(act.values)} channels.")
-            layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
+            more = (
+                f" Showing the first {shown_maps} of {len(act.values)} channels."
+                if shown_maps < len(act.values)
+                else ""
+            )
+            if isinstance(fig, str):  # a picture, its colour scale in words
+                st.image(fig, caption=words + more, alt=f"The {shown_maps} feature maps of {act.name}")
+            else:
+                if more:
+                    st.caption(more.strip())
+                layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
             download_png("PNG", make, f"feature_maps_{i + 1}_{act.name}.png", key=f"in_fm_png_{i}")
         elif kind == "probabilities":
             st.caption("The last layer gives one score (logit) per class; softmax turns them into probabilities:")
@@ -71,18 +85,21 @@ def image_key(chosen: Chosen) -> str:
     return hashlib.sha1(x.tobytes() + str(x.shape).encode()).hexdigest()[:16]
 
 
-def _map_figures(acts: list, per_map: bool, show_all: bool, classes: tuple[str, ...]) -> list:
-    """(kind, figure, PNG maker or None) for each layer's output: "maps" (tiled feature maps), the last
-    layer's class "probabilities", or a flat "vector"."""
+def _map_figures(acts: list, per_map: bool, show_all: bool, hover: bool, classes: tuple[str, ...]) -> list:
+    """(kind, figure or picture address, PNG maker or None, colour scale in words) for each layer's output:
+    "maps" (tiled feature maps: a chart with ``hover``, else a picture), the last layer's class
+    "probabilities", or a flat "vector"."""
     out = []
     for i, act in enumerate(acts):
         if act.is_spatial:
             maps = act.values if show_all else act.values[:MAX_MAPS]
-            out.append(("maps", *maps_figure(maps, per_map, "channel")))
+            out.append(("maps", *maps_figure(maps, per_map, "channel"), "") if hover else
+                       ("maps", *maps_picture(maps, per_map, side=112)))  # fmt: skip
         elif i == len(acts) - 1 and act.shape == (len(classes),):
-            out.append(("probabilities", plots.probability_bars(list(classes), inspection.softmax(act.values)), None))
+            probs = plots.probability_bars(list(classes), inspection.softmax(act.values))
+            out.append(("probabilities", probs, None, ""))
         else:
-            out.append(("vector", maps_figure(act.values[None, None, :], per_map, "vector")[0], None))
+            out.append(("vector", maps_figure(act.values[None, None, :], per_map, "vector")[0], None, ""))
     return out
 
 
@@ -95,15 +112,17 @@ def _similarity_table(weights: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _first_layer(w: np.ndarray) -> tuple[object, object, pd.DataFrame]:
-    """(picture or figure, PNG maker, nearest-preset table) of the first convolution's kernels."""
-    o, c = w.shape[:2]
+def _first_layer(w: np.ndarray, hover: bool) -> tuple[object, object, str, pd.DataFrame]:
+    """(figure or picture address, PNG maker, colour scale in words, nearest-preset table) of the first
+    convolution's kernels: a chart with ``hover``, else a picture."""
+    c = w.shape[1]
     if c == 3:
         stretched = inspection.stretch_each(w)  # each kernel onto [0, 1]
         pic = pictures.colour_tiles([inspection.tile(stretched[:, ch]) for ch in range(3)])
-        return data_url(pic), lambda: pictures.png_bytes(pic), _similarity_table(w)
-    fig, make = maps_figure(w[:, 0], False, "kernel", cols=8, cell_px=36)
-    return fig, make, _similarity_table(w)
+        return data_url(pic), lambda: pictures.png_bytes(pic), "", _similarity_table(w)
+    if hover:
+        return *maps_figure(w[:, 0], False, "kernel", cols=8, cell_px=36), "", _similarity_table(w)
+    return *maps_picture(w[:, 0], False, cols=8, side=108), _similarity_table(w)
 
 
 def _pick(w: np.ndarray, pick: int) -> tuple[object, object, inspection.KernelMatch]:
@@ -113,7 +132,7 @@ def _pick(w: np.ndarray, pick: int) -> tuple[object, object, inspection.KernelMa
             plots.matrix_heatmap(match.compared, title=match.preset), match)  # fmt: skip
 
 
-def _deeper(wd: np.ndarray) -> tuple[str, object, object]:
+def _deeper(wd: np.ndarray, hover: bool) -> tuple[str, object, object, str]:
     oo, ii = min(16, wd.shape[0]), min(16, wd.shape[1])
     maps = wd[:oo, :ii].reshape(oo * ii, *wd.shape[2:])
     caption = (
@@ -121,7 +140,9 @@ def _deeper(wd: np.ndarray) -> tuple[str, object, object]:
         f"column = the input channel it reads"
         + (f" (the first {oo} x {ii} shown)." if (oo, ii) != wd.shape[:2] else ".")
     )
-    return (caption, *maps_figure(maps, False, cols=ii, grid=("output", "input")))
+    if hover:
+        return caption, *maps_figure(maps, False, cols=ii, grid=("output", "input")), ""
+    return caption, *maps_picture(maps, False, cols=ii, side=36)
 
 
 def kernels_section(view: View) -> None:
@@ -134,12 +155,16 @@ def kernels_section(view: View) -> None:
     o, c, kh, kw = w.shape
     st.write(
         f"The first convolution (**{name}**) learned **{o} kernels** of {c} x {kh} x {kw} weights. Nobody wrote "
-        "them: training found them. Blue weights are positive, red negative; hover to read the numbers."
+        "them: training found them. Blue weights are positive, red negative; the kernel picked below has its "
+        "numbers written in, and with numbers on hover every weight can be read."
     )
-    shown, make, table = remember(view, ("first", name), lambda: _first_layer(w))
+    hover = st.toggle(HOVER_LABEL, key="in_k_hover", help=HOVER_HELP) if c != 3 else False
+    shown, make, words, table = remember(view, ("first", name, hover), lambda: _first_layer(w, hover))
     if c == 3:
         st.image(shown, caption="Colour kernels: each stretched to its own range; red, green and blue weights as colour.",
                  alt="The first layer's colour kernels")  # fmt: skip
+    elif isinstance(shown, str):
+        st.image(shown, caption=words, alt=f"The {o} kernels of {name}")
     else:
         layout.chart(shown, key="in_k_fig", config=CHART, width="content")
     download_png("PNG of the kernels", make, "first_layer_kernels.png", key="in_k_png")
@@ -175,8 +200,11 @@ def kernels_section(view: View) -> None:
         st.subheader("Deeper layers")
         names = [n for n, _ in conv_list[1:]]
         layer = st.selectbox("Convolution layer", names, key="in_k_layer")
-        caption, fig, make = remember(view, ("deeper", layer),
-                                      lambda: _deeper(inspection.kernel_weights(dict(conv_list)[layer])))  # fmt: skip
+        caption, fig, make, words = remember(view, ("deeper", layer, hover),
+                                             lambda: _deeper(inspection.kernel_weights(dict(conv_list)[layer]), hover))  # fmt: skip
         st.caption(caption)
-        layout.chart(fig, key="in_k_deep_fig", config=CHART, width="content")
+        if isinstance(fig, str):
+            st.image(fig, caption=words, alt=f"The kernels of {layer}")
+        else:
+            layout.chart(fig, key="in_k_deep_fig", config=CHART, width="content")
         download_png("PNG", make, f"kernels_{layer}.png", key="in_k_deep_png")

@@ -136,9 +136,18 @@ def test_feature_maps_of_every_layer(bundle, expected):
     assert "**3. maxpool1** · MaxPool2d 2x2 · output 16 x 14 x 14" in t
     assert "**6. maxpool2** · MaxPool2d 2x2 · output 32 x 7 x 7" in t
     assert "**8. fc1** · Linear 1568→10 · output 10" in t
-    # Input image + 6 spatial layers, the flat vector and the final probabilities.
-    assert len(charts(at)) == 8
+    # The input and the 6 spatial layers as pictures (the PNGs their buttons save); the flat vector and the
+    # final probabilities as charts.
+    assert len(charts(at)) == 2
+    assert len(at.image) >= 7  # the input (and the picker's) and one picture per spatial layer
     assert len(downloads(at)) == 6  # one PNG per spatial layer
+    captions = [img.caption for e in at.image for img in e.proto.imgs]
+    assert (
+        sum(c.startswith(("Colours: dark blue for 0 up to yellow for", "Colours: blue up to")) for c in captions) == 6
+    )
+    at.toggle(key="in_fm_hover").set_value(True).run()  # every layer's maps as a chart to hover over
+    assert not at.exception
+    assert len(charts(at)) == 8 and len(downloads(at)) == 6
     # The verdict beside the picture agrees with the core.
     model, pred, _ = expected
     k = int(pred.y_pred[0])
@@ -181,6 +190,9 @@ def test_learned_kernels_and_nearest_presets(bundle, expected):
     assert table.loc[4, "nearest preset"] == I.nearest_preset(w[4]).preset
     assert at.selectbox(key="in_k_layer").options == ["conv2"]
     assert "32 x 16 kernels of 3x3" in text(at)
+    assert len(charts(at)) == 2  # the picked kernel and its preset; the grids of every kernel are pictures
+    at.toggle(key="in_k_hover").set_value(True).run()
+    assert not at.exception and len(charts(at)) == 4  # with numbers on hover, the grids are charts too
 
 
 # ------------------------------------------------------------------------------ snapshots
