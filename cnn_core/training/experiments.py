@@ -159,7 +159,7 @@ _LR = TrainConfig(
 
 # Plain versus residual: 20 layers, narrow (8, 16, 32 filters) so that an arm trains in about a minute on 2 cores.
 _RES_WIDTHS = (8, 16, 32)
-_RES = TrainConfig(epochs=3, batch_size=64, evals_per_epoch=2, eval_samples=None)
+_RES = TrainConfig(epochs=3, batch_size=64, lr=4e-3, evals_per_epoch=2, eval_samples=None)  # lr as designed
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.key: e

@@ -12,6 +12,7 @@ from torch import nn
 
 from cnn_core import models
 from cnn_core.data import ImageSet
+from cnn_core.models.presets import FAST_WIDTHS
 from cnn_core.training.config import Device, Precision, TrainConfig
 
 __all__ = [
@@ -62,11 +63,11 @@ def seed_everything(seed: int) -> None:
 
 
 def fast_cnn(
-    in_channels: int = 1, num_classes: int = 10, image_size: int = 28, widths: tuple[int, int, int] = (16, 32, 128)
+    in_channels: int = 1, num_classes: int = 10, image_size: int = 28, widths: tuple[int, int, int] = FAST_WIDTHS
 ) -> nn.Sequential:
     """ConvLab's fast default model, built from :func:`cnn_core.models.fast_config`.
 
-    Three blocks of a 3x3 convolution, 2x2 max pooling, batch norm and ReLU (16, 32, 128 feature
+    Three blocks of a 3x3 convolution, 2x2 max pooling, batch norm and ReLU (16, 32, 64 feature
     maps by default), then one linear layer; the Training page trains exactly this network.
 
     Raises
@@ -81,24 +82,48 @@ def fast_cnn(
     return models.build(config)
 
 
+_FUSED_DEVICES = ("cpu", "cuda")
+_FUSED_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+
+def _fused(params: list[nn.Parameter]) -> bool | None:
+    """True where torch has a one-kernel (fused) step for all of these parameters, else None (its default).
+
+    A fused step does the same arithmetic as the default one in a single pass over each tensor
+    instead of several, which saves a few percent of a small network's step on a CPU.
+    """
+    devices = {p.device.type for p in params}
+    ok = len(devices) == 1 and devices <= set(_FUSED_DEVICES) and all(p.dtype in _FUSED_DTYPES for p in params)
+    return True if ok else None
+
+
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The run's optimizer over the model's trainable parameters (fused steps where torch has them)."""
     params = [p for p in model.parameters() if p.requires_grad]
+    fused = _fused(params)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True, fused=fused
+        )
     cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-    return cls(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay)
+    return cls(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay, fused=fused)
 
 
 ONECYCLE_MIN_WARMUP = 2  # steps; with fewer, torch's OneCycleLR can divide by a zero-length phase
+ONECYCLE_WARMUP = 0.15  # share of the run spent warming up from lr / 10 to lr
+ONECYCLE_END_DIV = 1e4  # the last step runs at lr / this
 
 
 def make_schedule(opt: torch.optim.Optimizer, cfg: TrainConfig, total: int, per_epoch: int):
+    """The run's learning-rate schedule (None: constant). ``"onecycle"``: a short linear warm-up to
+    ``cfg.lr``, then a straight line down to almost 0 at the run's last step (for a run of one
+    epoch, a straight decay reached a little higher accuracy than the cosine one)."""
     if cfg.schedule == "onecycle":
-        if total * 0.25 < ONECYCLE_MIN_WARMUP:  # a run of a few steps has no room for a cycle: constant rate
+        if total * ONECYCLE_WARMUP < ONECYCLE_MIN_WARMUP:  # a run of a few steps has no room for a cycle
             return None
         return torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25, div_factor=10.0, final_div_factor=100.0,
-            cycle_momentum=False,
+            opt, max_lr=cfg.lr, total_steps=total, pct_start=ONECYCLE_WARMUP, div_factor=10.0,
+            final_div_factor=ONECYCLE_END_DIV / 10.0, anneal_strategy="linear", cycle_momentum=False,
         )  # fmt: skip
     if cfg.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)

@@ -155,6 +155,20 @@ def checkpoint(
     )
 
 
+def _match_layouts(optimizer: torch.optim.Optimizer) -> None:
+    """Give every per-parameter state tensor its parameter's memory layout (channels-last or not).
+
+    A checkpoint keeps its tensors contiguous; a fused optimizer step walks a parameter and its
+    state as one flat array each, so their layouts must agree or the numbers would be mixed up.
+    """
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            st = optimizer.state.get(p, {})
+            for k, v in st.items():
+                if isinstance(v, torch.Tensor) and v.shape == p.shape and v.stride() != p.stride():
+                    st[k] = torch.empty_like(p, dtype=v.dtype).copy_(v)
+
+
 def restore(
     state: ResumeState,
     model: nn.Module,
@@ -180,6 +194,7 @@ def restore(
         optimizer.load_state_dict(state.optimizer_state)
     except (ValueError, KeyError, RuntimeError) as err:
         raise ValueError(f"The checkpoint was taken with other optimizer settings ({err}); start again.") from None
+    _match_layouts(optimizer)
     if scheduler is not None:
         scheduler.load_state_dict(state.scheduler_state)
     data_rng.set_state(state.data_rng)

@@ -33,8 +33,10 @@ def texts(elements) -> str:
 def test_defaults_describe_data_and_network():
     at = open_page()
     captions = texts(at.caption)
-    assert "MNIST (bundled subset): 10,000 training and 2,000 test images of 1x28x28 (C x H x W), 10 classes." in captions
-    assert "53,674 parameters" in captions  # the ConvLab fast network fitted to 10 classes
+    assert (
+        "MNIST (bundled subset): 10,000 training and 2,000 test images of 1x28x28 (C x H x W), 10 classes." in captions
+    )
+    assert "29,290 parameters" in captions  # the ConvLab fast network fitted to 10 classes
     assert at.selectbox(key="tr_model").value == tr.FAST_PRESET
     hint = next(i.value for i in at.info if "Press **Start training**" in i.value)
     assert "the 10,000 training images once (1 epoch), 128 at a time" in hint  # read from the settings

@@ -19,9 +19,9 @@ SNAPSHOT = json.loads((Path(__file__).parent / "snapshots" / "models_presets.jso
 
 # (preset, "in", "net") exactly as the Architecture page put them in the address bar.
 LINKS = [
-    # the fast preset as its widths became 16, 32, 128 (2026-12-02; its snapshot entry was rewritten then)
+    # the fast preset as its widths became 16, 32, 64 (2026-12-02, later; its snapshot entry was rewritten then)
     ("ConvLab fast (recommended for training)", "1x28x28",
-     "conv16-k3-same_maxpool2_bn_act-relu_conv32-k3-same_maxpool2_bn_act-relu_conv128-k3-same_maxpool2_bn_act-relu"
+     "conv16-k3-same_maxpool2_bn_act-relu_conv32-k3-same_maxpool2_bn_act-relu_conv64-k3-same_maxpool2_bn_act-relu"
      "_flatten_dense10"),
     ("Course MNIST CNN (Keras notes)", "1x28x28",
      "conv32-k3-relu_maxpool2_conv64-k3-relu_maxpool2_conv64-k3-relu_flatten_dense64-relu_dense10"),
@@ -78,6 +78,13 @@ def test_a_link_to_the_earlier_fast_preset_still_opens_its_32_64_128_network() -
     opened = models.from_query({"in": "1x28x28", "net": old + "_flatten_dense10"})
     assert opened.layers == models.fast_config(1, 10, 28, (32, 64, 128)).layers
     assert opened.name != PRESETS["ConvLab fast (recommended for training)"].name  # no longer the preset's widths
+
+
+def test_a_link_to_the_16_32_128_fast_preset_still_opens_its_network() -> None:
+    old = "conv16-k3-same_maxpool2_bn_act-relu_conv32-k3-same_maxpool2_bn_act-relu_conv128-k3-same_maxpool2_bn_act-relu"
+    opened = models.from_query({"in": "1x28x28", "net": old + "_flatten_dense10"})
+    assert opened.layers == models.fast_config(1, 10, 28, (16, 32, 128)).layers
+    assert opened.name != PRESETS["ConvLab fast (recommended for training)"].name
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
