@@ -112,9 +112,10 @@ def pictures_panel(
         )
     with cols[1].container(key=state.KL_MAP_BOX):
         fmap = caches.feature_map_picture(data, color, spec, shown, int(out_shape[1]))
-        st.image(  # its data address, in the run's own message: no media request to a server still running the script
-            fmap.data_url,
+        st.image(
+            fmap.data,
             width="stretch",
+            output_format=fmap.format,
             alt=f"The feature map ({out_shape[0]} x {out_shape[1]}): the kernel's sum at every position of the photo",
         )
 
