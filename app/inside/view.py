@@ -16,7 +16,7 @@ from app.trained import TrainedBundle
 from cnn_core import inspection
 
 MAX_TEST = 10_000  # test images the confusion matrix and mistakes use
-MEMO_ENTRIES = 64  # figures, tables and pictures a view keeps (the least recently used go first)
+MEMO_ENTRIES = 32  # figures, tables and pictures a view keeps, least recently used out first (~3 MB at most)
 T = TypeVar("T")
 
 

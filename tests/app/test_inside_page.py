@@ -611,3 +611,15 @@ def test_the_models_accuracy_says_how_many_images_it_counts_and_why_over_time_ca
     )
     assert snapshot_note(SimpleNamespace(snapshots_now=lambda: [snap(500)]), 500) == ""  # the same images: no note
     assert snapshot_note(SimpleNamespace(snapshots_now=lambda: []), 2000) == ""
+
+
+def test_a_view_keeps_what_its_sections_made_and_forgets_the_oldest_first(bundle):
+    at = page(bundle, "Learned kernels")
+    view = at.session_state[state.IN_CACHE]
+    assert ("first", "conv1", False) in view.memo  # the kernel picture and its table, made once for this copy
+    made = []
+    fresh = inside.View(bundle, view.model, view.preds, None, ())
+    for i in range(inside.view.MEMO_ENTRIES + 5):
+        inside.view.remember(fresh, i, lambda i=i: made.append(i) or i)
+    assert inside.view.remember(fresh, 10, lambda: made.append("again")) == 10 and "again" not in made
+    assert len(fresh.memo) == inside.view.MEMO_ENTRIES and 0 not in fresh.memo and list(fresh.memo)[-1] == 10
