@@ -55,11 +55,14 @@ def layer_row(pos: int, uid: int, spec: LayerSpec, n: int) -> LayerSpec:
     for key, value in widget_values(uid, spec).items():
         ss.setdefault(key, value)
     fields = [(f, s) for f, s in settings(DEFAULTS[kind]) if s.editor]
-    # One line for the layer (its number, type and buttons), then its settings on lines of at most ROW_WIDTH
-    # units (half that on a projector): in one line with the type, a 1024-pixel screen cut "Conv2d", "valid"
-    # and "= window" in their boxes, and a projector's large labels ran into each other.
+    # One line for the layer (its type, under its number, and buttons), then its settings on lines of at most
+    # ROW_WIDTH units (half that on a projector): in one line with the type, a 1024-pixel screen cut "Conv2d",
+    # "valid" and "= window" in their boxes, and a projector's large labels ran into each other.
     # On a projector the type gets more of the line: in 2.2 parts "Inception module" was cut in its box.
-    head = st.columns([0.4, 3.1, 0.1, 2.4] if presenting() else [0.4, 2.2, 0.6, 2.8], vertical_alignment="bottom")
+    # The number is the type's label and the buttons' column starts where they do (they sit at its right): a
+    # column for the number and one for the room between cost every row three more elements for the browser to
+    # draw again on each rerun (issue #15).
+    head = st.columns([3.5, 2.5] if presenting() else [2.6, 3.4], vertical_alignment="bottom")
     per_line = ROW_WIDTH / 2 if presenting() else ROW_WIDTH * 0.75  # 0.75: room for "valid" on a tablet
     lines: list[list[float]] = [[]]
     for w in (s.width for _, s in fields):
@@ -70,19 +73,18 @@ def layer_row(pos: int, uid: int, spec: LayerSpec, n: int) -> LayerSpec:
     for line in lines:
         rest = round(per_line - sum(line), 6)
         setting_cols += st.columns([*line, rest] if rest > 0 else line, vertical_alignment="bottom")[: len(line)]
-    cols = [*head[:2], *(setting_cols or [st.container()])]  # no settings: its caption on its own line
+    cols = [head[0], *(setting_cols or [st.container()])]  # no settings: its caption on its own line
     holder = head[-1].container(horizontal=True, gap="small", horizontal_alignment="right")
     buttons = [holder] * 3
-    cols[0].markdown(f"**{pos + 1}.**")
-    cols[1].selectbox("Layer", TYPES, key=layer_key(uid, "type"), on_change=retype, args=(uid,))
+    cols[0].selectbox(f"Layer {pos + 1}", TYPES, key=layer_key(uid, "type"), on_change=retype, args=(uid,))
     values = {
         f.name: _setting_widget(col, f, s, layer_key(uid, f"{kind}_{s.key or f.name}"))
-        for col, (f, s) in zip(cols[2:], [(f, s) for f, s in settings(spec) if s.editor], strict=False)
+        for col, (f, s) in zip(cols[1:], [(f, s) for f, s in settings(spec) if s.editor], strict=False)
     }
     if values:
         spec = dataclasses.replace(spec, **values)
     else:
-        cols[2].caption(spec.editor_help)
+        cols[1].caption(spec.editor_help)
     for button, (what, icon, args, disabled, verb) in zip(
         buttons,
         (
