@@ -199,7 +199,6 @@ def test_the_kernel_grid_is_edited_from_the_keyboard(page: Page, server: str) ->
 
 
 # The numbers of the "× Kernel" grid of the dot product, row by row (an expression).
-KERNEL_CELLS = """[...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
-    .filter(c => c.textContent.trim() === '× Kernel')
-    .flatMap(c => { let box = c; while (box && !box.querySelector('table.kl-grid')) box = box.parentElement;
-                    return box ? [...box.querySelectorAll('table.kl-grid td')].map(td => td.textContent.trim()) : []; })"""
+KERNEL_CELLS = """[...document.querySelectorAll('[data-testid="stMain"] .kl-grid-title')]
+    .filter(t => t.textContent.trim() === '× Kernel')
+    .flatMap(t => [...t.parentElement.querySelectorAll('table.kl-grid td')].map(td => td.textContent.trim()))"""
