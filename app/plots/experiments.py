@@ -110,11 +110,12 @@ def batch_norm_bars(
     fig.update_yaxes(**_AXIS)
     fig.update_xaxes(tickvals=list(channels), ticktext=[c.replace(" ", "<br>", 1) for c in channels], row=2, col=1,
                      automargin=True)  # fmt: skip
-    # r=40: the last channel's name ("Sharpen") is centred on its group and ran out of a tablet-wide chart
+    # l=40, r=40: the first and last channels' names ("Laplacian", "Sharpen") are centred on their groups and ran out
+    # of a tablet-wide chart
     fig.update_yaxes(title_text="mean", row=1, col=1)
     fig.update_yaxes(title_text="spread (SD)", rangemode="tozero", row=2, col=1)
     fig.update_layout(
-        barmode="group", height=440, margin=dict(l=10, r=40, t=10, b=10),
+        barmode="group", height=440, margin=dict(l=40, r=40, t=10, b=10),
         legend=_LEGEND,
     )  # fmt: skip
     return fig

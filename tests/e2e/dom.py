@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 # Helpers in scope of every script below. A chart is found by its title or its x-axis title.
@@ -53,8 +53,12 @@ def _js(body: str) -> str:
 def presentation_on(page: Page) -> None:
     """Switch presentation mode on, unless this browser's workspace already starts its sessions in it (the
     choice is kept: a reload at the projector stays large), and wait for the large text."""
-    if page.evaluate("getComputedStyle(document.documentElement).fontSize") != "20px":
-        page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True).click()
+    side = page.locator('[data-testid="stSidebar"]')
+    switch = side.get_by_role("switch", name="Presentation mode")
+    switch.wait_for()  # drawn by the page's first run, already in the state the workspace keeps
+    if not switch.is_checked():
+        side.get_by_text("Presentation mode", exact=True).click()
+    expect(switch).to_be_checked()
     page.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
 
 

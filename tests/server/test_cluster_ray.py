@@ -165,7 +165,7 @@ def test_two_processes_queue_on_ray_in_order_and_both_finish(head: RayHead) -> N
             [sys.executable, "-c", DRIVER, str(epochs)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
         )
 
-    first = start(3)
+    first = start(300)  # long enough to still be training when the second process has started (imported torch, Ray)
     lines = []
     for line in first.stdout:  # type: ignore[union-attr]
         lines.append(json.loads(line))
