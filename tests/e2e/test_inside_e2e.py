@@ -8,6 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from bench.bench_browser import TAB_SHOWN
 from tests.e2e.conftest import SHOTS
 from tests.e2e.dom import (
     chart_problems,
@@ -108,6 +109,9 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
         tab = second.get_by_role("tab", name=name)
         tab.click()
         expect(tab).to_have_attribute("aria-selected", "true")
+        # the open panel drawn by its own run, nothing fading as stale (CI once measured a chart of the panel
+        # being replaced: its run had not begun when the status widget was looked for)
+        second.wait_for_function(TAB_SHOWN, arg=name, polling=100, timeout=60_000)
         wait_for_app(second)
         wait_for_charts(second)
         found = layout_problems(second) + chart_problems(second) + small_text(second, 16) + frame_problems(second)

@@ -117,13 +117,16 @@ def test_a_queued_run_sees_its_place_across_processes_and_a_wait(pg: PgServer, t
     assert [cluster.position(j) for j in jobs] == [None, 1, 2]
 
 
-def test_the_console_counts_the_whole_class_runs_on_ray() -> None:
+def test_the_console_counts_the_whole_class_runs_on_ray(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from app.instructor.live import _counts
     from app.jobs import JobRegistry
     from app.jobs.ray_runner import RayCluster
     from app.workspace import identity
 
-    store = identity.store()  # the test run's own state folder (SQLite): the counts come from the store
+    # A store of its own (SQLite): the counts come from the store, and the test run's shared one can still hold
+    # a run another test's process left running (CI once counted "2 of 1").
+    store = WorkspaceStore(tmp_path, database_url="")
+    monkeypatch.setattr(identity, "store", lambda: store)
     now = time.time()
     for i, status in enumerate(("running", "queued", "queued", "finished")):
         store.save_run(RunRecord(store.new_run_id(), f"ws-console-{i}", "a run", status, now + i, now + i))
@@ -132,5 +135,3 @@ def test_the_console_counts_the_whole_class_runs_on_ray() -> None:
     on_ray = JobRegistry(slots=2, cluster=RayCluster(identity.store, cpus_per_run=1))
     training, waiting, _ = _counts(on_ray)
     assert (training, waiting) == ("1 of 1", 2)  # every live process's runs; no Ray address here: one slot
-    for r in store.active_runs():
-        store.delete_run(r.workspace, r.run_id)
