@@ -136,6 +136,7 @@ class Bench:
     def kernel_lab_preset(self) -> None:
         kl, bare = self.page(f"{self.convlab}/kernel_lab"), self.page(self.bare["filter"])
         wait(kl, DECODED, KL_MAP)
+        wait(bare, DECODED, BARE_MAP)  # idle can be seen before the first run has begun (a run once failed so)
         ours, peer = [], []
         for i in range(self.repeats):
             option = PRESETS[i % len(PRESETS)]
@@ -220,6 +221,7 @@ def re_step(page) -> int:
 def architecture_preset(bench: Bench) -> None:
     """Load famous networks in turn (Load), against the bare filter page's selectbox."""
     an, bare = bench.page(f"{bench.convlab}/architecture"), bench.page(bench.bare["filter"])
+    wait(bare, DECODED, BARE_MAP)
     names = ["LeNet-5", "TinyVGG (CNN Explainer)", "Course MNIST CNN (Keras notes)", "AlexNet"]
     ours, peer = [], []
     for i in range(bench.repeats):

@@ -7,7 +7,10 @@ mostly a constant are "flat" (an average, a blur).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -38,23 +41,28 @@ def _unit(k: np.ndarray) -> np.ndarray | None:
     return z / n if n > 1e-12 else None
 
 
-def _candidates(shape: tuple[int, int]) -> dict[str, np.ndarray]:
-    """Preset name -> preset kernel fitted to ``shape``; patterns equal after zero-mean kept once."""
+@lru_cache(maxsize=16)
+def _candidates(shape: tuple[int, int]) -> Mapping[str, np.ndarray]:
+    """Preset name -> preset kernel fitted to ``shape``; patterns equal after zero-mean kept once.
+
+    Made once per shape (a first layer's 16-64 kernels share one) and read-only, since every caller shares it.
+    """
     out: dict[str, np.ndarray] = {}
     seen: list[np.ndarray] = []
     for name, p in PRESETS.items():
         if p.partner is not None:  # Sobel magnitude is two kernels combined, not one pattern
             continue
-        fitted = _fit(p.kernel, shape)
+        fitted = _fit(p.kernel, shape).copy()  # its own array: made read-only below
         u = _unit(fitted)
         if u is None or any(abs(float(np.sum(u * s))) > 1 - 1e-9 for s in seen):
             continue  # a constant kernel (box blur) has no pattern; duplicates / exact inverses kept once
         if p.kernel.shape != shape:
             how = "centre" if p.kernel.shape[0] > shape[0] else "padded to"
             name = f"{name} ({how} {shape[0]}x{shape[1]})"
+        fitted.flags.writeable = False
         out[name] = fitted
         seen.append(u)
-    return out
+    return MappingProxyType(out)
 
 
 def _as_2d(kernel: np.ndarray) -> np.ndarray:
