@@ -5,7 +5,8 @@ server lives at ``/kernel_lab`` or at ``/``, so it asks ``/kernel_lab/_stcore/he
 ``/kernel_lab/_stcore/host-config`` first, gets two 404s, and then tries the root
 (streamlit/streamlit#7074). The frontend reads a public hook, ``window.__streamlit.BACKEND_BASE_URL``,
 before it probes; this middleware sets it, in the page's ``<head>``, to the page's origin plus the
-configured ``server.baseUrlPath``, so the first request already goes to the right place.
+configured ``server.baseUrlPath``, so the first request already goes to the right place. The same
+place in the page carries :mod:`app.server.warm_charts`' script (the chart library evaluated while idle).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 
 import streamlit as st
+
+from app.server import warm_charts
 
 HEAD = b"<head>"
 
@@ -25,12 +28,12 @@ def snippet(base_path: str) -> bytes:
 
 
 def inject(body: bytes, base_path: str) -> bytes:
-    """``body`` with the snippet right after its first ``<head>`` (unchanged when it has none)."""
+    """``body`` with the snippet and the chart warm-up right after its first ``<head>`` (unchanged when it has none)."""
     at = body.find(HEAD)
     if at < 0:
         return body
     at += len(HEAD)
-    return body[:at] + snippet(base_path) + body[at:]
+    return body[:at] + snippet(base_path) + warm_charts.snippet() + body[at:]
 
 
 def is_page_request(scope) -> bool:

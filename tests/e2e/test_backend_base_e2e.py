@@ -20,3 +20,18 @@ def test_a_page_opened_at_its_own_address_asks_the_root_and_gets_no_404(browser,
         context.close()
     assert failed == []
     assert "/_stcore/health" in stcore and not any(u.startswith("/kernel_lab/") for u in stcore), stcore
+
+
+def test_the_chart_library_is_evaluated_while_idle_and_streamlit_uses_that_copy(page, server):
+    from app.server import warm_charts
+
+    name = warm_charts.chunk()
+    loads = []
+    page.on("request", lambda r: loads.append(r.url) if r.url.endswith(f"/{name}") else None)
+    page.goto(f"{server}/inside")  # no model yet: a page without a chart, whose charts come after a click
+    wait_for_app(page)
+    page.wait_for_function(f"() => window.{warm_charts.FLAG} === 'done'", timeout=60_000)
+    assert len(loads) == 1, loads
+    page.get_by_role("link", name="Architecture").first.click()  # inside the app: the same document
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)  # the network's diagram, drawn
+    assert len(loads) == 1, f"Streamlit loaded its own copy of the chart module: {loads}"

@@ -65,3 +65,15 @@ def test_an_html_page_is_rewritten_with_a_true_length_and_asked_for_uncompressed
 def test_other_answers_pass_through_untouched():
     _, body, _ = _call("/kernel_lab", [(b"content-type", b"application/json")])
     assert body == PAGE
+
+
+def test_every_page_carries_the_chart_warm_up_of_this_streamlit_build():
+    from app.server import warm_charts
+
+    name = warm_charts.chunk()
+    assert name is not None, "Streamlit's plotly module was not found once in its frontend: charts are not warmed"
+    assert (warm_charts.frontend_js_dir() / name).stat().st_size > 1_000_000  # the library itself, not a stub
+    out = inject(PAGE, "")
+    assert warm_charts.snippet() in out and name.encode() in out
+    assert out.index(b"BACKEND_BASE_URL") < out.index(name.encode()) < out.index(b"<meta")
+    assert warm_charts.snippet("") == b""  # no module found: nothing added
