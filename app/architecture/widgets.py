@@ -136,6 +136,7 @@ def name_widget() -> None:
         "Network name",
         key=state.AN_NAME,
         max_chars=MAX_NAME,
-        placeholder=f"the preset's name, or {UNNAMED}",
-        help="Name your network: the name is kept with it, shown on the Training page and put in the link.",
+        placeholder="optional",  # the help says what an empty name becomes (a longer text was cut at 1024 presenting)
+        help=f"Name your network: the name is kept with it, shown on the Training page and put in the link. Left "
+        f"empty, it is the famous network's name, or {UNNAMED} once you have changed it.",
     )
