@@ -12,14 +12,28 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from app import layout  # noqa: E402
+from app import layout, state  # noqa: E402
 from app.instructor.class_settings import current  # noqa: E402
 from app.workspace.classroom import ClassSettings  # noqa: E402
 
 
 def pages(settings: ClassSettings) -> list:
-    """Every page; those the instructor hides, and the console, are left out of the navigation."""
+    """Every page; those the instructor hides, and the console, are left out of the navigation.
 
+    The session keeps the list while the same pages are visible: each ``st.Page`` resolves its script's path
+    on the disk when made, about a tenth of a Kernel Lab rerun's server time with 100 students (issue #15).
+    A page object changes as a run calls it, so a session's objects are its own, never shared.
+    """
+    visible = tuple(layout.shown(title, settings) and title != layout.INSTRUCTOR for title in layout.ALL_PAGES)
+    kept = st.session_state.get(state.NAV_PAGES)
+    if kept is not None and kept[0] == visible:
+        return kept[1]
+    made = _make_pages(settings)
+    st.session_state[state.NAV_PAGES] = (visible, made)
+    return made
+
+
+def _make_pages(settings: ClassSettings) -> list:
     def page(script: str, title: str, icon: str, **kwargs: str):  # -> what st.Page returns
         visible = layout.shown(title, settings) and title != layout.INSTRUCTOR
         return st.Page(script, title=title, icon=icon, visibility="visible" if visible else "hidden", **kwargs)
@@ -39,8 +53,9 @@ def pages(settings: ClassSettings) -> list:
 
 def main() -> None:
     """One run: the page config, the navigation, the sidebar, then the page (or why it is hidden)."""
-    # The tab icon is bundled (a :material/ icon would be fetched from a font CDN on every page load).
-    st.set_page_config(page_title="ConvLab", page_icon=os.path.join(os.path.dirname(__file__), "assets", "icon.png"), layout="wide")
+    # The tab icon is bundled (a :material/ icon would be fetched from a font CDN on every page load), as a data
+    # address: a file path made Streamlit read and register it again on every run.
+    st.set_page_config(page_title="ConvLab", page_icon=layout.ICON, layout="wide")
     settings = current()
     page = st.navigation(pages(settings))
     layout.sidebar(page.title, settings)

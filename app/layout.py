@@ -4,6 +4,7 @@ session's training status, the "Your workspace" panel)."""
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -29,6 +30,12 @@ PATH = [
 HOME = "Home"
 INSTRUCTOR = "Instructor"  # the console at /instructor: never in the students' navigation
 ALL_PAGES = (HOME, *(title for title, _, _ in PATH))  # the pages a student can be shown
+# The browser tab's icon, bundled, as a data address made once (a path made Streamlit read and register the file
+# again on every run).
+ICON = (
+    "data:image/png;base64,"
+    + base64.b64encode((Path(__file__).parents[1] / "assets" / "icon.png").read_bytes()).decode()
+)
 HIDDEN_PAGE = "The instructor has hidden this page for now. Pick another page in the sidebar."
 
 # Always: words wrap between words, never inside one (a narrow column breaks "Filters" into "F/il/t/e/r/s"

@@ -175,6 +175,7 @@ IC_NOTE = "ic_note"  # a sentence left by an action, shown once on the next run
 # Every student's page (app/layout.py sidebar, app/instructor/in_class.py, my_workspace.py): prefixed cl_.
 CL_SEEN = "cl_seen"  # the banner, link and poll already announced with a toast (their time stamps / id)
 CL_SETTINGS_DRAWN = "cl_settings_drawn"  # the ClassSettings this page was drawn with (a change reruns it at once)
+NAV_PAGES = "nav_pages"  # (which pages are visible, the st.Page objects): made again only when that changes
 CL_POLL_FORM = "cl_poll_form_{poll}"
 CL_ANSWER = "cl_answer_{poll}"  # the student's answer box or choice for one poll
 CL_NICKNAME = "cl_nickname"  # optional nickname shown to the instructor (kept in the workspace)

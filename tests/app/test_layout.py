@@ -143,3 +143,26 @@ def test_every_page_gets_the_wrapping_and_contrast_rules_and_presentation_enlarg
     at.run()
     assert not at.exception
     assert any("word-break: normal" in m.value for m in at.sidebar.markdown)
+
+
+def test_a_session_keeps_its_pages_until_the_instructor_changes_which_are_shown():
+    room = identity.classroom()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
+    kept = at.session_state[state.NAV_PAGES]
+    at.switch_page("app_pages/kernel_lab.py").run()
+    assert at.session_state[state.NAV_PAGES][1] is kept[1]  # the same st.Page objects: no path resolved again
+    try:
+        room.put_settings(ClassSettings(pages=("Arithmetic",)))
+        at.switch_page("app_pages/arithmetic.py").run()
+        visible, made = at.session_state[state.NAV_PAGES]
+        assert made is not kept[1] and sum(visible) == 2  # Home and Arithmetic
+        assert not at.exception
+    finally:
+        room.put_settings(ClassSettings())
+
+
+def test_the_tab_icon_is_the_bundled_picture_as_a_data_address():
+    import base64
+
+    assert layout.ICON.startswith("data:image/png;base64,")
+    assert base64.b64decode(layout.ICON.split(",", 1)[1]) == (ROOT / "assets" / "icon.png").read_bytes()
