@@ -86,6 +86,7 @@ AR_PROGRESS = "ar_progress"  # quiz progress: exercise key -> {right, total, mod
 AR_SETTINGS_PREFIX = "ar_w_"  # the settings widgets; dropped (and re-seeded from AR_CFG) when a config loads
 AR_ANSWER_PREFIX = "ar_q_"  # the quiz answer boxes: ar_q_{map}_{row}_{col}, ar_q_h and ar_q_w
 # --- Arithmetic: the browser stepper (issue #15) ---
+AR_TABLES_OPEN = "ar_tables_open"  # the expander of the grids as tables is open (its tables are built only then)
 AR_STEPPER = "ar_stepper"  # the browser stepper component: its state {"step": [k, n]}, step k reported (n-th report)
 AR_STEPPER_RUNS = "ar_stepper_runs"  # how many times this session's server drew the stepper (the browser tests read it)
 

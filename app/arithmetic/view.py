@@ -280,10 +280,14 @@ def _on_click(key: str, start: int, width: int) -> None:
 
 
 def _tables(problem: Problem, k: int, hidden: bool, padded: np.ndarray | None) -> None:
-    """Every grid as a table of numbers; the current window is shown in [brackets]."""
+    """Every grid as a table of numbers; the current window is shown in [brackets]. Built only while its expander
+    is open: three or more tables on every step cost a tenth of a step's server time (issue #15)."""
+    box = st.expander("Read these grids as tables of numbers", key=state.AR_TABLES_OPEN, on_change="rerun")
+    if not box.open:
+        return
     m, r, c = problem.locate(k)
     step = problem.traces[m].step_at(r, c)
-    with st.expander("Read these grids as tables of numbers"):
+    with box:
         if padded is not None:
             rows, cols = set(step.rows), set(step.cols)
             cells = [

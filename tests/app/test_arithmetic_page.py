@@ -319,6 +319,8 @@ def test_random_input_and_tables():
     after = at.text_area(key="ar_w_x").value
     assert after != before and len(after.splitlines()) == 5 and len(after.splitlines()[0].split()) == 7
     assert "Step 1 of 15" in _step_line(at)  # 3x5 output
+    at.session_state["ar_tables_open"] = True  # the learner opens the tables
+    at.run()
     assert len(at.dataframe) >= 3  # padded input, kernel and output as tables
 
 
@@ -611,3 +613,19 @@ def test_stepping_never_computes_the_operation_again(monkeypatch):
     assert calls == [0]  # computed once, for every step; Next and Go only pick the step to show
     at.text_area(key="ar_w_grad").input("1 1\n1 1").run()
     assert len(calls) == 2  # new numbers: computed again
+
+
+def test_the_grids_as_tables_are_built_when_their_expander_is_opened_and_follow_the_step():
+    at = _app()
+    assert [e.label for e in at.expander if "tables of numbers" in e.label] == ["Read these grids as tables of numbers"]
+    assert len(at.dataframe) == 0  # closed: nothing built
+    at.session_state["ar_tables_open"] = True  # the learner opens it
+    at.run()
+    assert len(at.dataframe) == 3  # the padded input, the kernel and the output so far, in that order
+    padded, out = at.dataframe[0].value, at.dataframe[2].value
+    assert padded.iloc[0, 0] == "[1]" and padded.iloc[0, 3] == "1" and padded.iloc[2, 2] == "[9]"  # step 1's window
+    assert out.iloc[0, 0] == "-14" and out.iloc[0, 1] == "·"
+    report_step(at, 1)
+    padded, out = at.dataframe[0].value, at.dataframe[2].value
+    assert padded.iloc[0, 0] == "1" and padded.iloc[0, 1] == "[2]" and padded.iloc[1, 3] == "[4]"
+    assert out.iloc[0, 1] == "-1"
