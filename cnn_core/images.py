@@ -17,6 +17,7 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -337,6 +338,7 @@ SAMPLES: dict[str, tuple[str, str]] = {
 """Bundled photos: name -> (file in ``assets/images``, one sentence). Licenses in ``LICENSES.md`` there."""
 
 
+@lru_cache(maxsize=len(SAMPLES))
 def sample_bytes(name: str) -> bytes:
-    """The raw file of a bundled sample photo."""
+    """The raw file of a bundled sample photo (read from the disk once per process: bytes cannot change)."""
     return (SAMPLES_DIR / SAMPLES[name][0]).read_bytes()
