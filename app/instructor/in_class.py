@@ -198,7 +198,7 @@ def class_panel(page: str, workspace: str) -> None:
         tab = class_watch.register(
             token, class_watch.Tab(room, workspace, presence_id(workspace), page, nickname, own, _status)
         )
-        news, reachable = class_watch.read_news(room), True
+        news, reachable = class_watch.news(room), True
         try:
             drawn = st.session_state.get(state.CL_SETTINGS_DRAWN)
             if drawn is not None and room.settings() != drawn:

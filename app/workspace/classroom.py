@@ -154,6 +154,7 @@ class Classroom:
         self.db = open_database(Path(database), database_url)
         self._cache: tuple[float, ClassSettings] | None = None
         self._lock = threading.Lock()
+        self.news_version = 0  # +1 on each banner, link or poll change made through this object (readers' caches)
 
     def _read(self, fn: Callable[[sqlite3.Connection], T], empty: T) -> T:
         try:
@@ -233,6 +234,7 @@ class Classroom:
             raise ValueError("A banner is shown for more than 0 seconds and at most a day.")
         now = time.time()
         self._write(lambda c: c.execute("INSERT OR REPLACE INTO banner (id, text, posted, until) VALUES (1, ?, ?, ?)", (text, now, now + seconds)))
+        self.news_version += 1
 
     def banner(self) -> Banner | None:
         row = self._read(lambda c: c.execute("SELECT text, posted, until FROM banner WHERE id=1").fetchone(), None)
@@ -242,11 +244,13 @@ class Classroom:
 
     def clear_banner(self) -> None:
         self._write(lambda c: c.execute("DELETE FROM banner"))
+        self.news_version += 1
 
     def push_link(self, url: str, label: str) -> None:
         url = check_link(url)
         label = str(label).strip()[:120] or url
         self._write(lambda c: c.execute("INSERT OR REPLACE INTO link (id, url, label, posted) VALUES (1, ?, ?, ?)", (url, label, time.time())))
+        self.news_version += 1
 
     def pushed_link(self) -> PushedLink | None:
         row = self._read(lambda c: c.execute("SELECT url, label, posted FROM link WHERE id=1").fetchone(), None)
@@ -254,6 +258,7 @@ class Classroom:
 
     def clear_link(self) -> None:
         self._write(lambda c: c.execute("DELETE FROM link"))
+        self.news_version += 1
 
     # live polls: one open at a time; one answer per workspace (a new answer replaces the old)
     def open_poll(self, question: str, *, kind: str = "number", choices: tuple[str, ...] = (), answer: str | None = None) -> Poll:
@@ -277,7 +282,9 @@ class Classroom:
             )
             return int(cur.lastrowid or 0)
 
-        return dataclasses.replace(poll, poll_id=self._write(tx))
+        poll_id = self._write(tx)
+        self.news_version += 1
+        return dataclasses.replace(poll, poll_id=poll_id)
 
     def _poll(self, where: str, args: tuple[Any, ...]) -> Poll | None:
         row = self._read(
@@ -327,9 +334,11 @@ class Classroom:
 
     def reveal_poll(self, poll_id: int) -> None:
         self._write(lambda c: c.execute("UPDATE polls SET revealed=1 WHERE poll_id=?", (poll_id,)))
+        self.news_version += 1
 
     def close_poll(self) -> None:
         self._write(lambda c: c.execute("UPDATE polls SET closed=? WHERE closed IS NULL", (time.time(),)))
+        self.news_version += 1
 
     # run cancellation across processes: the console asks, the process running the run obeys
     def request_cancel(self, run_id: str) -> None:

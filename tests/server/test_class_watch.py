@@ -100,3 +100,18 @@ def test_an_unchanged_presence_row_is_written_every_ten_seconds_not_on_every_ask
     class_watch.register("tok-2", Tab(room, "ws-2", "p-two", "Training", None))  # the tab went to another page
     class_watch.beat(class_watch.tab_of("tok-2"), None)
     assert writes[-1] == "Training" and room.sessions()[0].page == "Training"
+
+
+def test_news_is_read_once_a_second_and_again_at_once_after_this_process_changed_it(tmp_path, monkeypatch) -> None:
+    room = Classroom(tmp_path / "class.sqlite3")
+    reads = []
+    real = class_watch.read_news
+    monkeypatch.setattr(class_watch, "read_news", lambda r: reads.append(1) or real(r))
+    assert class_watch.news(room).banner is None
+    assert class_watch.news(room).banner is None
+    assert len(reads) == 1  # within the second: every tab's rerun shares one read
+    room.post_banner("Quiz in 5 minutes")
+    assert class_watch.news(room).banner.text == "Quiz in 5 minutes"  # this process's change: read again at once
+    room.open_poll("How many parameters?")
+    assert class_watch.news(room).poll.question == "How many parameters?"
+    assert len(reads) == 3
