@@ -97,8 +97,9 @@ def link_form() -> None:
         typed = st.text_input(
             "Or paste the address of your view",
             key=state.IC_LINK_URL,
-            placeholder="/kernel_lab?preset=Sobel+x",
-            help="Copy it from your browser's address bar; every page keeps its settings there.",
+            placeholder="/kernel_lab?…",  # a longer example was cut at 1024 presenting; the help has it whole
+            help="Copy it from your browser's address bar; every page keeps its settings there, for example "
+            "`/kernel_lab?preset=Sobel+x`.",
         )
         label = st.text_input("What it shows (students read this)", key=state.IC_LINK_LABEL, max_chars=120)
         sent = st.form_submit_button("Show this to the class", type="primary")
