@@ -200,7 +200,10 @@ _CHARTS_JS = """
   for (const plot of document.querySelectorAll('.js-plotly-plot')) {
     const box = plot.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
-    const title = [...plot.querySelectorAll('.gtitle, .xtitle')].map(t => t.textContent.trim()).join(' / ') || '(untitled)';
+    const keyed = plot.closest('[class*="st-key-"]');
+    const named = keyed ? [...keyed.classList].find(c => c.startsWith('st-key-')) : null;
+    const title = [...plot.querySelectorAll('.gtitle, .xtitle')].map(t => t.textContent.trim()).join(' / ')
+      || `(untitled${named ? ', in ' + named : ''}, ${(plot.data || []).map(d => d.type).join('+')})`;
     const texts = [...plot.querySelectorAll('text')].filter(t => t.textContent.trim())
       .map(t => [t.textContent.trim(), t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
     const cell = plot.closest('[data-testid="stElementContainer"]');
@@ -334,8 +337,18 @@ def frame_problems(page: Page, *, sideways_ok: bool = False) -> list[str]:
 
 def chart_problems(page: Page) -> list[str]:
     """Plotly charts on screen whose toolbar covers text, whose text runs out of the chart, or whose
-    texts overlap one another (tick labels, annotations, numbers in cells), each named by the chart's title."""
-    return page.evaluate(_CHARTS_JS)
+    texts overlap one another (tick labels, annotations, numbers in cells), each named by the chart's title.
+
+    A problem is reported only if it is still there once the charts have settled again: plotly places some
+    texts a moment after a redraw, and CI twice caught a chart mid-redraw (a diagram label, a colour bar's
+    tick) that was whole a moment later."""
+    found = page.evaluate(_CHARTS_JS)
+    if not found:
+        return []
+    page.evaluate("() => { window.__convlabCharts = null; }")  # three fresh frames of unchanged charts
+    wait_for_charts(page)
+    again = set(page.evaluate(_CHARTS_JS))
+    return [p for p in found if p in again]
 
 
 def wait_for_charts(page: Page, timeout: float = 30_000) -> None:
