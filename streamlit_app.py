@@ -24,7 +24,7 @@ def pages(settings: ClassSettings) -> list:
     on the disk when made, about a tenth of a Kernel Lab rerun's server time with 100 students (issue #15).
     A page object changes as a run calls it, so a session's objects are its own, never shared.
     """
-    visible = tuple(layout.shown(title, settings) and title != layout.INSTRUCTOR for title in layout.ALL_PAGES)
+    visible = tuple(_in_navigation(title, settings) for title in layout.ALL_PAGES)
     kept = st.session_state.get(state.NAV_PAGES)
     if kept is not None and kept[0] == visible:
         return kept[1]
@@ -33,10 +33,14 @@ def pages(settings: ClassSettings) -> list:
     return made
 
 
+def _in_navigation(title: str, settings: ClassSettings) -> bool:
+    return layout.shown(title, settings) and title != layout.INSTRUCTOR
+
+
 def _make_pages(settings: ClassSettings) -> list:
     def page(script: str, title: str, icon: str, **kwargs: str):  # -> what st.Page returns
-        visible = layout.shown(title, settings) and title != layout.INSTRUCTOR
-        return st.Page(script, title=title, icon=icon, visibility="visible" if visible else "hidden", **kwargs)
+        shown = "visible" if _in_navigation(title, settings) else "hidden"
+        return st.Page(script, title=title, icon=icon, visibility=shown, **kwargs)
 
     return [
         page("app_pages/home.py", "Home", ":material/home:", default=True),

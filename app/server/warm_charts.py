@@ -41,8 +41,10 @@ def chunk() -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+@lru_cache(maxsize=4)
 def snippet(name: str | None = None) -> bytes:
-    """The ``<script>`` that imports the module ``name`` (default: :func:`chunk`) when the page is idle."""
+    """The ``<script>`` that imports the module ``name`` (default: :func:`chunk`) when the page is idle; made
+    once, since every HTML page the server sends carries it."""
     name = chunk() if name is None else name
     if not name:
         return b""

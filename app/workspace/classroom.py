@@ -165,6 +165,13 @@ class Classroom:
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self.db.run(fn, write=True)
 
+    def _write_news(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A write that changes the banner, the link or the poll: readers' caches of them are out of date."""
+        out = self._write(fn)
+        with self._lock:
+            self.news_version += 1
+        return out
+
     # settings
     def settings(self) -> ClassSettings:
         """The class settings (cached about a second per process; defaults when none are stored)."""
@@ -233,8 +240,7 @@ class Classroom:
         if not 0 < seconds <= 86400:
             raise ValueError("A banner is shown for more than 0 seconds and at most a day.")
         now = time.time()
-        self._write(lambda c: c.execute("INSERT OR REPLACE INTO banner (id, text, posted, until) VALUES (1, ?, ?, ?)", (text, now, now + seconds)))
-        self.news_version += 1
+        self._write_news(lambda c: c.execute("INSERT OR REPLACE INTO banner (id, text, posted, until) VALUES (1, ?, ?, ?)", (text, now, now + seconds)))
 
     def banner(self) -> Banner | None:
         row = self._read(lambda c: c.execute("SELECT text, posted, until FROM banner WHERE id=1").fetchone(), None)
@@ -243,22 +249,19 @@ class Classroom:
         return Banner(*row)
 
     def clear_banner(self) -> None:
-        self._write(lambda c: c.execute("DELETE FROM banner"))
-        self.news_version += 1
+        self._write_news(lambda c: c.execute("DELETE FROM banner"))
 
     def push_link(self, url: str, label: str) -> None:
         url = check_link(url)
         label = str(label).strip()[:120] or url
-        self._write(lambda c: c.execute("INSERT OR REPLACE INTO link (id, url, label, posted) VALUES (1, ?, ?, ?)", (url, label, time.time())))
-        self.news_version += 1
+        self._write_news(lambda c: c.execute("INSERT OR REPLACE INTO link (id, url, label, posted) VALUES (1, ?, ?, ?)", (url, label, time.time())))
 
     def pushed_link(self) -> PushedLink | None:
         row = self._read(lambda c: c.execute("SELECT url, label, posted FROM link WHERE id=1").fetchone(), None)
         return None if row is None else PushedLink(*row)
 
     def clear_link(self) -> None:
-        self._write(lambda c: c.execute("DELETE FROM link"))
-        self.news_version += 1
+        self._write_news(lambda c: c.execute("DELETE FROM link"))
 
     # live polls: one open at a time; one answer per workspace (a new answer replaces the old)
     def open_poll(self, question: str, *, kind: str = "number", choices: tuple[str, ...] = (), answer: str | None = None) -> Poll:
@@ -282,9 +285,7 @@ class Classroom:
             )
             return int(cur.lastrowid or 0)
 
-        poll_id = self._write(tx)
-        self.news_version += 1
-        return dataclasses.replace(poll, poll_id=poll_id)
+        return dataclasses.replace(poll, poll_id=self._write_news(tx))
 
     def _poll(self, where: str, args: tuple[Any, ...]) -> Poll | None:
         row = self._read(
@@ -333,12 +334,10 @@ class Classroom:
         return self._poll("poll_id=?", (poll_id,))
 
     def reveal_poll(self, poll_id: int) -> None:
-        self._write(lambda c: c.execute("UPDATE polls SET revealed=1 WHERE poll_id=?", (poll_id,)))
-        self.news_version += 1
+        self._write_news(lambda c: c.execute("UPDATE polls SET revealed=1 WHERE poll_id=?", (poll_id,)))
 
     def close_poll(self) -> None:
-        self._write(lambda c: c.execute("UPDATE polls SET closed=? WHERE closed IS NULL", (time.time(),)))
-        self.news_version += 1
+        self._write_news(lambda c: c.execute("UPDATE polls SET closed=? WHERE closed IS NULL", (time.time(),)))
 
     # run cancellation across processes: the console asks, the process running the run obeys
     def request_cancel(self, run_id: str) -> None:

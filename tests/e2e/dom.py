@@ -340,8 +340,8 @@ def chart_problems(page: Page) -> list[str]:
     texts overlap one another (tick labels, annotations, numbers in cells), each named by the chart's title.
 
     A problem is reported only if it is still there once the charts have settled again: plotly places some
-    texts a moment after a redraw, and CI twice caught a chart mid-redraw (a diagram label, a colour bar's
-    tick) that was whole a moment later."""
+    texts a moment after a redraw, and CI reported an untitled Inside chart's "0" and a diagram label out of
+    their charts that were whole on every rerun."""
     found = page.evaluate(_CHARTS_JS)
     if not found:
         return []
