@@ -66,7 +66,7 @@ AN_PRESET_KEPT = "an_preset_kept"  # the preset picked in the selector, kept acr
 AN_IN_C, AN_IN_H, AN_IN_W = "an_in_c", "an_in_h", "an_in_w"  # input-shape widgets, set when a network is loaded
 AN_ADD_TYPE = "an_add_type"  # the New layer selector, read by Add layer
 AN_ADD_AFTER = "an_add_after_{n}"  # Insert after layer, for a stack of n layers (a fresh widget per length)
-AN_LAYER_KEY = "an_{uid}_{what}"  # widgets of one edited layer: an_3_type, an_3_Conv2d_filters, an_3_up ...
+AN_EDITOR = "an_editor"  # the layer editor (a component): its state "edit" is the last edit the browser reported
 AN_NAME = "an_name"  # the network's name as the learner typed it ("" = the preset's name, or "Custom network")
 AN_NAME_KEPT = "an_name_kept"  # that name, kept across page visits (restores the widget)
 AN_KEPT = "an_kept"  # cnn_core.models.to_dict of the network the workspace holds (or the page opened with)

@@ -34,11 +34,8 @@ with dims[3]:
     an.name_widget()
 about = st.empty()
 
-st.subheader("Layers")
-n_layers = len(st.session_state[state.AN_LAYERS])
-with st.container(height=560 if n_layers > 9 else "content", border=n_layers > 9):
-    specs, slots = an.layer_editor()
-config = an.current_config(specs)
+st.session_state[state.AN_LAYERS] = layers = [(uid, an.shown(spec)) for uid, spec in st.session_state[state.AN_LAYERS]]
+config = an.current_config([spec for _, spec in layers])
 if config.name in models.PRESET_NOTES:
     about.caption(f"**{config.name}.** {models.PRESET_NOTES[config.name]}")
 else:
@@ -49,8 +46,12 @@ else:
 an.publish_to_url(config)
 error = models.validate(config)
 an.keep_network(config, valid=error is None)
-if error is not None and error.index >= 0:  # said once, at the layer to change (issue #13 saw it three times)
-    slots[error.index].error(str(error), icon=":material/block:")
+
+st.subheader("Layers")
+with st.container(height=560 if len(layers) > 9 else "content", border=len(layers) > 9):
+    # the error is said once, at the layer to change (issue #13 saw it three times)
+    an.layer_editor((error.index, str(error)) if error is not None and error.index >= 0 else None)
+    an.add_controls()
 
 st.subheader(f"Summary: {config.name}")
 if error is None:

@@ -3,7 +3,8 @@
 * :mod:`app.architecture.model`: the stack in the session, the preset and link it came from, the
   editor's callbacks and the config it describes;
 * :mod:`app.architecture.saved`: the network kept in the learner's workspace;
-* :mod:`app.architecture.widgets`: one row of widgets per layer, drawn from the specs' field settings;
+* :mod:`app.architecture.editor`: the layer rows, drawn in the browser from the specs' field settings;
+* :mod:`app.architecture.widgets`: adding a layer, naming the network;
 * :mod:`app.architecture.view`: the summary table, the diagram's blocks and the shape workings.
 
 Every number shown comes from :mod:`cnn_core.models` and :mod:`cnn_core.summary`.
@@ -11,6 +12,7 @@ Every number shown comes from :mod:`cnn_core.models` and :mod:`cnn_core.summary`
 
 from __future__ import annotations
 
+from app.architecture.editor import layer_editor, shown
 from app.architecture.model import (
     DEFAULTS,
     TYPES,
@@ -41,7 +43,7 @@ from app.architecture.view import (
     summary_of,
     summary_styler,
 )
-from app.architecture.widgets import layer_editor, layer_row, name_widget
+from app.architecture.widgets import add_controls, name_widget
 
 __all__ = [
     "COLUMN_GROUPS",
@@ -59,7 +61,8 @@ __all__ = [
     "init_state",
     "keep_network",
     "layer_editor",
-    "layer_row",
+    "add_controls",
+    "shown",
     "link_key",
     "load",
     "load_preset",

@@ -1,10 +1,9 @@
 """The Architecture page's model: the stack being edited, kept in the session, and its link.
 
-The stack lives in ``st.session_state[state.AN_LAYERS]`` as ``(uid, LayerSpec)`` pairs; each layer's
-widgets are keyed by its uid (:func:`layer_key`), so moving a layer up or down keeps its settings. The
-widgets take their values from the session (:func:`widget_values`), never from a default argument: a Load
-keeps every row's uid, and so its widgets, and only writes the new values (issue #15: fresh uids made the
-browser tear down and build again every widget of the editor).
+The stack lives in ``st.session_state[state.AN_LAYERS]`` as ``(uid, LayerSpec)`` pairs, the one truth
+the editor (:mod:`app.architecture.editor`) draws and changes. The browser keeps each row by its layer's
+uid: a Load keeps every row's uid, so the browser updates the rows it has in place rather than building
+them again, and moving a layer moves its row.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from app import state
 from app.architecture import saved
 from cnn_core import models
 from cnn_core.models import DEFAULT_PRESET, LAYER_TYPES, PRESETS, LayerSpec, ModelConfig, Setting
-from cnn_core.models.base import settings
 
 # The editor's layer types, name -> the spec a new layer starts as (MaxPool and AvgPool are both PoolSpec).
 DEFAULTS: dict[str, LayerSpec] = {
@@ -49,11 +47,6 @@ def type_of(spec: LayerSpec) -> str:
     return spec.editor_variant()
 
 
-def layer_key(uid: int, what: str) -> str:
-    """Widget key of one edited layer: ``an_<uid>_type``, ``an_<uid>_Conv2d_filters``, ``an_<uid>_up`` ..."""
-    return state.AN_LAYER_KEY.format(uid=uid, what=what)
-
-
 def clamp(value: object, lo: int, hi: int) -> int:
     """A link may hold values the widgets cannot show (stride 0): bring them into the widget's range."""
     try:
@@ -75,29 +68,15 @@ def shown_value(spec: LayerSpec, f: dataclasses.Field, s: Setting) -> Any:
     return clamp(value, int(s.lo), int(s.hi))
 
 
-def widget_values(uid: int, spec: LayerSpec) -> dict[str, Any]:
-    """Widget key -> value of the row of layer ``uid`` showing ``spec``: its type and each setting."""
-    kind = type_of(spec)
-    values: dict[str, Any] = {layer_key(uid, "type"): kind}
-    for f, s in settings(spec):
-        if s.editor:
-            values[layer_key(uid, f"{kind}_{s.key or f.name}")] = shown_value(spec, f, s)
-    return values
-
-
 def load(config: ModelConfig) -> None:
     """Replace the edited stack and input shape by ``config``. Row i keeps the uid it had (new rows get fresh
-    ones), so the browser keeps its widgets and only their values change; the values are written here, in the
-    callback, before any widget is drawn."""
+    ones), so the browser keeps its rows and only their values change."""
     ss = st.session_state
     start = ss.get(state.AN_NEXT_UID, 0)
     kept = [uid for uid, _ in ss.get(state.AN_LAYERS, [])][: len(config.layers)]
     fresh = range(start, start + len(config.layers) - len(kept))
     ss[state.AN_LAYERS] = list(zip([*kept, *fresh], config.layers, strict=True))
     ss[state.AN_NEXT_UID] = start + len(fresh)
-    for uid, spec in ss[state.AN_LAYERS]:
-        for key, value in widget_values(uid, spec).items():
-            ss[key] = value
     c, h, w = config.input_shape
     ss[state.AN_IN_C] = clamp(c, 1, models.MAX_INPUT_CHANNELS)
     ss[state.AN_IN_H], ss[state.AN_IN_W] = clamp(h, 1, models.MAX_INPUT_SIDE), clamp(w, 1, models.MAX_INPUT_SIDE)
@@ -146,7 +125,7 @@ def load_preset() -> None:
 
 
 def move(uid: int, delta: int) -> None:
-    """Callback of a layer's up / down button."""
+    """A layer's up / down button."""
     layers = st.session_state[state.AN_LAYERS]
     i = next(i for i, (u, _) in enumerate(layers) if u == uid)
     j = i + delta
@@ -155,14 +134,8 @@ def move(uid: int, delta: int) -> None:
 
 
 def remove(uid: int) -> None:
-    """Callback of a layer's remove button."""
+    """A layer's remove button."""
     st.session_state[state.AN_LAYERS] = [(u, s) for u, s in st.session_state[state.AN_LAYERS] if u != uid]
-
-
-def retype(uid: int) -> None:
-    """Callback of a layer's type selector: the new type's settings start at their defaults."""
-    for key, value in widget_values(uid, DEFAULTS[st.session_state[layer_key(uid, "type")]]).items():
-        st.session_state[key] = value
 
 
 def add() -> None:

@@ -12,6 +12,7 @@ from app import state
 from app.architecture import DEFAULTS, TYPES
 from cnn_core import models
 from cnn_core.models.base import settings
+from tests.app.layer_editor import click, editor_error, field, rows, set_field, set_type, shown_value, types
 from tests.helpers import FreshWorkspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,20 +36,6 @@ def metric(at: AppTest, label: str) -> str:
 def table_total(at: AppTest) -> int:
     frame = at.table[0].value
     return int(frame.loc[frame["Layer (type)"] == "Total", "Params"].iloc[0])
-
-
-def widgets(at: AppTest, suffix: str) -> list:
-    """Widgets whose key ends with ``suffix``, in page order (e.g. every layer's "_Conv2d_filters")."""
-    found = [w for w in at.number_input if w.key and w.key.endswith(suffix)]
-    found += [w for w in at.selectbox if w.key and w.key.endswith(suffix)]
-    return found
-
-
-def click(at: AppTest, suffix: str, index: int) -> AppTest:
-    keys = [b for b in at.button if b.key and b.key.endswith(suffix)]
-    keys[index].click().run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_default_network_shows_course_totals_and_link() -> None:
@@ -99,7 +86,7 @@ def test_load_preset(name: str, total: str) -> None:
 
 def test_edit_filters_and_input_size() -> None:
     at = open_page()
-    widgets(at, "_Conv2d_filters")[0].set_value(16).run()
+    set_field(at, 0, "filters", 16)
     # conv1 (1*9+1)*16 = 160, conv2 (16*9+1)*64 = 9,280, rest unchanged
     assert metric(at, "Parameters") == f"{160 + 9_280 + 36_928 + 36_928 + 650:,}"
     at.number_input(key="an_in_h").set_value(32).run()
@@ -111,11 +98,10 @@ def test_edit_filters_and_input_size() -> None:
 
 def test_remove_flatten_gives_in_place_error_and_keeps_last_valid_config() -> None:
     at = open_page()
-    click(at, "_remove", 5)  # the Flatten layer (6th)
-    messages = [e.value for e in at.error]
+    click(at, "remove", 5)  # the Flatten layer (6th)
     # said once, in place at the layer (issue #13 saw one error printed three times)
-    assert len(messages) == 1 and messages[0].startswith("Layer 6 (Dense 64, relu)"), messages
-    assert "64x3x3 feature map" in messages[0]
+    assert not at.error and editor_error(at).startswith("row 6: Layer 6 (Dense 64, relu)"), editor_error(at)
+    assert "64x3x3 feature map" in editor_error(at)
     assert any("Layer 6 has an error message above" in c.value for c in at.caption)
     assert at.session_state[state.AN_MODEL_CONFIG] == models.PRESETS["Course MNIST CNN (Keras notes)"]
     assert table_total(at) == 320 + 18_496 + 36_928  # the part that works: layers 1-5
@@ -123,10 +109,10 @@ def test_remove_flatten_gives_in_place_error_and_keeps_last_valid_config() -> No
 
 def test_move_and_add_layers() -> None:
     at = open_page()
-    click(at, "_up", 5)  # Flatten moves above conv3
-    assert any("Layer 6 (Conv2d 64 filters 3x3, relu)" in e.value and "flat vector" in e.value for e in at.error)
-    click(at, "_down", 4)  # and back
-    assert not at.error and metric(at, "Parameters") == "93,322"
+    click(at, "up", 5)  # Flatten moves above conv3
+    assert "row 6: Layer 6 (Conv2d 64 filters 3x3, relu)" in editor_error(at) and "flat vector" in editor_error(at)
+    click(at, "down", 4)  # and back
+    assert not at.error and editor_error(at) is None and metric(at, "Parameters") == "93,322"
     at.selectbox(key="an_add_type").set_value("BatchNorm")
     at.number_input(key="an_add_after_8").set_value(1)
     at.button(key="an_add").click().run()
@@ -140,11 +126,12 @@ def test_move_and_add_layers() -> None:
 
 def test_change_layer_type() -> None:
     at = open_page()
-    widgets(at, "_type")[1].set_value("AvgPool").run()  # layer 2: MaxPool -> AvgPool, same shapes
+    set_type(at, 1, "AvgPool")  # layer 2: MaxPool -> AvgPool, same shapes
     assert metric(at, "Parameters") == "93,322"
     assert "avgpool1 (AvgPool2d)" in list(at.table[0].value["Layer (type)"])
-    widgets(at, "_type")[0].set_value("Dense").run()  # Dense on the 28x28 input: refused, in place
-    assert any("Layer 1 (Dense 64, relu)" in e.value and "Flatten" in e.value for e in at.error)
+    set_type(at, 0, "Dense")  # Dense on the 28x28 input: refused, in place
+    assert "row 1: Layer 1 (Dense 64, relu)" in editor_error(at) and "Flatten" in editor_error(at)
+    assert [f["name"] for f in rows(at)[0]["fields"]] == ["units", "activation"]  # the new type's settings
 
 
 def test_shared_link_opens_its_network() -> None:
@@ -169,20 +156,20 @@ def test_link_with_impossible_values_is_explained_not_a_traceback() -> None:
     assert any("input height must be at least 1" in w.value for w in at.warning)
     assert at.number_input(key="an_in_h").value == 1
     # a 1-pixel-high input cannot take a 3x3 kernel: the layer says so in place
-    assert any("Layer 1 (Conv2d 32 filters 3x3)" in e.value and "does not fit" in e.value for e in at.error)
+    assert "row 1: Layer 1 (Conv2d 32 filters 3x3)" in editor_error(at) and "does not fit" in editor_error(at)
+    assert shown_value(at, 0, "stride") == 1  # stride 0 brought into the editor's range
 
 
 def test_link_with_too_small_input_for_the_network() -> None:
     at = open_page({"in": "1x8x8", "net": "conv8-k3-relu_maxpool2_conv8-k3-relu_maxpool2_flatten_dense10"})
     assert any("The network in the link does not work as it is" in w.value for w in at.warning)
     assert not any("MaxPool" in w.value for w in at.warning)  # the reason is not repeated in the warning
-    assert [e.value for e in at.error if "Layer 4 (MaxPool 2x2)" in e.value] == [e.value for e in at.error]
-    assert len(at.error) == 1
+    assert not at.error and editor_error(at).startswith("row 4: Layer 4 (MaxPool 2x2)")
 
 
 def test_build_from_an_empty_stack() -> None:
     at = open_page({"in": "1x28x28", "net": ""})
-    assert any("No layers yet" in i.value for i in at.info)
+    assert rows(at) == []  # the editor says "No layers yet" itself
     assert state.AN_MODEL_CONFIG not in at.session_state
     for kind in ("Flatten", "Dense"):
         at.selectbox(key="an_add_type").set_value(kind)
@@ -196,7 +183,7 @@ def test_network_survives_a_visit_to_another_page() -> None:
     at = open_page()
     at.selectbox(key="an_preset").set_value("LeNet-5")
     at.button(key="an_load").click().run()
-    widgets(at, "_Conv2d_filters")[0].set_value(8).run()
+    set_field(at, 0, "filters", 8)
     expected = metric(at, "Parameters")
     assert expected != "61,706"
     at.switch_page("app_pages/home.py").run()
@@ -213,15 +200,14 @@ def test_every_layer_type_can_be_added_and_shows_the_widgets_its_fields_declare(
         at.selectbox(key=state.AN_ADD_TYPE).set_value(kind)
         at.button(key="an_add").click().run()
         assert not at.exception, at.exception
-    assert [w.value for w in at.selectbox if w.key and w.key[3:4].isdigit() and w.key.endswith("_type")] == TYPES
-    labels = {w.key: w.label for w in [*at.number_input, *at.selectbox, *at.toggle] if w.key}
-    for uid, kind in enumerate(TYPES):
-        expected = {f"an_{uid}_{kind}_{s.key or f.name}": s.label for f, s in settings(DEFAULTS[kind]) if s.editor}
-        assert {k: labels.get(k) for k in expected} == expected, kind
-        if not expected:  # a type without settings explains itself in its row
-            assert any(c.value == DEFAULTS[kind].editor_help for c in at.caption), kind
-    assert labels["an_0_Conv2d_act"] == "Activation" and labels["an_1_MaxPool_stride"] == "Stride"
-    widgets(at, "_Dropout_p")[0].set_value(0.25).run()
+    assert types(at) == TYPES
+    for pos, kind in enumerate(TYPES):
+        expected = [(f.name, s.label) for f, s in settings(DEFAULTS[kind]) if s.editor]
+        assert [(f["name"], f["label"]) for f in rows(at)[pos]["fields"]] == expected, kind
+        assert rows(at)[pos]["note"] == ("" if expected else DEFAULTS[kind].editor_help), kind
+    assert field(at, 0, "activation")["label"] == "Activation" and field(at, 1, "stride")["label"] == "Stride"
+    assert field(at, 1, "stride")["options"][0] == "= window"  # a None choice by its label
+    set_field(at, TYPES.index("Dropout"), "p", 0.25)
     net = at.query_params["net"]
     assert net.startswith("conv32-k3-relu_maxpool2_avgpool2_bn_dropout0.25_flatten_gap_dense64-relu_act-relu"), net
 
@@ -260,7 +246,7 @@ def test_the_network_is_saved_on_every_valid_change_and_found_by_a_new_session(w
     at.selectbox(key="an_preset").set_value("LeNet-5")
     at.button(key="an_load").click().run()
     assert workspace.kept() == models.PRESETS["LeNet-5"]
-    widgets(at, "_Conv2d_filters")[0].set_value(8).run()
+    set_field(at, 0, "filters", 8)
     expected = metric(at, "Parameters")
     kept = workspace.kept()
     assert kept is not None and kept.layers[0].filters == 8 and kept.input_shape == (1, 32, 32)
@@ -274,11 +260,11 @@ def test_the_network_is_saved_on_every_valid_change_and_found_by_a_new_session(w
 
 def test_an_invalid_edit_is_not_saved(workspace) -> None:
     at = open_page()
-    widgets(at, "_Conv2d_filters")[0].set_value(16).run()
+    set_field(at, 0, "filters", 16)
     good = workspace.kept()
     assert good is not None and good.layers[0].filters == 16
-    click(at, "_remove", 5)  # remove Flatten: Dense on a feature map is refused
-    assert any("Flatten" in e.value for e in at.error)
+    click(at, "remove", 5)  # remove Flatten: Dense on a feature map is refused
+    assert "Flatten" in editor_error(at)
     assert workspace.kept() == good
     again = open_page()
     assert again.session_state[state.AN_MODEL_CONFIG] == good
@@ -310,7 +296,7 @@ def test_a_link_with_a_name_opens_the_named_network_and_keeps_the_saved_one_unti
     assert at.text_input(key=state.AN_NAME).value == "Tiny RGB net"
     assert at.query_params["name"] in ("Tiny RGB net", ["Tiny RGB net"])
     assert workspace.kept() == models.PRESETS["LeNet-5"]
-    widgets(at, "_Conv2d_filters")[0].set_value(4).run()
+    set_field(at, 0, "filters", 4)
     kept = workspace.kept()
     assert kept.name == "Tiny RGB net" and kept.layers[0].filters == 4 and kept.input_shape == (3, 32, 32)
 
@@ -340,9 +326,9 @@ def test_a_store_that_cannot_write_is_a_sentence_once_and_the_network_stays(work
 
     monkeypatch.setattr(workspace.store, "put_item", refuse)
     at = open_page()
-    widgets(at, "_Conv2d_filters")[0].set_value(16).run()
+    set_field(at, 0, "filters", 16)
     assert [t.value for t in at.toast] == ["Your work could not be saved: the server's disk is full."]
-    widgets(at, "_Conv2d_filters")[0].set_value(8).run()
+    set_field(at, 0, "filters", 8)
     assert not at.toast  # told once
     assert at.session_state[state.AN_MODEL_CONFIG].layers[0].filters == 8
 
@@ -371,16 +357,13 @@ def test_a_residual_block_added_in_the_editor_is_summarised_and_a_bad_shortcut_i
     assert at.query_params["net"].startswith("conv32-k3-relu_res64_maxpool2")
     assert any("class ResidualBlock(nn.Module)" in c.value and "ResidualBlock(32, 64)" in c.value for c in at.code)
     kept = at.session_state[state.AN_MODEL_CONFIG]
-    shortcut = next(w for w in at.selectbox if w.key and w.key.endswith("_Residual block_shortcut"))
-    shortcut.set_value("identity").run()
-    assert not at.exception, at.exception
-    assert any("Layer 2 (Residual block 64 filters, identity shortcut)" in e.value and "same shape" in e.value
-               for e in at.error)  # fmt: skip
+    set_field(at, 1, "shortcut", "identity")
+    assert "Layer 2 (Residual block 64 filters, identity shortcut)" in editor_error(at)
+    assert "same shape" in editor_error(at)
     assert at.session_state[state.AN_MODEL_CONFIG] == kept  # the last valid network is kept
     assert len(at.session_state[state.AN_LAYERS]) == 9  # and nothing of the stack is lost
-    shortcut = next(w for w in at.selectbox if w.key and w.key.endswith("_Residual block_shortcut"))
-    shortcut.set_value("auto").run()
-    assert not at.error and at.session_state[state.AN_MODEL_CONFIG] == kept
+    set_field(at, 1, "shortcut", "auto")
+    assert editor_error(at) is None and at.session_state[state.AN_MODEL_CONFIG] == kept
 
 
 def test_an_inception_network_shows_its_branches_and_what_its_bottlenecks_save() -> None:
@@ -424,8 +407,9 @@ def test_googlenet_and_resnet18_presets_show_torchvisions_totals() -> None:
 def test_a_bad_block_in_a_link_is_a_sentence(net: str, words: str) -> None:
     at = open_page({"in": "1x28x28", "net": net})
     assert not at.exception
-    said = [m.value for m in [*at.warning, *at.error] if words in m.value]
-    assert len(said) == 1, [m.value for m in [*at.warning, *at.error]]  # a sentence, said once
+    everything = [m.value for m in [*at.warning, *at.error]] + [editor_error(at) or ""]
+    said = [m for m in everything if words in m]
+    assert len(said) == 1, everything  # a sentence, said once
 
 
 def test_the_receptive_field_of_a_centre_unit_is_drawn_on_a_picture_layer_by_layer() -> None:

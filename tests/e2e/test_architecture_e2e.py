@@ -65,7 +65,7 @@ def test_load_lenet_and_read_the_table(page: Page, server: str) -> None:
 def test_link_with_impossible_stack_shows_the_layer_and_why(page: Page, server: str) -> None:
     net = "conv32-k5-relu_maxpool2_conv64-k5-relu_maxpool2_conv64-k5-relu_flatten_dense10"
     open_architecture(page, server, f"?in=1x28x28&net={net}")
-    errors = page.locator('[data-testid="stAlertContentError"]')
+    errors = page.locator('[data-testid="stAlertContentError"], .an-editor .an-error')  # the editor's, at the row
     expect(errors.filter(has_text="Layer 5 (Conv2d 64 filters 5x5, relu)").first).to_be_visible()
     expect(errors.filter(has_text="64x4x4").first).to_be_visible()
     expect(page.get_by_text("the part of the stack that works")).to_be_visible()
@@ -123,8 +123,8 @@ def test_a_residual_network_is_summarised_and_train_this_network_opens_it_on_the
 
 
 def test_load_keeps_the_editors_widgets_and_edits_and_moves_after_it_work(page: Page, server: str) -> None:
-    """Issue #15: a Load updates the editor's widgets in place (the browser built every one again, AlexNet's
-    dozens, when each Load gave them fresh keys)."""
+    """Issue #15: a Load updates the editor's rows in place (the browser built every widget again, AlexNet's
+    dozens, when each Load gave them fresh keys), and focus is kept."""
     open_architecture(page, server)
     filters = page.get_by_label("Filters", exact=True).first  # layer 1, a Conv2d in both networks
     expect(filters).to_have_value("32")
@@ -141,9 +141,10 @@ def test_load_keeps_the_editors_widgets_and_edits_and_moves_after_it_work(page: 
     kept.fill("8")  # an edit after the Load: (5·5 + 1)·8 = 208 parameters in layer 1
     kept.press("Enter")
     wait_for_cells(page, "(C_in·kh·kw + 1)·C_out = (1·5·5 + 1)·8 = 208")
+    assert page.evaluate("() => document.activeElement.dataset.keptAcrossLoad") == "yes"  # focus stays in the input
     expect(page).to_have_url(re.compile(r"net=conv8-k5-tanh_avgpool2"), timeout=60_000)
     wait_for_app(page)
-    page.locator(".st-key-an_0_down button:visible").first.click()  # a move: layer 1 (uid 0, kept by Load) down
+    page.get_by_role("button", name="Move layer 1 down", exact=True).click()  # a move: layer 1 (kept by Load) down
     expect(page).to_have_url(re.compile(r"net=avgpool2_conv8-k5-tanh"), timeout=60_000)
     wait_for_app(page)
     assert "Traceback" not in page.content()
