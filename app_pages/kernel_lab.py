@@ -25,9 +25,9 @@ for problem in st.session_state.pop(state.KL_LINK_ERRORS, []):
 def lab() -> None:
     """The pictures, the settings bar under them, then the kernel, the output size and one pixel's sum.
 
-    The feature map is sent as soon as the settings that make it are read, before the panels that explain
-    it (the kernel's grid, the output size, the dot product): the browser draws the map while the rest of
-    the run goes on (issue #15).
+    The feature map is sent as soon as the settings that make it are read (from session state), before the
+    settings' own widgets and the panels that explain it (the kernel's grid, the output size, the dot
+    product): the browser draws the map while the rest of the run goes on (issue #15).
     """
     pictures = st.container()
     kernel_bar, photo_bar = (st.container(horizontal=True, gap="small") for _ in range(2))
@@ -47,8 +47,7 @@ def lab() -> None:
             loaded = kl.decode(data, color)
         for note in loaded.notes:
             st.info(note, icon=":material/info:")
-    with kernel_bar:
-        cfg = kl.settings_widgets(preset_name, color)
+    cfg = kl.settings_from_state(preset_name, color)  # their widgets are drawn after the pictures
     with kernel_box:
         st.subheader("The kernel")
         preset = None if preset_name == kl.CUSTOM else kernels.PRESETS[preset_name]
@@ -66,16 +65,21 @@ def lab() -> None:
         out = kl.filtered(data, color, spec)
     except ValueError as err:
         pictures.error(str(err), icon=":material/block:")
+        with kernel_bar:
+            kl.settings_widgets()
         if preset is not None:
             kl.preset_panel(preset, kernel_box)
         return
-    with photo_bar:
-        shown = kl.display_widget(kernels.auto_display(kernel, color, magnitude=partner is not None))
+    shown = kl.displayed(kernels.auto_display(kernel, color, magnitude=partner is not None))
     kl.follow_click(work.shape[:2], out.shape[:2], kernel.shape, cfg)
     kl.publish_pixel(out.shape)
     pw, channel = kl.inspected_pixel(work, kernel, cfg)
     with pictures:
         kl.pictures_panel(data, label, color, out.shape, spec, shown, pw)
+    with kernel_bar:
+        kl.settings_widgets()
+    with photo_bar:
+        kl.display_widget()
 
     if preset is not None:
         kl.preset_panel(preset, kernel_box)

@@ -49,6 +49,7 @@ from app.kernel_lab.widgets import (
     channels_widget,
     custom_kernel_widget,
     display_widget,
+    displayed,
     follow_click,
     image_source_widget,
     inspected_pixel,
@@ -57,6 +58,7 @@ from app.kernel_lab.widgets import (
     publish_to_url,
     sample_fallback,
     seed_widgets_from_url,
+    settings_from_state,
     settings_widgets,
 )
 
@@ -80,6 +82,7 @@ __all__ = [
     "digest",
     "display_caption",
     "display_widget",
+    "displayed",
     "dot_product_panel",
     "download_button",
     "feature_map_picture",
@@ -102,6 +105,7 @@ __all__ = [
     "publish_to_url",
     "sample_fallback",
     "seed_widgets_from_url",
+    "settings_from_state",
     "settings_widgets",
     "working_copy",
 ]

@@ -204,11 +204,31 @@ def custom_kernel_widget() -> np.ndarray:
 # --- stride, padding, dilation, display --------------------------------------------------------
 
 
-def settings_widgets(preset: str, color: str) -> KernelLabConfig:
-    """Stride / padding / dilation, read into the page's config. Each input has a width of its
-    own, so in the settings bar (a row that wraps) they move to the next line instead of
+def settings_from_state(preset: str, color: str) -> KernelLabConfig:
+    """The page's config from the settings' values in session state, before their widgets are drawn.
+
+    The widgets are keyed and seeded (:func:`seed_widgets_from_url`), so their state holds what they will
+    return: the lab reads it first, sends the feature map, and draws the widgets after it (issue #15).
+    """
+    get = st.session_state.get
+    return KernelLabConfig(
+        sample=st.session_state[state.KL_SAMPLE],
+        preset=preset,
+        color=color,
+        stride=int(get(state.KL_STRIDE, 1)),
+        padding=get(state.KL_PADDING, PADDING_CHOICES[0]),
+        custom_padding=int(get(state.KL_CUSTOM_PADDING, 0)),
+        padding_mode=get(state.KL_PADDING_MODE, PADDING_MODES[0]),
+        dilation=int(get(state.KL_DILATION, 1)),
+        display=get(state.KL_DISPLAY, "auto"),
+    )
+
+
+def settings_widgets() -> None:
+    """Stride / padding / dilation (their values are read by :func:`settings_from_state`). Each input has a
+    width of its own, so in the settings bar (a row that wraps) they move to the next line instead of
     squeezing their labels and digits on a narrow screen or at presentation size."""
-    stride = st.number_input(
+    st.number_input(
         "Stride", 1, 8, key=state.KL_STRIDE, help="How many pixels the kernel moves between outputs.", width=120
     )
     padding_kind = st.selectbox(
@@ -218,42 +238,32 @@ def settings_widgets(preset: str, color: str) -> KernelLabConfig:
         help="same: output as large as the input (at stride 1); valid: no padding; custom: cells per side.",
         width=130,
     )
-    custom_pad = st.number_input(
-        "Cells per side", 0, 10, key=state.KL_CUSTOM_PADDING, disabled=padding_kind != "custom", width=150
-    )
-    padding_mode = st.selectbox(
+    st.number_input("Cells per side", 0, 10, key=state.KL_CUSTOM_PADDING, disabled=padding_kind != "custom", width=150)
+    st.selectbox(
         "Padding holds",
         PADDING_MODES,
         key=state.KL_PADDING_MODE,
         help="zeros: black border; reflect: mirror the image; replicate: repeat the edge pixel.",
         width=150,
     )
-    dilation = st.number_input(
+    st.number_input(
         "Dilation", 1, 5, key=state.KL_DILATION, help="Spread the kernel's taps this many pixels apart.", width=120
     )
-    return KernelLabConfig(
-        sample=st.session_state[state.KL_SAMPLE],
-        preset=preset,
-        color=color,
-        stride=int(stride),
-        padding=padding_kind,
-        custom_padding=int(custom_pad),
-        padding_mode=padding_mode,
-        dilation=int(dilation),
-        display=st.session_state.get(state.KL_DISPLAY, "auto"),
-    )
 
 
-def display_widget(auto: str) -> str:
-    """How output values are drawn; "auto" resolved to ``auto``, the mode the kernel suggests.
+def displayed(auto: str) -> str:
+    """The display mode the map is drawn in: the chosen one, or ``auto`` (the kernel's) for *Automatic*."""
+    chosen = st.session_state.get(state.KL_DISPLAY, "auto")
+    return auto if chosen == "auto" else chosen
+
+
+def display_widget() -> None:
+    """How output values are drawn (:func:`displayed` reads the choice).
 
     The options' labels never change (the caption says what *Automatic* chose): a label that
     followed the kernel made Streamlit see a new widget, and the radio went blank.
     """
-    display = st.radio(
-        "Show output values as", list(DISPLAY_CHOICES), key=state.KL_DISPLAY, format_func=DISPLAY_CHOICES.get
-    )
-    return auto if display == "auto" else display
+    st.radio("Show output values as", list(DISPLAY_CHOICES), key=state.KL_DISPLAY, format_func=DISPLAY_CHOICES.get)
 
 
 # --- the inspected pixel -----------------------------------------------------------------------
