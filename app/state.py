@@ -141,7 +141,7 @@ IN_TAB = "in_tab"  # the open section (st.tabs over app.inside.TABS; a link's ta
 IN_SOURCE = "in_source"  # Test image / Upload / Draw (radio; a link's image= sets it; no Upload when uploads are off)
 IN_TEST_INDEX = "in_test_index"  # the test image looked at (number input; Random sets it, clamped to the test set)
 IN_SNAP = "in_snap"  # the snapshot shown in "Over time" (select slider; starts on the latest)
-IN_CM_CHART = "in_cm_fig"  # the confusion chart, whose selection event names the clicked cell
+IN_CM_CHART = "in_cm_fig"  # the confusion matrix element, whose state "cell" names the clicked cell
 IN_CM_TRUE = "in_cm_true"  # true class of the confusion cell shown (select box; starts on the commonest confusion)
 IN_CM_PRED = "in_cm_pred"  # predicted class of that cell (select box)
 IN_GC_LAYER = "in_gc_layer"  # the Grad-CAM layer (select box; starts on the last convolution's activation)

@@ -1,6 +1,6 @@
 """Sections on what the layers hold: the feature maps of the chosen image, and the learned kernels
-next to the Kernel Lab's hand-made ones. Their figures, tables and pictures are made once per model
-copy and image (:func:`app.inside.view.remember`)."""
+next to the Kernel Lab's hand-made ones (both as the Kernel Lab's HTML grids, :mod:`app.html_grids`). Their
+figures, tables and pictures are made once per model copy and image (:func:`app.inside.view.remember`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import layout, pictures, plots
+from app import html_grids, layout, pictures, plots
 from app.inside.common import CHART, data_url, download_csv, download_png, maps_figure, maps_picture
 from app.inside.picker import Chosen
 from app.inside.view import View, remember
@@ -125,11 +125,14 @@ def _first_layer(w: np.ndarray, hover: bool) -> tuple[object, object, str, pd.Da
     return *maps_picture(w[:, 0], False, cols=8, side=108), _similarity_table(w)
 
 
-def _pick(w: np.ndarray, pick: int) -> tuple[object, object, inspection.KernelMatch]:
+def _grid(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(float(v) for v in row) for row in np.asarray(values))
+
+
+def _pick(w: np.ndarray, pick: int) -> tuple[tuple, tuple, inspection.KernelMatch]:
+    """(learned kernel, its nearest preset as compared, the match): the two grids' values and the verdict."""
     match = inspection.nearest_preset(w[pick - 1])
-    learned = inspection.gray_kernels(w[pick - 1])  # (kh, kw)
-    return (plots.matrix_heatmap(learned, title=f"Learned kernel {pick}"),
-            plots.matrix_heatmap(match.compared, title=match.preset), match)  # fmt: skip
+    return _grid(inspection.gray_kernels(w[pick - 1])), _grid(match.compared), match  # (kh, kw) each
 
 
 def _deeper(wd: np.ndarray, hover: bool) -> tuple[str, object, object, str]:
@@ -177,12 +180,10 @@ def kernels_section(view: View) -> None:
         "their three channels, which is what they do to a gray image."
     )
     pick = st.columns(3)[0].number_input(f"Kernel (1 to {o})", 1, o, key="in_k_pick")
-    learned_fig, preset_fig, match = remember(view, ("pick", name, int(pick)), lambda: _pick(w, int(pick)))
-    a, b = st.columns(2)
-    with a:
-        layout.chart(learned_fig, key="in_k_learned", config=CHART)
-    with b:
-        layout.chart(preset_fig, key="in_k_preset", config=CHART)
+    learned, preset, match = remember(view, ("pick", name, int(pick)), lambda: _pick(w, int(pick)))
+    # side by side (wrapping on a phone), every weight written in its cell: two HTML tables, not two charts
+    html_grids.show_grids(st, (f"Learned kernel {pick}", learned, None, False), (match.preset, preset, None, False),
+                          big=layout.presenting())  # fmt: skip
     st.success(f"Kernel {pick} {match.phrase}.", icon=":material/compare:")
     base = match.preset.split(" (")[0]
     if base in kernels.PRESETS:

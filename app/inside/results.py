@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import layout, plots, state
 from app.inside.common import download_csv, download_png, gallery
+from app.inside.confusion_grid import confusion_grid
 from app.inside.view import View, remember
 from app.pictures import confusion_png
 from cnn_core import inspection
@@ -71,28 +72,6 @@ def _moment_figures(view: View, items: list[inspection.Snapshot], labels: list[s
     return acc, kernels, cm
 
 
-def cell_from_selection(event: object, k: int) -> tuple[int, int] | None:
-    """(true, predicted) of the first clicked cell of the confusion chart's selection event, or None.
-
-    The cells' invisible markers were added row by row, so point number n is cell divmod(n, k).
-    """
-    try:
-        point = event["selection"]["points"][0]  # type: ignore[index]
-        if point.get("curve_number", 1) != 1:  # only the markers trace (trace 1) stands for cells
-            return None
-        n = point.get("point_index", point.get("point_number"))
-        t, p = divmod(int(n), k)
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-    return (t, p) if 0 <= t < k else None
-
-
-def _cm_click(k: int) -> None:
-    cell = cell_from_selection(st.session_state.get(state.IN_CM_CHART), k)
-    if cell is not None:
-        st.session_state[state.IN_CM_TRUE], st.session_state[state.IN_CM_PRED] = cell
-
-
 def _confusion(view: View) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """(counts, row shares, per-class scores) of the view's test-set answers."""
     preds, classes = view.preds, view.bundle.data.classes
@@ -101,6 +80,12 @@ def _confusion(view: View) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     table = pd.DataFrame({"class": list(classes), "precision": rep.precision.round(3), "recall": rep.recall.round(3),
                           "F1": rep.f1.round(3), "test images": rep.support})  # fmt: skip
     return cm, inspection.row_normalise(cm), table
+
+
+def _scores_styler(table: pd.DataFrame):
+    """The per-class scores as the HTML table shows them: three decimals, "n/a" where a class was never
+    predicted or never present (an HTML table: the data grid's canvas and its code cost a tab visit more)."""
+    return table.style.format({"precision": "{:.3f}", "recall": "{:.3f}", "F1": "{:.3f}"}, na_rep="n/a")
 
 
 def confusion_section(view: View) -> None:
@@ -116,15 +101,13 @@ def confusion_section(view: View) -> None:
     mode = st.radio("Show", ["counts", "share"], horizontal=True, key="in_cm_mode",
                     format_func={"counts": "Counts", "share": "Share of each true class (row-normalised)"}.get)  # fmt: skip
     sel = (int(st.session_state[state.IN_CM_TRUE]), int(st.session_state[state.IN_CM_PRED]))
-    fig = remember(view, ("confusion chart", mode, sel), lambda: plots.confusion_heatmap(
-        share if mode == "share" else cm.astype(float), cm, classes, normalised=mode == "share", selected=sel))  # fmt: skip
     # The per-class scores beside the matrix they are read from; under it on a projector, where it needs the width.
     chart, scores = (st.container(), st.container()) if layout.presenting() else st.columns([3, 2])
     with chart:
-        layout.chart(fig, key=state.IN_CM_CHART, on_select=lambda: _cm_click(k), selection_mode="points")
+        confusion_grid(cm, classes, normalised=mode == "share", selected=sel)
     with scores:
         st.markdown("**Per class**")
-        st.dataframe(table, hide_index=True, key="in_cm_table")
+        st.table(remember(view, ("per class",), lambda: _scores_styler(table)), hide_index=True)
         st.caption(
             "**Precision**: of the images the model called this class, the share that really were (the "
             "diagonal cell over its column). **Recall**: of the images that really are this class, the share "

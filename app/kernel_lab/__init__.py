@@ -7,7 +7,7 @@ script over them, and every number it shows comes from :mod:`cnn_core`.
 - :mod:`~app.kernel_lab.saved`: the custom kernel kept in the workspace, the kernel and pixel in the
   link, what the instructor allows;
 - :mod:`~app.kernel_lab.view`: the panels that draw a kernel, the sizes, the pictures, one dot product;
-- :mod:`~app.kernel_lab.grids`: the small grids (kernel, neighbourhood, products) as styled tables.
+- :mod:`app.html_grids` (shared with Inside): the small grids (kernel, neighbourhood, products) as HTML tables.
 """
 
 from app.kernel_lab.caches import (

@@ -7,8 +7,9 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from app import html_grids as grids
 from app import layout, state
-from app.kernel_lab import caches, grids
+from app.kernel_lab import caches
 from app.kernel_lab.model import CUSTOM, DISPLAY_CHOICES, DISPLAY_WHY, FilterSpec, as_key, picture_layout
 from app.kernel_lab.photo_picker import photo_picker
 from cnn_core import geometry, kernels, pixel

@@ -1,5 +1,6 @@
 """Drive the Architecture page's layer editor (a Components v2 element) in AppTest: read the rows it was
-given and report an edit the way the browser does (its state ``edit`` = ``[op, uid, ...args, seq]``)."""
+given and report an edit the way the browser does (its state ``edit`` = ``[op, uid, ...args, seq]``); and
+report any Components v2 element's state the same way (:func:`report_state`)."""
 
 from __future__ import annotations
 
@@ -47,37 +48,42 @@ def editor_error(at: AppTest) -> str | None:
     return None if error is None else f"row {error['index'] + 1}: {error['message']}"
 
 
-class _Edit(Widget):
-    def __init__(self, element: UnknownElement, edit: list) -> None:  # noqa: D107
+class _Reported(Widget):
+    def __init__(self, element: UnknownElement, name: str, value: object) -> None:  # noqa: D107
         self.proto, self.root, self.type, self.key = element.proto, element.root, "bidi_component", element.key
-        self.id, self.disabled, self._value = element.proto.id, False, edit
+        self.id, self.disabled, self._name, self._value = element.proto.id, False, name, value
 
     @property
-    def value(self) -> list:
+    def value(self) -> object:
         return self._value
 
     @property
     def _widget_state(self) -> WidgetState:
-        return WidgetState(id=self.id, json_value=json.dumps({"edit": self._value}))
+        return WidgetState(id=self.id, json_value=json.dumps({self._name: self._value}))
 
 
-def report(at: AppTest, op: str, pos: int, *args: object) -> AppTest:
-    """Run the page as after the browser reported ``op`` on layer ``pos`` (0-based), then check it ran."""
-    edit = [op, rows(at)[pos]["uid"], *args, next(_SEQ)]
+def report_state(at: AppTest, key: str, name: str, value: object) -> AppTest:
+    """Run the page as after the Components v2 element keyed ``key`` set its state ``name`` to ``value``
+    (as its ``setStateValue`` does in the browser), then check it ran."""
 
     def swap(block: Block) -> bool:
         for i, child in block.children.items():
-            if isinstance(child, UnknownElement) and child.type == "bidi_component" and state.AN_EDITOR in child.proto.id:
-                block.children[i] = _Edit(child, edit)
+            if isinstance(child, UnknownElement) and child.type == "bidi_component" and key in child.proto.id:
+                block.children[i] = _Reported(child, name, value)
                 return True
             if isinstance(child, Block) and swap(child):
                 return True
         return False
 
-    assert swap(at._tree[0]), "no layer editor on the page"
+    assert swap(at._tree[0]), f"no {key} element on the page"
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def report(at: AppTest, op: str, pos: int, *args: object) -> AppTest:
+    """Run the page as after the browser reported ``op`` on layer ``pos`` (0-based), then check it ran."""
+    return report_state(at, state.AN_EDITOR, "edit", [op, rows(at)[pos]["uid"], *args, next(_SEQ)])
 
 
 def set_field(at: AppTest, pos: int, name: str, value: object) -> AppTest:

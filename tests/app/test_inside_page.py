@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from cnn_core import data as D
 from cnn_core import inspection as I
 from cnn_core import models as M
 from cnn_core import training as T
+from tests.app.layer_editor import report_state
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -190,9 +192,16 @@ def test_learned_kernels_and_nearest_presets(bundle, expected):
     assert table.loc[4, "nearest preset"] == I.nearest_preset(w[4]).preset
     assert at.selectbox(key="in_k_layer").options == ["conv2"]
     assert "32 x 16 kernels of 3x3" in text(at)
-    assert len(charts(at)) == 2  # the picked kernel and its preset; the grids of every kernel are pictures
+    assert not charts(at)  # the grids of every kernel are pictures, the picked kernel and its preset HTML tables
+    grids = [h.proto.body for h in at.get("html") if 'class="kl-grid"' in h.proto.body]
+    assert len(grids) == 1 and grids[0].count('<table class="kl-grid"') == 2
+    assert "Learned kernel 5" in grids[0] and I.nearest_preset(w[4]).preset in grids[0]
+    learned = I.gray_kernels(w[4])  # every weight written in its cell, as the Kernel Lab writes numbers
+    from cnn_core.numbers import format_number
+
+    assert all(f">{format_number(float(v))}</td>" in grids[0] for v in learned.ravel())
     at.toggle(key="in_k_hover").set_value(True).run()
-    assert not at.exception and len(charts(at)) == 4  # with numbers on hover, the grids are charts too
+    assert not at.exception and len(charts(at)) == 2  # with numbers on hover, the two kernel grids are charts
 
 
 # ------------------------------------------------------------------------------ snapshots
@@ -227,7 +236,7 @@ def test_confusion_matrix_cells_open_their_images(bundle, expected):
     at.selectbox(key="in_cm_pred").set_value(3).run()
     assert not at.exception
     assert f"**{cm[3, 3]}** test images of **3** were correctly classified" in text(at)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     rep = I.class_report(cm)
     np.testing.assert_allclose(table["recall"].to_numpy(dtype=float), rep.recall.round(3))
     assert table["test images"].tolist() == rep.support.tolist()
@@ -239,10 +248,10 @@ def test_confusion_matrix_cells_open_their_images(bundle, expected):
 def test_precision_recall_f1_sit_beside_the_confusion_matrix_and_are_right(bundle, expected):
     at = page(bundle, "Confusion matrix")
     _, pred, cm = expected
-    chart_col = next(i for i, c in enumerate(at.columns) if len(c.get("plotly_chart")))
-    table_col = next(i for i, c in enumerate(at.columns) if any("precision" in d.value.columns for d in c.dataframe))
+    chart_col = next(i for i, c in enumerate(at.columns) if matrix_in(c))
+    table_col = next(i for i, c in enumerate(at.columns) if any("precision" in d.value.columns for d in c.table))
     assert table_col == chart_col + 1  # the scores are in the column right of the matrix
-    table = next(d.value for d in at.dataframe if "precision" in d.value.columns)
+    table = next(d.value for d in at.table if "precision" in d.value.columns)
     # worked out here from the predictions themselves, not through class_report
     for c in range(10):
         tp = int(np.sum((pred.y_true == c) & (pred.y_pred == c)))
@@ -266,19 +275,62 @@ def test_confusion_png(bundle, expected):
         assert tuple(rgb[y, x]) == tuple(int(v) for v in pictures.LUTS["seq"][round(share[t, p] * 255)])
 
 
-def test_a_click_on_a_cell_is_read_from_the_selection_event():
-    # The event Streamlit reports for a click on true 3 / predicted 5 (recorded in Chromium).
-    event = {
-        "selection": {
-            "points": [{"curve_number": 1, "point_number": 35, "point_index": 35, "x": "5", "y": "3",
-                        "customdata": {"0": 3, "1": 5}}],
-            "point_indices": [35], "box": [], "lasso": [],
-        }
-    }  # fmt: skip
-    assert inside.cell_from_selection(event, 10) == (3, 5)
-    assert inside.cell_from_selection({"selection": {"points": []}}, 10) is None
-    assert inside.cell_from_selection(None, 10) is None
-    assert inside.cell_from_selection({"selection": {"points": [{"curve_number": 0, "point_index": 3}]}}, 10) is None
+def matrix_in(block) -> bool:
+    return any(state.IN_CM_CHART in c.proto.id for c in block.get("bidi_component"))
+
+
+def matrix(at: AppTest) -> dict:
+    """What the confusion matrix element was given to draw."""
+    found = [c for c in at.get("bidi_component") if state.IN_CM_CHART in c.proto.id]
+    assert len(found) == 1, "no confusion matrix on the page"
+    return json.loads(found[0].proto.json)
+
+
+def click_matrix(at: AppTest, report: list) -> AppTest:
+    """Run the page as after the browser reported ``report`` (``[true, predicted, seq]``) from the matrix."""
+    return report_state(at, state.IN_CM_CHART, "cell", report)
+
+
+def test_the_matrix_writes_every_cell_and_a_click_opens_its_images(bundle, expected):
+    at = page(bundle, "Confusion matrix")
+    _, _, cm = expected
+    drawn = matrix(at)
+    assert drawn["classes"] == [str(c) for c in range(10)]
+    assert [[cell[0] for cell in row] for row in drawn["cells"]] == [[str(int(v)) for v in row] for row in cm]
+    t0, p0 = drawn["selected"]
+    assert (at.selectbox(key="in_cm_true").value, at.selectbox(key="in_cm_pred").value) == (t0, p0)
+    assert drawn["cells"][3][5][3] == f"True 3, predicted 5: {cm[3, 5]} images ({100 * cm[3, 5] / cm[3].sum():.1f}% of 3)"
+    click_matrix(at, [3, 5, 1])
+    assert (at.selectbox(key="in_cm_true").value, at.selectbox(key="in_cm_pred").value) == (3, 5)
+    assert f"**{cm[3, 5]}** test images of **3** were" in text(at)
+    assert matrix(at)["selected"] == [3, 5]  # the clicked cell is outlined
+    click_matrix(at, [12, 5, 2])  # a report that names no cell changes nothing
+    assert (at.selectbox(key="in_cm_true").value, at.selectbox(key="in_cm_pred").value) == (3, 5)
+    at.radio(key="in_cm_mode").set_value("share").run()
+    share = matrix(at)["cells"]
+    row = cm[3] / cm[3].sum()
+    assert [c[0] for c in share[3]] == ["" if v == 0 else f"{100 * r:.0f}" for v, r in zip(cm[3], row, strict=True)]
+    assert matrix(at)["legend"]["title"] == "% of the true class"
+
+
+def test_only_a_report_naming_a_cell_is_a_cell():
+    assert inside.chosen_cell([3, 5, 17], 10) == (3, 5)
+    assert inside.chosen_cell([3, 10, 17], 10) is None
+    assert inside.chosen_cell([True, 5, 1], 10) is None
+    assert inside.chosen_cell(None, 10) is None
+    assert inside.chosen_cell(["3", 5], 10) is None
+
+
+def test_the_matrix_shades_darkest_to_lightest_in_the_sequential_scale():
+    from app.inside.confusion_grid import payload
+
+    counts = np.array([[9, 1], [0, 5]])
+    drawn = payload(counts, ("a", "b"), normalised=False, selected=None)
+    lut = pictures.LUTS["seq"]
+    assert drawn["cells"][0][0][1] == "#{:02x}{:02x}{:02x}".format(*lut[255])  # the largest count
+    assert drawn["cells"][1][0][1] == "#{:02x}{:02x}{:02x}".format(*lut[0])  # zero
+    assert drawn["cells"][1][0][2] == "#ffffff" and drawn["cells"][0][0][2] == "#000000"  # ink legible on each
+    assert drawn["legend"]["hi"] == "9"
 
 
 # ------------------------------------------------------------------------------ mistakes

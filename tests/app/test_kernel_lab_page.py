@@ -407,7 +407,7 @@ def test_the_feature_map_goes_out_in_the_format_it_was_encoded_in(at):
 
 
 def test_the_neighbourhood_grid_shows_pixels_as_their_grey(at):
-    from app.kernel_lab import grids
+    from app import html_grids as grids
 
     # 0 is black and 255 white whatever the window holds, so a flat patch looks flat.
     np.testing.assert_array_equal(

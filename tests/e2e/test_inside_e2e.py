@@ -12,7 +12,6 @@ from bench.bench_browser import TAB_SHOWN
 from tests.e2e.conftest import SHOTS
 from tests.e2e.dom import (
     chart_problems,
-    click_cell,
     frame_problems,
     layout_problems,
     presentation_on,
@@ -62,8 +61,16 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
         expect(page).to_have_url(re.compile(rf"[?&]tab={LINK_WORDS[name]}(&|$)"))
         if name == "Confusion matrix":
             expect(page.get_by_text("were predicted as").first).to_be_visible()
-            click_cell(page, "predicted class", row="3", col="5")  # true 3, predicted 5
+            cell = page.get_by_role("button", name=re.compile(r"^True 3, predicted 5: "))
+            cell.click()  # a cell of the matrix (an HTML table of buttons)
             expect(page.get_by_text(re.compile(r"test images of 3 were predicted as 5"))).to_be_visible()
+            expect(cell).to_have_attribute("aria-pressed", "true")
+            cell.press("ArrowDown")  # the arrow keys walk the cells, Enter opens one
+            below = page.get_by_role("button", name=re.compile(r"^True 4, predicted 5: "))
+            expect(below).to_be_focused()
+            below.press("Enter")
+            expect(page.get_by_text(re.compile(r"test images of 4 were (predicted as 5|correctly)"))).to_be_visible()
+            expect(below).to_have_attribute("aria-pressed", "true")
 
     page.get_by_role("tab", name="Predict").click()
     page.get_by_text("Draw", exact=True).click()

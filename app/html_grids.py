@@ -1,10 +1,12 @@
-"""The Kernel Lab's small grids (a kernel, a pixel's neighbourhood, their products) as HTML tables.
+"""Small grids as HTML tables: the Kernel Lab's kernel, a pixel's neighbourhood and their products, and on
+Inside the model a learned kernel beside its nearest preset.
 
 Every value is written in its cell and coloured as the charts elsewhere colour a matrix
 (:func:`app.pictures.colourise`: red-white-blue, zero white, symmetric about zero), pixel values as
 their own grey (0 black, 255 white, so a flat patch looks flat), and padding cells are hatched. A
 table is plain HTML in the browser: the Kernel Lab loads no plotly.js and lays out no chart, which
-had made its reloads and kernel changes several times slower than a bare Streamlit page's. Each grid's
+had made its reloads and kernel changes several times slower than a bare Streamlit page's (and two
+kernel charts made a visit to Inside's Learned kernels tab some 200 ms slower). Each grid's
 HTML is made once per grid (values, padding, kind), and the grids drawn side by side go out as one
 ``st.html`` element: a pandas Styler in ``st.table`` cost tens of milliseconds per grid on every
 rerun, and a caption and a table per grid were six elements for the browser to lay out (issue #15).
