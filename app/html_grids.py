@@ -1,4 +1,4 @@
-"""Small grids as HTML tables: the Kernel Lab's kernel, a pixel's neighbourhood and their products, and on
+"""Small grids (and class probabilities as bars) as HTML tables: the Kernel Lab's kernel, a pixel's neighbourhood and their products, and on
 Inside the model a learned kernel beside its nearest preset.
 
 Every value is written in its cell and coloured as the charts elsewhere colour a matrix
@@ -19,6 +19,7 @@ import html
 
 import numpy as np
 
+from app.palette import HIGHLIGHT, REST
 from app.pictures import colourise
 from cnn_core.numbers import format_number
 
@@ -96,3 +97,35 @@ def show_grids(where, *grids: tuple, big: bool = False) -> None:
     at the projector's caption size (presentation mode)."""
     body = "".join(titled_grid_html(t, values, hatched, pixels=pixels, big=big) for t, values, hatched, pixels in grids)
     where.html(f'<div style="{_ROW_CSS}">{body}</div>', width="stretch")
+
+
+BARS_CLASS = "cl-bars"  # the probability bars' <table>
+_BAR_TRACK = "display: block; background: rgba(49, 51, 63, 0.08); border-radius: 2px; min-width: 6rem"
+
+
+def probability_html(names: list[str], probs: np.ndarray, *, title: str = "") -> str:
+    """Class probabilities as HTML bars, largest on top, each with its percentage written beside it; the top
+    class in :data:`~app.palette.HIGHLIGHT`, the rest in :data:`~app.palette.REST` (a plotly bar chart cost the
+    browser a chart's drawing on every visit to a tab that shows one, issue #15)."""
+    p = np.asarray(probs, dtype=float)
+    order = np.argsort(-p, kind="stable")
+    rows = []
+    for rank, i in enumerate(order):
+        share = 100 * float(p[i])
+        colour = HIGHLIGHT if rank == 0 else REST
+        bar = f'<span style="display: block; height: 1.1rem; width: {share:.2f}%; background: {colour}"></span>'
+        rows.append(
+            f'<tr><th scope="row" style="text-align: right; padding: 0.1rem 0.5rem; font-weight: 600">'
+            f"{html.escape(str(names[i]))}</th>"
+            f'<td style="width: 100%; padding: 0.1rem 0"><span style="{_BAR_TRACK}">{bar}</span></td>'
+            f'<td style="padding: 0.1rem 0.5rem; text-align: right; white-space: nowrap">{share:.1f}%</td></tr>'
+        )
+    caption = (
+        f'<caption style="text-align: left; font-weight: 600; padding-bottom: 0.25rem">{html.escape(title)}</caption>'
+        if title
+        else ""
+    )
+    return (
+        f'<table class="{BARS_CLASS}" style="border-collapse: collapse; width: 100%; max-width: 34rem; '
+        f'font-variant-numeric: tabular-nums">{caption}<tbody>{"".join(rows)}</tbody></table>'
+    )

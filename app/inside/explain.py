@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import layout, pictures, plots, state
-from app.inside.common import CHART, download_csv, download_png
+from app import html_grids, pictures, state
+from app.inside.common import download_csv, download_png
 from app.inside.picker import Chosen
 from app.inside.view import View
 from cnn_core import inspection
@@ -88,8 +88,7 @@ def predict_section(view: View, chosen: Chosen) -> None:
     k = min(data.num_classes, 10)
     top = inspection.top_classes(probs, k)
     title = f"Top {k} classes for {chosen.label}"
-    layout.chart(plots.probability_bars([data.classes[i] for i in top], probs[top], title=title),
-                    key="in_pred_bars", config=CHART)  # fmt: skip
+    st.html(html_grids.probability_html([data.classes[i] for i in top], probs[top], title=title))
     frame = pd.DataFrame({"class": list(data.classes), "probability": probs.round(5)})
     a, b = st.columns(2)
     with a:

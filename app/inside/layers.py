@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import html_grids, layout, pictures, plots
+from app import html_grids, layout, pictures
 from app.inside.common import CHART, data_url, download_csv, download_png, maps_figure, maps_picture
 from app.inside.picker import Chosen
 from app.inside.view import View, remember
@@ -73,7 +73,7 @@ def feature_maps_section(view: View, chosen: Chosen) -> None:
             download_png("PNG", make, f"feature_maps_{i + 1}_{act.name}.png", key=f"in_fm_png_{i}")
         elif kind == "probabilities":
             st.caption("The last layer gives one score (logit) per class; softmax turns them into probabilities:")
-            layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART)
+            st.html(fig)
         else:
             st.caption("A flat vector: the numbers of the previous layer in one row (or dense-layer outputs).")
             layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
@@ -96,7 +96,7 @@ def _map_figures(acts: list, per_map: bool, show_all: bool, hover: bool, classes
             out.append(("maps", *maps_figure(maps, per_map, "channel"), "") if hover else
                        ("maps", *maps_picture(maps, per_map, side=112)))  # fmt: skip
         elif i == len(acts) - 1 and act.shape == (len(classes),):
-            probs = plots.probability_bars(list(classes), inspection.softmax(act.values))
+            probs = html_grids.probability_html(list(classes), inspection.softmax(act.values))
             out.append(("probabilities", probs, None, ""))
         else:
             out.append(("vector", maps_figure(act.values[None, None, :], per_map, "vector")[0], None, ""))

@@ -138,9 +138,14 @@ def test_feature_maps_of_every_layer(bundle, expected):
     assert "**3. maxpool1** · MaxPool2d 2x2 · output 16 x 14 x 14" in t
     assert "**6. maxpool2** · MaxPool2d 2x2 · output 32 x 7 x 7" in t
     assert "**8. fc1** · Linear 1568→10 · output 10" in t
-    # The input and the 6 spatial layers as pictures (the PNGs their buttons save); the flat vector and the
-    # final probabilities as charts.
-    assert len(charts(at)) == 2
+    # The input and the 6 spatial layers as pictures (the PNGs their buttons save); the flat vector as a chart,
+    # the final probabilities as HTML bars, the model's answer on top.
+    assert len(charts(at)) == 1
+    bars = next(h.proto.body for h in at.get("html") if 'class="cl-bars"' in h.proto.body)
+    _, pred0, _ = expected
+    top = int(np.argmax(pred0.probs[0]))
+    assert bars.index(f">{top}</th>") < min(bars.index(f">{c}</th>") for c in range(10) if c != top)
+    assert f"{100 * pred0.probs[0, top]:.1f}%</td>" in bars
     assert len(at.image) >= 7  # the input (and the picker's) and one picture per spatial layer
     assert len(downloads(at)) == 6  # one PNG per spatial layer
     captions = [img.caption for e in at.image for img in e.proto.imgs]
@@ -149,7 +154,7 @@ def test_feature_maps_of_every_layer(bundle, expected):
     )
     at.toggle(key="in_fm_hover").set_value(True).run()  # every layer's maps as a chart to hover over
     assert not at.exception
-    assert len(charts(at)) == 8 and len(downloads(at)) == 6
+    assert len(charts(at)) == 7 and len(downloads(at)) == 6
     # The verdict beside the picture agrees with the core.
     model, pred, _ = expected
     k = int(pred.y_pred[0])
@@ -390,7 +395,7 @@ def test_predict_an_uploaded_drawing_shows_every_preprocessing_stage(bundle):
     t = text(at)
     assert "How your image was made to look like the training images" in t
     assert "so it is inverted" in t and "centre of mass" in t and "(x - mean) / std" in t
-    assert "Top 10 classes for Your upload" in at.get("plotly_chart")[-1].proto.spec
+    assert any("Top 10 classes for Your upload</caption>" in h.proto.body for h in at.get("html"))
     at.radio(key="in_invert").set_value("no").run()
     assert not at.exception
     assert "Not inverted because you asked" in text(at)
