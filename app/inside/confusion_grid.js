@@ -3,20 +3,21 @@
 // spoken labels come ready in data.cells). A click, a tap, or Enter / Space on a cell reached with the
 // arrow keys (one tab stop for the whole matrix: the selected cell) reports state "cell" =
 // [true, predicted, seq]. The table is updated in place on a rerun, so the focused cell keeps its focus.
+// With data.fixed the cells are plain labelled text (a matrix to read, as on Over time: nothing to click).
 const INSTANCES = new Map();
 
-function build(inst, classes) {
+function build(inst, classes, fixed) {
   const k = classes.length;
+  const cell = fixed ? (t, p) => `<span class="cm-cell" data-t="${t}" data-p="${p}"></span>`
+    : (t, p) => `<button type="button" data-t="${t}" data-p="${p}" tabindex="-1"></button>`;
   const head = classes.map((c) => `<th scope="col">${esc(c)}</th>`).join("");
   const body = classes.map((c, t) =>
-    `<tr><th scope="row">${esc(c)}</th>` +
-    classes.map((_, p) => `<td><button type="button" data-t="${t}" data-p="${p}" tabindex="-1"></button></td>`).join("") +
-    "</tr>").join("");
+    `<tr><th scope="row">${esc(c)}</th>` + classes.map((_, p) => `<td>${cell(t, p)}</td>`).join("") + "</tr>").join("");
   inst.table.innerHTML = `<thead><tr><th class="cm-corner" scope="col"><span class="cm-sr">true class \\ predicted class</span></th>${head}</tr></thead><tbody>${body}</tbody>`;
-  inst.buttons = [...inst.table.querySelectorAll("button")];
+  inst.buttons = [...inst.table.querySelectorAll("[data-t]")];
   inst.table.style.setProperty("--k", String(k));
   inst.k = k;
-  inst.classes = classes.join("\u0000");
+  inst.classes = classes.join("\u0000") + (fixed ? "\u0001" : "");
 }
 
 function esc(s) {
@@ -24,7 +25,8 @@ function esc(s) {
 }
 
 function draw(inst, data) {
-  if (inst.classes !== data.classes.join("\u0000")) build(inst, data.classes);
+  const fixed = !!data.fixed;
+  if (inst.classes !== data.classes.join("\u0000") + (fixed ? "\u0001" : "")) build(inst, data.classes, fixed);
   const sel = data.selected || [0, 0];
   inst.buttons.forEach((b) => {
     const t = Number(b.dataset.t), p = Number(b.dataset.p);
@@ -34,6 +36,7 @@ function draw(inst, data) {
     b.style.color = ink;
     b.setAttribute("aria-label", label);
     b.title = label;
+    if (fixed) return;
     const on = t === sel[0] && p === sel[1];
     b.setAttribute("aria-pressed", on ? "true" : "false");
     b.tabIndex = on ? 0 : -1;

@@ -34,10 +34,10 @@ def _hex(rgb: np.ndarray) -> str:
 
 
 def payload(counts: np.ndarray, classes: tuple[str, ...] | list[str], *, normalised: bool,
-            selected: tuple[int, int] | None) -> dict[str, Any]:  # fmt: skip
+            selected: tuple[int, int] | None, fixed: bool = False) -> dict[str, Any]:  # fmt: skip
     """What the browser draws: per cell (row = true class, column = predicted) its text, colour, ink and
     spoken label; the colour legend; the selected cell. ``normalised``: shaded and written as the share of
-    the true class (in percent, blank for 0), else as counts."""
+    the true class (in percent, blank for 0), else as counts. ``fixed``: cells to read, none to click."""
     counts = np.asarray(counts, dtype=np.int64)
     k, names = len(classes), [str(c) for c in classes]
     row_tot = np.maximum(counts.sum(axis=1), 1)
@@ -64,6 +64,7 @@ def payload(counts: np.ndarray, classes: tuple[str, ...] | list[str], *, normali
         "legend": {"title": "% of the true class" if normalised else "images", "lo": "0",
                    "hi": "100" if normalised else f"{int(top):,}", "stops": stops},  # fmt: skip
         "presenting": layout.presenting(),
+        "fixed": fixed,
     }
 
 
@@ -75,6 +76,11 @@ def chosen_cell(report: Any, k: int) -> tuple[int, int] | None:
     if any(isinstance(v, bool) or not isinstance(v, int) for v in (t, p)):
         return None
     return (t, p) if 0 <= t < k and 0 <= p < k else None
+
+
+def fixed_confusion_grid(counts: np.ndarray, classes: tuple[str, ...] | list[str], *, key: str) -> None:
+    """Draw a matrix to read, not to click (each true class's shares, its counts in the labels): *Over time*."""
+    _COMPONENT(key=key, data=payload(counts, classes, normalised=True, selected=None, fixed=True), width="stretch")
 
 
 def confusion_grid(counts: np.ndarray, classes: tuple[str, ...] | list[str], *, normalised: bool,

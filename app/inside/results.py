@@ -10,7 +10,7 @@ import streamlit as st
 
 from app import layout, plots, state
 from app.inside.common import download_csv, download_png, gallery
-from app.inside.confusion_grid import confusion_grid
+from app.inside.confusion_grid import confusion_grid, fixed_confusion_grid
 from app.inside.view import View, remember
 from app.pictures import confusion_png
 from cnn_core import inspection
@@ -40,7 +40,7 @@ def snapshots_section(view: View) -> None:
     i = labels.index(chosen)
     s = items[i]
     moments = tuple((x.step, x.epoch, x.val_acc) for x in items)  # the snapshots these figures are drawn from
-    acc_fig, k_fig, cm_fig = remember(view, ("over time", moments, i), lambda: _moment_figures(view, items, labels, i))
+    acc_fig, k_fig = remember(view, ("over time", moments, i), lambda: _moment_figures(items, labels, i))
     layout.chart(acc_fig, key="in_snap_acc")
     n, total = int(s.confusion.sum()), len(view.bundle.data.y_test)
     counted = f"the first {n:,} of the {total:,} test images" if n < total else f"all {n:,} test images"
@@ -50,14 +50,14 @@ def snapshots_section(view: View) -> None:
     if k_fig is not None:
         layout.chart(k_fig, key="in_snap_k", width="content")
     st.markdown("**Confusion matrix** (share of each true class)")
-    layout.chart(cm_fig, key="in_snap_cm")
+    fixed_confusion_grid(s.confusion, view.bundle.data.classes, key="in_snap_cm")
     frame = pd.DataFrame({"moment": labels, "epoch": [x.epoch for x in items], "step": [x.step for x in items],
                           "accuracy": [round(x.val_acc, 4) for x in items]})  # fmt: skip
     download_csv("CSV of accuracy over time", frame, "accuracy_over_time.csv", key="in_snap_csv")
 
 
-def _moment_figures(view: View, items: list[inspection.Snapshot], labels: list[str], i: int) -> tuple:
-    """(accuracy over time, first-layer kernels or None, confusion matrix) at snapshot ``i``."""
+def _moment_figures(items: list[inspection.Snapshot], labels: list[str], i: int) -> tuple:
+    """(accuracy over time, first-layer kernels or None) at snapshot ``i``."""
     s = items[i]
     acc = plots.accuracy_over_time(labels, [x.val_acc for x in items], i)
     kernels = None
@@ -67,9 +67,7 @@ def _moment_figures(view: View, items: list[inspection.Snapshot], labels: list[s
         t = inspection.tile(k2, cols=8)
         kernels = plots.tiled_maps(t.values, t.values, t.index, diverging=True, zrange=(-top, top), name="kernel",
                                    max_width_px=420, max_cell_px=24)  # fmt: skip
-    classes = view.bundle.data.classes
-    cm = plots.confusion_heatmap(inspection.row_normalise(s.confusion), s.confusion, classes, normalised=True)
-    return acc, kernels, cm
+    return acc, kernels
 
 
 def _confusion(view: View) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:

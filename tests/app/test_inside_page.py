@@ -224,6 +224,11 @@ def test_snapshots_replay_accuracy_and_kernels(bundle):
     n, total = int(first.confusion.sum()), len(bundle.data.y_test)
     counted = f"the first {n:,} of the {total:,} test images" if n < total else f"all {n:,} test images"
     assert f"At **before training**: {first.val_acc:.1%} of {counted} right." in text(at)
+    drawn = next(json.loads(c.proto.json) for c in at.get("bidi_component") if "in_snap_cm" in c.proto.id)
+    share = I.row_normalise(first.confusion)
+    assert drawn["fixed"] and drawn["selected"] is None  # a matrix to read: nothing to click
+    assert [c[0] for c in drawn["cells"][0]] == ["" if n == 0 else f"{100 * v:.0f}"
+                                               for n, v in zip(first.confusion[0], share[0], strict=True)]  # fmt: skip
     assert len(downloads(at)) == 1  # the accuracy CSV
 
 
