@@ -31,12 +31,15 @@ function draw(inst, data) {
   inst.buttons.forEach((b) => {
     const t = Number(b.dataset.t), p = Number(b.dataset.p);
     const [text, bg, ink, label] = data.cells[t][p];
-    b.textContent = text;
     b.style.background = bg;
     b.style.color = ink;
-    b.setAttribute("aria-label", label);
     b.title = label;
-    if (fixed) return;
+    if (fixed) {  // a plain cell: its label read as text (aria-label is not allowed on a span without a role)
+      b.innerHTML = `<span aria-hidden="true">${esc(text)}</span><span class="cm-sr">${esc(label)}</span>`;
+      return;
+    }
+    b.textContent = text;
+    b.setAttribute("aria-label", label);
     const on = t === sel[0] && p === sel[1];
     b.setAttribute("aria-pressed", on ? "true" : "false");
     b.tabIndex = on ? 0 : -1;
