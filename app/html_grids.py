@@ -52,6 +52,12 @@ def _cells(values: tuple, hatched: tuple | None, pixels: bool) -> tuple[list[lis
     return text, css
 
 
+def as_cells(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    """A matrix as nested tuples of floats: what the grids take, and hashable (it keys their caches and the
+    Kernel Lab's, :func:`app.kernel_lab.model.as_key`)."""
+    return tuple(tuple(float(v) for v in row) for row in np.asarray(values))
+
+
 GRID_CLASS = "kl-grid"  # every grid's <table>: the browser tests find the grids by it
 _TABLE_CSS = "border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 0 0 0.5rem 0"
 _TD_CSS = "border: 1px solid rgba(49, 51, 63, 0.2); padding: 0.25em 0.5em"

@@ -6,6 +6,10 @@
 // With data.fixed the cells are plain labelled text (a matrix to read, as on Over time: nothing to click).
 const INSTANCES = new Map();
 
+function shapeOf(classes, fixed) {  // what the table's cells are built for: rebuilt only when it changes
+  return classes.join("\u0000") + (fixed ? "\u0001" : "");
+}
+
 function build(inst, classes, fixed) {
   const k = classes.length;
   const cell = fixed ? (t, p) => `<span class="cm-cell" data-t="${t}" data-p="${p}"></span>`
@@ -17,7 +21,7 @@ function build(inst, classes, fixed) {
   inst.buttons = [...inst.table.querySelectorAll("[data-t]")];
   inst.table.style.setProperty("--k", String(k));
   inst.k = k;
-  inst.classes = classes.join("\u0000") + (fixed ? "\u0001" : "");
+  inst.shape = shapeOf(classes, fixed);
 }
 
 function esc(s) {
@@ -26,7 +30,7 @@ function esc(s) {
 
 function draw(inst, data) {
   const fixed = !!data.fixed;
-  if (inst.classes !== data.classes.join("\u0000") + (fixed ? "\u0001" : "")) build(inst, data.classes, fixed);
+  if (inst.shape !== shapeOf(data.classes, fixed)) build(inst, data.classes, fixed);
   const sel = data.selected || [0, 0];
   inst.buttons.forEach((b) => {
     const t = Number(b.dataset.t), p = Number(b.dataset.p);
@@ -83,7 +87,7 @@ export default function (component) {
     root.innerHTML = `<p class="cm-axis">Rows: true class · columns: predicted class</p>` +
       `<div class="cm-scroll"><table></table></div><p class="cm-legend"></p>`;
     parentElement.appendChild(root);
-    inst = { root, table: root.querySelector("table"), legend: root.querySelector(".cm-legend"), seq: Date.now(), classes: null };
+    inst = { root, table: root.querySelector("table"), legend: root.querySelector(".cm-legend"), seq: Date.now(), shape: null };
     INSTANCES.set(key, inst);
     wire(inst);
   }

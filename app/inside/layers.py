@@ -125,14 +125,10 @@ def _first_layer(w: np.ndarray, hover: bool) -> tuple[object, object, str, pd.Da
     return *maps_picture(w[:, 0], False, cols=8, side=108), _similarity_table(w)
 
 
-def _grid(values: np.ndarray) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(float(v) for v in row) for row in np.asarray(values))
-
-
 def _pick(w: np.ndarray, pick: int) -> tuple[tuple, tuple, inspection.KernelMatch]:
     """(learned kernel, its nearest preset as compared, the match): the two grids' values and the verdict."""
     match = inspection.nearest_preset(w[pick - 1])
-    return _grid(inspection.gray_kernels(w[pick - 1])), _grid(match.compared), match  # (kh, kw) each
+    return html_grids.as_cells(inspection.gray_kernels(w[pick - 1])), html_grids.as_cells(match.compared), match  # (kh, kw) each
 
 
 def _deeper(wd: np.ndarray, hover: bool) -> tuple[str, object, object, str]:

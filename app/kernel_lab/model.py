@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.html_grids import as_cells
 from cnn_core import geometry, images, kernels
 
 WORKING_SIDE = 640  # the page filters a copy at most this many pixels on its longer side
@@ -113,9 +114,7 @@ def picture_layout(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tup
     return [wide, wide] + ([spacer] if spacer > 0 else []), w_in / wide, w_out / wide
 
 
-def as_key(kernel: np.ndarray) -> tuple[tuple[float, ...], ...]:
-    """A kernel as nested tuples of floats: hashable, so it can key the caches."""
-    return tuple(tuple(float(v) for v in row) for row in np.asarray(kernel))
+as_key = as_cells  # a kernel as nested tuples of floats: hashable, so it can key the caches
 
 
 @dataclass(frozen=True)
