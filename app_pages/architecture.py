@@ -99,13 +99,12 @@ st.caption("Params: the numbers a layer learns. MACs: multiply-accumulates for o
            "values × 4 bytes (float32). Receptive field: the input pixels one output cell depends on (per side). "
            "Jump: the input pixels between two neighbouring output cells.")  # fmt: skip
 
-for i, part in enumerate(an.diagram_of(plan, scale=PROJECTOR_SCALE if presenting() else 1.0)):
-    st.plotly_chart(part, key=f"an_diagram_{i}", config={"displayModeBar": False})  # sized for the projector itself
+st.html(an.diagram_of(plan, scale=PROJECTOR_SCALE if presenting() else 1.0), width="stretch")  # sized for a projector
 st.caption(
     "Each box is a feature map: its height follows H, its depth W and its thickness the number of channels "
-    "(sizes compressed so that big and small maps fit). Thin bars are flat vectors. An inception module's "
-    "branches stand side by side before their maps are stacked; a dotted arc is a residual block's shortcut, "
-    "added to what the block computes: F(x) + x."
+    "(sizes compressed so that big and small maps fit). Thin bars are flat vectors; point at a box or bar for its "
+    "shape. An inception module's branches stand side by side before their maps are stacked; a dotted arc is a "
+    "residual block's shortcut, added to what the block computes: F(x) + x."
 )
 if (saving := an.bottlenecks(plan)) is not None:
     st.markdown("**What the 1×1 bottlenecks save.** Each inception module's 3×3 and k×k branches, with their 1×1 "

@@ -15,7 +15,7 @@ and times, from the click (or the reload) to the new state on screen, never with
 | Kernel Lab preset change | the feature map's image src changes and the new picture is decoded | `filter.py`: a 512x512 photo, a 3x3 kernel chosen in a selectbox, `st.image` |
 | Kernel Lab reload | the photo (in its click component) and the feature map decoded | `reload.py`: a title and a 512x512 photo |
 | Arithmetic Next | "Step k+1 of" on screen | `swap.py`: Next swaps one small picture |
-| Architecture preset load | the address bar names the loaded network and the run is over | `filter.py`'s selectbox |
+| Architecture preset load | the address bar names the loaded network, the run is over and the diagram's picture decoded | `filter.py`'s selectbox |
 | Inside the model tab switch | after the quick demo trained: the chosen tab's panel drawn (elements, pictures, charts) | `tabs.py`: seven `st.tabs(on_change="rerun")`, the open one draws a picture |
 
 Each interaction is timed ``--repeats`` times, ConvLab and its peer alternately, so background load
@@ -62,6 +62,10 @@ DECODED = "(sel) => { const im = document.querySelector(sel); return !!im && im.
 CHANGED = (
     "([sel, before]) => { const im = document.querySelector(sel);"
     " return !!im && im.getAttribute('src') !== before && im.complete && im.naturalWidth > 0; }"
+)
+DIAGRAM = (  # the Architecture page's diagram: its figures' pictures decoded
+    "() => { const ims = [...document.querySelectorAll('figure.an-dg img')];"
+    " return ims.length > 0 && ims.every(im => im.complete && im.naturalWidth > 0); }"
 )
 PHOTO = (  # the Kernel Lab's photo, drawn in the page by its component (no iframe), decoded
     "() => { const im = document.querySelector('.st-key-kl_photo_box img.kl-photo-img');"
@@ -229,7 +233,9 @@ def architecture_preset(bench: Bench) -> None:
         url = an.url
         choose(an, "Start from a famous network", name)()
         load = an.get_by_role("button", name="Load", exact=True)
-        ours.append(timed(load.click, lambda u=url: (an.wait_for_url(lambda now: now != u), wait(an, IDLE))))
+        ours.append(
+            timed(load.click, lambda u=url: (an.wait_for_url(lambda now: now != u), wait(an, IDLE), wait(an, DIAGRAM)))
+        )
         peer.append(bench.select_change(bare, "Kernel", PRESETS[i % len(PRESETS)], BARE_MAP))
         wait(bare, IDLE)
     bench.record("architecture_preset_load", ours, peer, TARGET_INTERACTION)

@@ -12,7 +12,6 @@ import io
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 from pandas.io.formats.style import Styler
@@ -48,15 +47,14 @@ def summary_of(config: ModelConfig) -> SummaryTable:
     return _summary(link_key(config), config)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _diagram(link: str, scale: float, _plan: models.Plan) -> tuple[go.Figure, ...]:
-    return tuple(diagram_parts(diagram_blocks(_plan), scale=scale))
+@st.cache_resource(max_entries=64, show_spinner=False)  # a str: shared as it is, never copied
+def _diagram(link: str, scale: float, _plan: models.Plan) -> str:
+    return "".join(part.html() for part in diagram_parts(diagram_blocks(_plan), scale=scale))
 
 
-def diagram_of(plan: models.Plan, scale: float) -> tuple[go.Figure, ...]:
-    """The diagram of ``plan`` (:func:`app.plots.diagram.diagram_parts`: one figure, or a long network's parts),
-    built once per network and scale and shared read-only: ``st.plotly_chart`` only reads a figure, and
-    nothing else is given these."""
+def diagram_of(plan: models.Plan, scale: float) -> str:
+    """The diagram of ``plan`` as HTML for one ``st.html``: :func:`app.plots.diagram.diagram_parts`'s figure, or a
+    long network's parts one under the other; made once per network and scale."""
     return _diagram(link_key(plan.config), scale, plan)
 
 

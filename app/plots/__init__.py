@@ -1,4 +1,5 @@
-"""Plot builders: one pure function per figure, each returning a plotly ``Figure``; no ``st.*`` here.
+"""Plot builders: one pure function per figure, each returning a plotly ``Figure`` (the architecture diagram an
+SVG picture with its texts in HTML, :class:`app.plots.diagram.Diagram`); no ``st.*`` here.
 
 Colours come from one module, :mod:`app.palette`: Okabe-Ito for categories (its
 ``LINES`` order for series), cividis for magnitudes and a red-blue diverging scale for signed values
@@ -8,7 +9,7 @@ figure's numbers can also be read as a table: :func:`app.plots.table.figure_tabl
 ``app.layout.chart`` shows under each chart.
 
 Modules: ``grids`` (a small matrix, and the Arithmetic page's grid with :class:`GridMarks`),
-``diagram`` (the architecture figure), ``curves`` (a 1-D series, training curves),
+``diagram`` (the architecture figure, the receptive field on a picture), ``curves`` (a 1-D series, training curves),
 ``inside`` (the figures of "Inside the model") and ``experiments`` (runs overlaid, an experiment's
 gap, the batch-norm and dropout explainers), ``palette`` and ``table``. Everything callers use is
 re-exported here.

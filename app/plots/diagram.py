@@ -1,8 +1,18 @@
 """The network's architecture as the usual textbook figure: feature-map volumes from input to output,
 with an inception module's branches drawn side by side and a residual block's shortcut as an arc; and
-a unit's receptive field drawn on a picture, layer by layer."""
+a unit's receptive field drawn on a picture, layer by layer.
+
+The architecture figure is an SVG of its boxes and lines under HTML texts (:class:`Diagram`, one
+``st.html``), not a plotly chart: every Load of a network redrew the plotly chart in the browser, some
+130 ms of script, and the page's first visit loaded plotly.js for it (issue #15). The receptive-field
+picture, drawn only while its expander is open, stays a plotly figure.
+"""
 
 from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
 
 import numpy as np
 import plotly.graph_objects as go
@@ -30,81 +40,192 @@ FACES = {"front": 0.85, "top": 0.4, "side": 0.65}  # opacity of a box's faces: l
 BRANCH_W = 2.6  # width of an inception branch's bar, room for "pool 3x3, 1x1→128"
 FONT = 11  # px of every text in the diagram at scale 1 (x 1.5 on a projector: 16.5 px)
 PART = 6  # maps per figure of a long network (diagram_parts): more side by side and their labels ran together
+DIAGRAM_CLASS = "an-dg"  # the figure's box; its texts are .an-dg-label (under a map) and .an-dg-note (in the plot)
 Block = tuple  # (label, kind, shape) or (label, kind, shape, branches): branches = ((label, shape), ...)
 
 
-class _Drawing:
-    """The diagram's pieces, gathered so that the figure has a few traces: one per colour and face (each
-    box's polygon in it, separated by None), one of invisible points carrying the hover text, one of lines."""
+@dataclass(frozen=True)
+class Shape:
+    """One thing drawn in the plot, in the diagram's units (y up): a box's faces or a bar (``polygons``, each
+    with its face), or a line; ``title`` is what pointing at it says."""
 
-    def __init__(self) -> None:
-        self.polygons: dict[tuple[str, str], tuple[list, list]] = {}
-        self.hover: tuple[list, list, list] = ([], [], [])
-        self.lines: tuple[list, list] = ([], [])
-        self.arcs: tuple[list, list] = ([], [])
-        self.notes: list[dict] = []
+    polygons: tuple[tuple[str, tuple[tuple[float, float], ...]], ...] = ()
+    colour: str = palette.BLACK
+    line: tuple[tuple[float, float], ...] = ()
+    arc: bool = False
+    title: str = ""
 
-    def polygon(self, colour: str, face: str, xs: list[float], ys: list[float]) -> None:
-        px, py = self.polygons.setdefault((colour, face), ([], []))
-        px += [*xs, None]
-        py += [*ys, None]
 
-    def point(self, x: float, y: float, text: str) -> None:
-        for values, v in zip(self.hover, (x, y, text), strict=True):
-            values.append(v)
+@dataclass(frozen=True)
+class Text:
+    """A text at ``(x, y)``: a map's label (``row`` >= 0: under the plot, in that row of the strip, its first line
+    bold) or a note inside the plot (``row`` = -1). ``anchor``: which of its sides stands at ``x``."""
 
-    def line(self, xs, ys, *, arc: bool = False) -> None:
-        px, py = self.arcs if arc else self.lines
-        px += [*xs, None]
-        py += [*ys, None]
+    x: float
+    y: float
+    lines: tuple[str, ...]
+    row: int = -1
+    anchor: str = "center"
+    bottom: bool = False  # a note standing on its point, not centred on it
+    fit: float = 0.0  # a note this many units wide at most (its bar's width), smaller type if need be
 
-    def traces(self) -> list[go.Scatter]:
-        out = [
-            go.Scatter(x=xs, y=ys, fill="toself", mode="lines", line=dict(color=palette.BLACK, width=1),
-                       fillcolor=colour, opacity=FACES[face], hoverinfo="skip", showlegend=False)
-            for (colour, face), (xs, ys) in self.polygons.items()
-        ]  # fmt: skip
-        out.append(go.Scatter(x=self.lines[0], y=self.lines[1], mode="lines", line=dict(color=palette.CROSS, width=1),
-                              hoverinfo="skip", showlegend=False))  # fmt: skip
-        out.append(go.Scatter(x=self.arcs[0], y=self.arcs[1], mode="lines", hoverinfo="skip", showlegend=False,
-                              line=dict(color=palette.BLACK, width=1.5, dash="dot")))  # fmt: skip
-        out.append(go.Scatter(x=self.hover[0], y=self.hover[1], hovertext=self.hover[2], hoverinfo="text",
-                              mode="markers", marker=dict(size=18, color=palette.TRANSPARENT), showlegend=False))  # fmt: skip
-        return out
+
+@dataclass
+class Diagram:
+    """One figure: its shapes and texts, the range of units it shows and its size in pixels at full width.
+
+    The plot is :attr:`height` px high and as wide as its units allow (one unit as many pixels across as up);
+    in a narrower column the plot shrinks with its width, the texts keep their size (:attr:`font` px), as in
+    plotly's ``constrain="domain"``. The map labels stand in a strip under the plot, in rows
+    :attr:`row_px` apart, so two neighbours never overlap however narrow the screen.
+    """
+
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    height: int
+    rows: int
+    row_px: int
+    font: float
+    shapes: list[Shape] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[Text]:
+        return [t for t in self.texts if t.row >= 0]
+
+    @property
+    def titles(self) -> list[str]:
+        return [s.title for s in self.shapes if s.title]
+
+    @property
+    def width(self) -> int:
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        return round(self.height * (x1 - x0) / (y1 - y0))
+
+    def polygon(self, colour: str, faces: list[tuple[str, tuple[list[float], list[float]]]], title: str) -> None:
+        self.shapes.append(Shape(tuple((f, tuple(zip(*xy, strict=True))) for f, xy in faces), colour, title=title))
+
+    def line(self, xs, ys, *, arc: bool = False, title: str = "") -> None:
+        self.shapes.append(Shape(line=tuple(zip(map(float, xs), map(float, ys), strict=True)), arc=arc, title=title))
+
+    def _note_px(self, t: Text) -> float:
+        """A note's type size at full width: the diagram's, or less where its text would run out of its bar
+        (a character is about 0.45 em wide)."""
+        if not t.fit:
+            return self.font
+        px_per_unit = self.height / (self.y_range[1] - self.y_range[0])
+        return round(min(self.font, t.fit * px_per_unit / (0.45 * len(t.lines[0]))), 1)
+
+    def html(self) -> str:
+        """The figure as HTML: the shapes as an SVG picture, under a box per titled shape (its ``title`` is the
+        tooltip) and the notes, then the labels' strip. (``st.html`` keeps no inline ``<svg>``: a picture it does.)"""
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        w, h = x1 - x0, y1 - y0
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.3f} {-y1:.3f} {w:.3f} {h:.3f}">'
+               + "".join(_svg(s) for s in self.shapes) + "</svg>")  # fmt: skip
+        src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+        def at(px: float, py: float) -> tuple[float, float]:
+            return 100 * (px - x0) / w, 100 * (y1 - py) / h
+
+        tips = "".join(_tip_html(s, at) for s in self.shapes if s.title)
+        notes = "".join(_note_html(t, *at(t.x, t.y), self._note_px(t), self.width) for t in self.texts if t.row < 0)
+        labels = "".join(_label_html(t, at(t.x, t.y)[0], self.row_px, self.font) for t in self.labels)
+        names = "; ".join(" ".join(t.lines) for t in self.labels)
+        return (
+            f'<figure class="{DIAGRAM_CLASS}" style="max-width: {self.width}px; margin: 0 0 0.5rem; padding: 0 10px">'
+            f'<div style="position: relative; container-type: inline-size">'
+            f'<img src="{src}" alt="{html.escape("The maps, in order: " + names)}" style="display: block; width: 100%">'
+            f"{tips}{notes}</div>"
+            f'<div style="position: relative; height: {self.rows * self.row_px + 4}px" aria-hidden="true">{labels}</div>'
+            "</figure>"
+        )
+
+
+def _points(pts) -> str:
+    return " ".join(f"{x:.3f},{-y:.3f}" for x, y in pts)
+
+
+def _svg(s: Shape) -> str:
+    if s.polygons:
+        return "".join(
+            f'<polygon points="{_points(pts)}" fill="{s.colour}" fill-opacity="{FACES[face]}" stroke="{palette.BLACK}"'
+            f' stroke-width="1" vector-effect="non-scaling-stroke"/>'
+            for face, pts in s.polygons
+        )
+    colour, dash, width = (palette.BLACK, ' stroke-dasharray="2 3"', 1.5) if s.arc else (palette.CROSS, "", 1)
+    return (f'<polyline points="{_points(s.line)}" fill="none" stroke="{colour}" stroke-width="{width}"{dash}'
+            f' vector-effect="non-scaling-stroke"/>')  # fmt: skip
+
+
+def _tip_html(s: Shape, at) -> str:
+    """A box over a shape (for a shortcut's arc, a small one at its top) whose ``title`` says what it is."""
+    pts = [p for _, poly in s.polygons for p in poly]
+    if not pts:  # an arc: the middle of its top
+        mid = s.line[len(s.line) // 2]
+        pts = [(mid[0] - 0.4, mid[1] - 0.3), (mid[0] + 0.4, mid[1] + 0.3)]
+    (left, top), (right, bottom) = (
+        at(min(p[0] for p in pts), max(p[1] for p in pts)),
+        at(max(p[0] for p in pts), min(p[1] for p in pts)),
+    )
+    return (
+        f'<span title="{html.escape(s.title)}" style="position: absolute; left: {left:.3f}%; top: {top:.3f}%;'
+        f' width: {right - left:.3f}%; height: {bottom - top:.3f}%"></span>'
+    )
+
+
+_SHIFT = {"left": "0", "center": "-50%", "right": "-100%"}
+
+
+def _label_html(t: Text, left: float, row_px: int, font: float) -> str:
+    first, *more = (html.escape(line) for line in t.lines)
+    return (
+        f'<span class="{DIAGRAM_CLASS}-label" style="position: absolute; left: {left:.3f}%;'
+        f" top: {4 + row_px * t.row}px; transform: translateX({_SHIFT[t.anchor]}); white-space: nowrap;"
+        f' font-size: {font:g}px; line-height: 1.25; text-align: center"><b>{first}</b>'
+        + "".join(f"<br>{m}" for m in more)
+        + "</span>"
+    )
+
+
+def _note_html(t: Text, left: float, top: float, font: float, full_width: int) -> str:
+    """A note in the plot; one inside a bar shrinks as the plot does (``cqw``), so it stays inside its bar."""
+    size = f"min({font:g}px, {100 * font / full_width:.3f}cqw)" if t.fit else f"{font:g}px"
+    return (
+        f'<span class="{DIAGRAM_CLASS}-note" style="position: absolute; left: {left:.3f}%; top: {top:.3f}%;'
+        f" transform: translate(-50%, {'-100%' if t.bottom else '-50%'}); white-space: nowrap; font-size: {size};"
+        f' line-height: 1.2; pointer-events: none">{html.escape(" ".join(t.lines))}</span>'
+    )
 
 
 def _rect(x0: float, x1: float, y0: float, y1: float) -> tuple[list[float], list[float]]:
-    return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
+    return [x0, x1, x1, x0], [y0, y0, y1, y1]
 
 
-def _branches(d: _Drawing, x: float, x_prev: float, branches: tuple, colour: str, compact: bool,
-              font: float) -> float:  # fmt: skip
+def _branches(d: Diagram, x: float, x_prev: float, branches: tuple, colour: str, compact: bool) -> float:
     """An inception module's branches as a column of bars joined to the maps before and after; labelled
-    unless ``compact`` (many modules, or a projector: the labels are in the bars' hover text); one line each,
-    so that the labels of neighbouring branches never overlap."""
+    unless ``compact`` (many modules, or a projector: the labels are in the bars' titles instead); one line
+    each, so that the labels of neighbouring branches never overlap."""
     n, width = len(branches), 0.7 if compact else BRANCH_W
     for j, (label, shape) in enumerate(branches):
         y = 1.9 - 3.8 * j / max(n - 1, 1)
-        d.polygon(colour, "front", *_rect(x, x + width, y - 0.4, y + 0.4))
-        d.point(x + width / 2, y, f"branch {label}: {'×'.join(map(str, shape))}")
+        d.polygon(colour, [("front", _rect(x, x + width, y - 0.4, y + 0.4))],
+                  f"branch {label}: {'×'.join(map(str, shape))}")  # fmt: skip
         if not compact:
-            d.notes.append(dict(x=x + width / 2, y=y, text=f"{label}: {shape[0]} ch", showarrow=False,
-                                font=dict(size=font)))  # fmt: skip
+            d.texts.append(Text(x + width / 2, y, (f"{label}: {shape[0]} ch",), fit=width - 0.2))
         d.line([x_prev, x], [0, y])
         d.line([x + width, x + width + 0.6], [y, 0])
     return x + width + 0.6
 
 
-def _shortcut(d: _Drawing, x0: float, x1: float, top: float, label: str, font: float, named: bool) -> None:
+def _shortcut(d: Diagram, x0: float, x1: float, top: float, label: str, named: bool) -> None:
     """A residual block's shortcut: an arc over the block from the map before it to the sum after it, named
     ("+ x", "+ 1×1") unless ``named`` is False (many blocks side by side: their names would run together)."""
     t = np.linspace(0, np.pi, 25)
-    d.line(list(x0 + (x1 - x0) * (1 - np.cos(t)) / 2), list(top + 0.9 * np.sin(t)), arc=True)
-    d.point((x0 + x1) / 2, top + 0.9, f"shortcut: {label}")
+    d.line(x0 + (x1 - x0) * (1 - np.cos(t)) / 2, top + 0.9 * np.sin(t), arc=True, title=f"shortcut: {label}")
     if named:
         short = "1×1" if "projection" in label else label
-        d.notes.append(dict(x=(x0 + x1) / 2, y=top + 0.9, text=f"+ {short}", showarrow=False, yanchor="bottom",
-                            font=dict(size=font)))  # fmt: skip
+        d.texts.append(Text((x0 + x1) / 2, top + 0.9, (f"+ {short}",), bottom=True))
 
 
 def _extent(blocks: list[Block]) -> tuple[int, int, int, int]:
@@ -117,7 +238,7 @@ def _extent(blocks: list[Block]) -> tuple[int, int, int, int]:
     )
 
 
-def diagram_parts(blocks: list[Block], scale: float = 1.0) -> list[go.Figure]:
+def diagram_parts(blocks: list[Block], scale: float = 1.0) -> list[Diagram]:
     """A network's diagram as one figure, or, beyond ``PART + 3`` maps, as figures of at most :data:`PART` maps,
     drawn to one scale and read one under the other: GoogLeNet's 19 maps in one row left each label less room
     than its text on a projector or a phone, however the labels were set."""
@@ -125,11 +246,15 @@ def diagram_parts(blocks: list[Block], scale: float = 1.0) -> list[go.Figure]:
         return [architecture_diagram(blocks, scale)]
     extent, n = _extent(blocks), -(-len(blocks) // PART)  # parts of nearly equal length: 19 maps as 5, 5, 4, 5
     cuts = [round(i * len(blocks) / n) for i in range(n + 1)]
-    return [architecture_diagram(blocks[a:b], scale, extent=extent) for a, b in zip(cuts, cuts[1:], strict=False)]
+    parts = [architecture_diagram(blocks[a:b], scale, extent=extent) for a, b in zip(cuts, cuts[1:], strict=False)]
+    top = max(p.y_range[1] for p in parts)  # one range up and down, so one unit is as many pixels in every part
+    for p in parts:
+        p.y_range = (p.y_range[0], top)
+    return parts
 
 
 def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
-                         extent: tuple[int, int, int, int] | None = None) -> go.Figure:  # fmt: skip
+                         extent: tuple[int, int, int, int] | None = None) -> Diagram:  # fmt: skip
     """Feature-map volumes from input to output, as in the usual textbook figure.
 
     Parameters
@@ -150,28 +275,24 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
     extent : (H, W, C, N), optional
         The largest height, width, channels and flat length the sizes are relative to (default: those of
         ``blocks``); :func:`diagram_parts` gives every part the whole network's.
-
-    The figure has a handful of traces (one per colour and face, the lines, the hover points) however many
-    layers it draws: GoogLeNet's 161 traces took the browser long to draw.
     """
     font = FONT * scale
-    d = _Drawing()
     h_max, w_max, c_max, n_max = extent or _extent(blocks)
+    rows = 2 if len(blocks) <= 3 else 3 if len(blocks) <= 12 else 4  # label rows under the maps
+    if extent is not None and len(blocks) <= 4:  # a short part, often ending in thin bars: a row for each label
+        rows = len(blocks)  # ("16. Inception" ran into "19. Dense" on a phone, "9. Residual" into "12. Dense")
+    d = Diagram((0.0, 0.0), (0.0, 0.0), round((220 if extent else 300) * scale) - 50, rows, round(2.9 * font), font)
     x = 0.0
     tallest = 1.0
     x_prev, top_prev = 0.0, 0.0  # the middle and top of the map before
     n_inception = sum(b[1] == "inception" for b in blocks)
     n_residual = sum(b[1] == "residual" for b in blocks)
-    rows = 2 if len(blocks) <= 3 else 3 if len(blocks) <= 12 else 4  # label rows under the maps
-    if extent is not None and len(blocks) <= 4:  # a short part, often ending in thin bars: a row for each label
-        rows = len(blocks)  # ("16. Inception" ran into "19. Dense" on a phone, "9. Residual" into "12. Dense")
-    row_px = round(2.9 * font)  # two lines of text and a gap
     for i, (label, kind, shape, *rest) in enumerate(blocks):
         branches = tuple(rest[0]) if rest else ()
         colour = _ARCH_COLOURS.get(kind, OKABE_ITO[6])
         if kind == "inception" and branches:
-            compact = n_inception > 3 or scale > 1  # a projector's large labels would run over the bars and maps
-            x = _branches(d, x, x_prev, branches, colour, compact=compact, font=font)
+            compact = n_inception > 3 or scale > 1 or extent is not None  # a projector's large labels, a long network's small bars
+            x = _branches(d, x, x_prev, branches, colour, compact=compact)
         size_text = "×".join(str(v) for v in shape)
         if len(shape) == 3:
             c, h, w = shape
@@ -183,35 +304,28 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
             dep, thick = 0.0, 0.25
         bot, top = -hgt / 2, hgt / 2
         dx = dy = dep * 0.6
-        d.polygon(colour, "front", *_rect(x, x + thick, bot, top))
+        faces = [("front", _rect(x, x + thick, bot, top))]
         if dep > 0:
-            d.polygon(colour, "top", [x, x + thick, x + thick + dx, x + dx, x], [top, top, top + dy, top + dy, top])
-            d.polygon(colour, "side", [x + thick, x + thick + dx, x + thick + dx, x + thick, x + thick],
-                      [bot, bot + dy, top + dy, top, bot])  # fmt: skip
-        d.point(x + (thick + dx) / 2, dy / 2, f"{label}<br>{'C×H×W' if len(shape) == 3 else 'values'}: {size_text}")
+            faces.append(("top", ([x, x + thick, x + thick + dx, x + dx], [top, top, top + dy, top + dy])))
+            faces.append(
+                ("side", ([x + thick, x + thick + dx, x + thick + dx, x + thick], [bot, bot + dy, top + dy, top]))
+            )
+        d.polygon(colour, faces, f"{label}\n{'C×H×W' if len(shape) == 3 else 'values'}: {size_text}")
         if kind == "residual" and branches:
-            _shortcut(d, x_prev, x + (thick + dx) / 2, max(top_prev, top + dy), branches[0][0], font,
-                      named=n_residual <= 4 and extent is None)  # a part's arcs are close: hover names them  # fmt: skip
+            _shortcut(d, x_prev, x + (thick + dx) / 2, max(top_prev, top + dy), branches[0][0],
+                      named=n_residual <= 4 and extent is None)  # a part's arcs are close: titles name them  # fmt: skip
             tallest = max(tallest, max(top_prev, top + dy) + 1.5)
         x_prev, top_prev = x + (thick + dx) / 2, top + dy
         tallest = max(tallest, top + dy)
         ends = {0: ("left", x), len(blocks) - 1: ("right", x + thick + dx)}  # the first and last stay inside
         anchor, at = ends.get(i, ("center", x + (thick + dx) / 2))
-        d.notes.append(dict(x=at, xanchor=anchor, y=0, yref="y domain", yanchor="top",
-                            yshift=-4 - row_px * (i % rows), text=f"<b>{label}</b><br>{size_text}",
-                            showarrow=False, font=dict(size=font)))  # fmt: skip
+        d.texts.append(Text(float(at), 0.0, (label, size_text), row=i % rows, anchor=anchor))
         x += max(thick + dx, 1.2) + 0.9  # a thin bar takes room too: its label needs it ("11. GAP", "12. Dense")
-    strip = rows * row_px
-    fig = go.Figure(data=d.traces(), layout=dict(annotations=d.notes))
     # A part is as wide as a part of PART maps, so that a short last part is not squeezed into the middle of
     # the figure (its height bounds its width: the labels of ResNet-18's last four maps ran together there).
-    fig.update_xaxes(visible=False, range=[-0.6, max(x, 3.0 * PART if extent else 4.0)])
-    fig.update_yaxes(visible=False, range=[-2.8, max(tallest, 3.0) + 0.3], scaleanchor="x", scaleratio=1,
-                     constrain="domain")  # fmt: skip
-    fig.update_layout(plot_bgcolor=palette.WHITE, hovermode="closest")
-    _base_layout(fig, height=round((220 if extent else 300) * scale) + strip)  # a part is wide and low
-    fig.update_layout(margin=dict(b=10 + strip))
-    return fig
+    d.x_range = (-0.6, float(max(x, 3.0 * PART if extent else 4.0)))
+    d.y_range = (-2.8, float(max(tallest, 3.0) + 0.3))
+    return d
 
 
 def receptive_field_picture(picture: np.ndarray, boxes: list[tuple[str, int, int, int, int]]) -> go.Figure:

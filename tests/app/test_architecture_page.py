@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -380,9 +382,10 @@ def test_an_inception_network_shows_its_branches_and_what_its_bottlenecks_save()
     first = saving.iloc[0]
     assert first["#"] == "3" and first["Saved"] == expected.saved == 22_064 - 8_648
     assert first["without them (straight from the input)"] == expected.formula_without
-    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    hover = [text for t in traces for text in (t.get("hovertext") or [])]  # one trace holds every hover text
-    assert hover.count("branch 1x1: 16×14×14") == 1 and "branch 1x1→8, 5x5: 16×14×14" in hover  # drawn as branches
+    (drawn,) = [h.proto.body for h in at.get("html") if 'class="an-dg"' in h.proto.body]
+    tips = [html.unescape(t) for t in re.findall(r'<span title="([^"]*)"', drawn)]  # a tooltip per box and bar
+    assert tips.count("branch 1x1: 16×14×14") == 1 and "branch 1x1→8, 5x5: 16×14×14" in tips  # drawn as branches
+    assert "1x1→8, 5x5: 16 ch" in html.unescape(drawn)  # and each branch named in its bar
 
 
 def test_googlenet_and_resnet18_presets_show_torchvisions_totals() -> None:
@@ -433,7 +436,9 @@ def test_the_receptive_field_of_a_centre_unit_is_drawn_on_a_picture_layer_by_lay
 def test_the_table_shows_a_group_of_columns_at_a_time_and_the_diagram_comes_in_parts() -> None:
     at = open_page(models.to_query(models.PRESETS["GoogLeNet (ImageNet, for reading)"]))
     assert len(at.table[0].value.columns) == 9  # "All columns"
-    assert len(at.get("plotly_chart")) == 4  # 19 maps: 5 + 5 + 4 + 5, each part with room for its labels
+    (drawn,) = [h.proto.body for h in at.get("html") if 'class="an-dg"' in h.proto.body]  # one element, ...
+    assert drawn.count("<figure") == 4  # ... 19 maps in parts of 5 + 5 + 4 + 5, each with room for its labels
+    assert not at.get("plotly_chart")  # no plotly chart on the page while the receptive field is closed
     at.session_state[state.PRESENTATION] = True
     at.radio(key="an_columns").set_value("Shape and parameters").run()
     assert list(at.table[0].value.columns) == ["#", "Layer (type)", "Output shape", "Params"]

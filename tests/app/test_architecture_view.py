@@ -3,9 +3,14 @@ keyed by the network's link, and the table's cells are written as the page shows
 
 from __future__ import annotations
 
+import base64
+import html
+import re
+
 import pytest
 
 from app.architecture import view
+from app.plots import diagram
 from cnn_core import models
 from cnn_core.summary import summarize
 
@@ -39,15 +44,33 @@ def test_the_table_writes_counts_with_separators_and_leaves_a_blocks_memory_blan
     assert "nan" not in html and "None" not in html  # ... and show a blank cell
 
 
-def test_a_long_networks_diagram_comes_in_parts_of_a_few_traces_that_name_every_map_once() -> None:
+def test_a_long_networks_diagram_comes_in_parts_that_name_every_map_once() -> None:
     plan = models.plan(models.PRESETS["GoogLeNet (ImageNet, for reading)"])
     blocks = view.diagram_blocks(plan)
-    parts = view.diagram_of(plan, 1.5)
-    assert [len(p.layout.annotations) for p in parts] == [5, 5, 4, 5] and len(blocks) == 19
-    named = [a.text.split("</b>")[0].removeprefix("<b>") for p in parts for a in p.layout.annotations]
+    parts = diagram.diagram_parts(blocks, 1.5)
+    assert [len(p.labels) for p in parts] == [5, 5, 4, 5] and len(blocks) == 19
+    named = [t.lines[0] for p in parts for t in p.labels]
     assert named == [b[0] for b in blocks]  # each map's label once, in order
-    assert all(len(p.data) <= 12 for p in parts)  # one trace per colour and face, not three per box (161 in all)
-    assert all(a.font.size >= 16 for p in parts for a in p.layout.annotations)  # on a projector
-    hover = [t for p in parts for tr in p.data if tr.hovertext for t in tr.hovertext]
-    assert sum(t.startswith("branch ") for t in hover) == 9 * 4  # every inception branch can still be pointed at
-    assert len(view.diagram_of(models.plan(models.PRESETS["LeNet-5"]), 1.0)) == 1  # a short one: one figure
+    assert all(p.font >= 16 for p in parts)  # on a projector
+    assert len({round(p.height / (p.y_range[1] - p.y_range[0]), 6) for p in parts}) == 1  # drawn to one scale
+    titles = [t for p in parts for t in p.titles]
+    assert sum(t.startswith("branch ") for t in titles) == 9 * 4  # every inception branch can still be pointed at
+    page = view.diagram_of(plan, 1.5)
+    assert page.count('<figure class="an-dg"') == 4 and page.count('class="an-dg-label"') == 19
+    assert all(f'title="{html.escape(t)}"' in page for t in titles)
+    assert view.diagram_of(models.plan(models.PRESETS["LeNet-5"]), 1.0).count("<figure") == 1  # a short one: one
+
+
+def test_the_diagram_is_a_picture_of_its_boxes_under_the_texts_a_page_keeps() -> None:
+    """st.html keeps no inline <svg> (its sanitiser's HTML profile drops it, and the figure came out as bare
+    text): the boxes travel as an SVG picture, the labels, notes and tooltips as plain HTML."""
+    plan = models.plan(models.PRESETS["ResNet-8 (28x28)"])
+    page = view.diagram_of(plan, 1.0)
+    assert "<svg" not in page and page.count('<img src="data:image/svg+xml;base64,') == 1
+    svg = base64.b64decode(re.search(r"base64,([^\"]+)", page).group(1)).decode()
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" viewBox=') and svg.count("<polygon") == 5 * 3 + 2  # five boxes of three faces, two bars
+    assert svg.count('stroke-dasharray="2 3"') == 3  # the three shortcuts' arcs
+    assert "+ x" in page and page.count("+ 1×1") == 2  # each shortcut named
+    lefts = [float(v) for v in re.findall(r'class="an-dg-label" style="position: absolute; left: ([\d.]+)%', page)]
+    assert lefts == sorted(lefts) and 0 <= lefts[0] and lefts[-1] <= 100  # left to right, inside the figure
+    assert 'alt="The maps, in order: Input 1×28×28; 1. Conv-BN 16×28×28;' in page  # what a screen reader hears

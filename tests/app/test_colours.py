@@ -9,6 +9,7 @@ twice the difference people name at a glance on a chart; the full Okabe-Ito set 
 
 from __future__ import annotations
 
+import base64
 import itertools
 import re
 from types import SimpleNamespace
@@ -279,8 +280,12 @@ def test_the_colour_check_catches_a_colour_from_outside_the_palette():
 
 
 def test_the_architecture_diagram_draws_in_the_palette_too():
-    # diagram.py is another helper's; it draws from app.palette since b73b340
-    blocks = [("input", "input", (1, 28, 28)), ("conv 3x3", "conv", (8, 26, 26)), ("dense", "dense", (10,))]
+    # the diagram is an SVG picture (app.plots.diagram.Diagram); the receptive field a plotly figure
+    blocks = [("input", "input", (1, 28, 28)), ("conv 3x3", "conv", (8, 26, 26)), ("dense", "dense", (10,)),
+              ("res", "residual", (8, 26, 26), (("x", (8, 26, 26)),))]  # fmt: skip
+    svg = base64.b64decode(re.search(r"base64,([^\"]+)", diagram.architecture_diagram(blocks).html()).group(1)).decode()
+    drawn = set(re.findall(r'(?:fill|stroke)="([^"]+)"', svg)) - {"none"}
+    assert {palette.BLUE, palette.BLACK} <= drawn and drawn <= ALLOWED, sorted(drawn - ALLOWED)
     picture = np.zeros((8, 8, 3), np.uint8)
-    for fig in (diagram.architecture_diagram(blocks), diagram.receptive_field_picture(picture, [("conv", 1, 3, 1, 3)])):
-        assert not _outside(fig), _outside(fig)
+    fig = diagram.receptive_field_picture(picture, [("conv", 1, 3, 1, 3)])
+    assert not _outside(fig), _outside(fig)

@@ -371,6 +371,38 @@ def wait_for_charts(page: Page, timeout: float = 30_000) -> None:
     )
 
 
+_DIAGRAM_JS = """
+(min) => {
+  const out = [], rect = el => el.getBoundingClientRect();
+  const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5 || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
+  document.querySelectorAll('[data-testid="stMain"] figure.an-dg').forEach((fig, i) => {
+    const box = rect(fig), img = fig.querySelector('img');
+    if (!img || !(img.complete && img.naturalWidth > 0)) out.push(`diagram ${i + 1}: its picture is not drawn`);
+    const texts = [...fig.querySelectorAll('.an-dg-label, .an-dg-note')].filter(t => rect(t).width > 0);
+    if (!texts.length) out.push(`diagram ${i + 1}: no label drawn`);
+    texts.forEach((t, j) => {
+      const r = rect(t), name = `diagram ${i + 1}: "${t.textContent.trim().slice(0, 30)}"`;
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5) out.push(`${name} runs out of the figure`);
+      if (min && t.matches('.an-dg-label') && parseFloat(getComputedStyle(t).fontSize) < min)
+        out.push(`${name}: ${getComputedStyle(t).fontSize} text`);
+      texts.slice(j + 1).forEach(u => { if (!apart(r, rect(u))) out.push(`${name} overlaps "${u.textContent.trim().slice(0, 30)}"`); });
+    });
+  });
+  return out;
+}
+"""
+
+
+def diagram_problems(page: Page, min_px: float = 0) -> list[str]:
+    """The Architecture diagram's figures (``figure.an-dg``): a picture not drawn, a label or note over another
+    or running out of its figure, and (``min_px``) a map's label smaller than that. Waits for the pictures to be
+    decoded first."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('figure.an-dg img')].every(im => im.complete && im.naturalWidth > 0)"
+    )
+    return page.evaluate(_DIAGRAM_JS, min_px)
+
+
 _SMALL_JS = """
 (min) => {
   const out = [];

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, expect
 from tests.e2e.conftest import SHOTS
 from tests.e2e.dom import (
     chart_problems,
+    diagram_problems,
     frame_problems,
     layout_problems,
     presentation_on,
@@ -90,13 +91,14 @@ def test_big_networks_fit_every_screen(browser: Browser, server: str) -> None:
                 wait_for_charts(page)
                 size = f"{w}x{h}{' presenting' if presenting else ''}"
                 found = layout_problems(page) + chart_problems(page) + frame_problems(page, sideways_ok=touch)
+                found += diagram_problems(page, 16 if presenting else 0)
                 if not touch:
                     found += page.evaluate(SIDEWAYS_JS)
                 if presenting:
                     found += small_text(page, 16)
                 problems += [f"{name} at {size}: {p}" for p in found]
                 if WALK:  # the page is taller than a screenshot can be: each part of the diagram on its own too
-                    charts = page.locator('[data-testid="stPlotlyChart"]')
+                    charts = page.locator("figure.an-dg")
                     for i in range(charts.count()):
                         charts.nth(i).screenshot(
                             path=str(out / f"{name.split(' ')[0].lower()}_{size.replace(' ', '_')}_diagram{i}.png")

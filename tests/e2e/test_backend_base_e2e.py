@@ -33,5 +33,6 @@ def test_the_chart_library_is_evaluated_while_idle_and_streamlit_uses_that_copy(
     page.wait_for_function(f"() => window.{warm_charts.FLAG} === 'done'", timeout=60_000)
     assert len(loads) == 1, loads
     page.get_by_role("link", name="Architecture").first.click()  # inside the app: the same document
-    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)  # the network's diagram, drawn
+    page.get_by_text("The receptive field on a picture, layer by layer").click()  # the page's one plotly chart
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)  # drawn
     assert len(loads) == 1, f"Streamlit loaded its own copy of the chart module: {loads}"
