@@ -164,10 +164,8 @@ def _tip_html(s: Shape, at) -> str:
     if not pts:  # an arc: the middle of its top
         mid = s.line[len(s.line) // 2]
         pts = [(mid[0] - 0.4, mid[1] - 0.3), (mid[0] + 0.4, mid[1] + 0.3)]
-    (left, top), (right, bottom) = (
-        at(min(p[0] for p in pts), max(p[1] for p in pts)),
-        at(max(p[0] for p in pts), min(p[1] for p in pts)),
-    )
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    (left, top), (right, bottom) = at(min(xs), max(ys)), at(max(xs), min(ys))
     return (
         f'<span title="{html.escape(s.title)}" style="position: absolute; left: {left:.3f}%; top: {top:.3f}%;'
         f' width: {right - left:.3f}%; height: {bottom - top:.3f}%"></span>'
@@ -291,7 +289,7 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
         branches = tuple(rest[0]) if rest else ()
         colour = _ARCH_COLOURS.get(kind, OKABE_ITO[6])
         if kind == "inception" and branches:
-            compact = n_inception > 3 or scale > 1 or extent is not None  # a projector's large labels, a long network's small bars
+            compact = n_inception > 3 or scale > 1 or extent is not None  # big projector labels; a long net: small bars
             x = _branches(d, x, x_prev, branches, colour, compact=compact)
         size_text = "×".join(str(v) for v in shape)
         if len(shape) == 3:
