@@ -116,18 +116,29 @@ def wait(page, js: str, arg=None) -> None:
     page.wait_for_function(js, arg=arg, polling=20, timeout=60_000)
 
 
+def open_page(browser, url: str):
+    """``url`` in a fresh 1280x800 context, once its first run is over."""
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    wait(page, IDLE)
+    return page
+
+
+def picture_change(page, label: str, option: str, sel: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Open the selectbox ``label`` now; return the click that picks ``option`` and the wait for the
+    picture ``sel`` to change (a new src, decoded)."""
+    before = page.eval_on_selector(sel, "im => im.getAttribute('src')")
+    return choose(page, label, option), lambda: wait(page, CHANGED, [sel, before])
+
+
 class Bench:
     def __init__(self, browser, convlab: str, bare: dict[str, str], repeats: int) -> None:
         self.browser, self.convlab, self.bare, self.repeats = browser, convlab, bare, repeats
         self.results: dict[str, tuple[float, float, float | None]] = {}  # name -> (ours, peer, target)
 
     def page(self, url: str):
-        ctx = self.browser.new_context(viewport={"width": 1280, "height": 800})
-        pg = ctx.new_page()
-        pg.set_default_timeout(60_000)
-        pg.goto(url)
-        wait(pg, IDLE)
-        return pg
+        return open_page(self.browser, url)
 
     def record(self, name: str, ours: list[float], peer: list[float], target: float | None) -> None:
         """A figure; one without a ``target`` (a peer of the same elements) is printed, not judged."""
@@ -143,9 +154,7 @@ class Bench:
         )
 
     def select_change(self, pg, label: str, option: str, sel: str) -> float:
-        before = pg.eval_on_selector(sel, "im => im.getAttribute('src')")
-        pick = choose(pg, label, option)
-        return timed(pick, lambda: wait(pg, CHANGED, [sel, before]))
+        return timed(*picture_change(pg, label, option, sel))
 
     def kernel_lab_preset(
         self, peer: str = "filter", peer_map: str = BARE_MAP, name: str = "kernel_lab_preset"

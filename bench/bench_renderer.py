@@ -32,7 +32,6 @@ import time
 
 from bench.bench_browser import (
     BARE_MAP,
-    CHANGED,
     CHROMIUM,
     DECODED,
     DIAGRAM,
@@ -41,6 +40,8 @@ from bench.bench_browser import (
     PRESETS,
     ROOT,
     choose,
+    open_page,
+    picture_change,
     wait,
 )
 from bench.load_protocol import CHROMIUM_ARGS, StreamlitServer, free_port
@@ -75,20 +76,17 @@ def profiled(page, steps: int, step) -> float:
     return busy_ms(profile) / steps
 
 
-def open_page(browser, url: str, ready: str, arg=None):
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url)
-    wait(page, IDLE)
+def ready_page(browser, url: str, ready: str, arg=None):
+    page = open_page(browser, url)
     wait(page, ready, arg)
     return page
 
 
 def pick_preset(page, sel: str):
     def step(i: int) -> None:
-        before = page.eval_on_selector(sel, "im => im.getAttribute('src')")
-        choose(page, "Kernel", PRESETS[i % len(PRESETS)])()
-        wait(page, CHANGED, [sel, before])
+        pick, changed = picture_change(page, "Kernel", PRESETS[i % len(PRESETS)], sel)
+        pick()
+        changed()
         wait(page, IDLE)
         time.sleep(REST_S)
 
@@ -130,16 +128,16 @@ def main() -> int:
         bare.start(timeout=120)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            peer_page = open_page(browser, bare.url, DECODED, BARE_MAP)
+            peer_page = ready_page(browser, bare.url, DECODED, BARE_MAP)
             peer = profiled(peer_page, args.repeats, pick_preset(peer_page, BARE_MAP))
             for name in ("architecture", "kernel_lab_preset"):
                 if args.only and name not in args.only.split(","):
                     continue
                 if name == "architecture":
-                    page = open_page(browser, f"{ours.url}/architecture", DIAGRAM)
+                    page = ready_page(browser, f"{ours.url}/architecture", DIAGRAM)
                     step = load_network(page)
                 else:
-                    page = open_page(browser, f"{ours.url}/kernel_lab", DECODED, KL_MAP)
+                    page = ready_page(browser, f"{ours.url}/kernel_lab", DECODED, KL_MAP)
                     step = pick_preset(page, KL_MAP)
                 mine = profiled(page, args.repeats, step)
                 page.context.close()

@@ -171,7 +171,7 @@ def _branches(lp: models.LayerPlan) -> tuple[tuple[str, tuple[int, ...]], ...]:
 
 
 def diagram_blocks(plan: models.Plan) -> list[tuple]:
-    """Input plus every layer its spec draws (those that change the shape), for :func:`app.plots.architecture_diagram`:
+    """Input plus every layer its spec draws (those that change the shape), for :func:`app.plots.diagram.architecture_diagram`:
     ``(label, kind, shape, branches)``."""
     blocks: list[tuple] = [("Input", "input", tuple(plan.config.input_shape), ())]
     for lp in plan.layers:

@@ -21,7 +21,6 @@ import functools
 
 from app.palette import DIVERGING, OKABE_ITO, SEQUENTIAL
 from app.plots.curves import series_plot, training_curves
-from app.plots.diagram import architecture_diagram
 from app.plots.experiments import arm_curves, batch_norm_bars, dropout_strip, gap_bars, runs_overlay
 from app.plots.grids import (
     AR_DROP_COLOUR,
@@ -33,7 +32,7 @@ from app.plots.grids import (
     grid,
     matrix_heatmap,
 )
-from app.plots.inside import accuracy_over_time, confusion_heatmap, probability_bars, tiled_maps
+from app.plots.inside import accuracy_over_time, tiled_maps
 from app.plots.table import chart_name, figure_table, is_picture
 
 __all__ = [
@@ -46,20 +45,17 @@ __all__ = [
     "GridMarks",
     "accuracy_over_time",
     "arm_curves",
-    "architecture_diagram",
     "arithmetic_grid",
     "batch_norm_bars",
     "cell_text",
     "chart_name",
     "for_projector",
-    "confusion_heatmap",
     "dropout_strip",
     "figure_table",
     "gap_bars",
     "grid",
     "is_picture",
     "matrix_heatmap",
-    "probability_bars",
     "runs_overlay",
     "series_plot",
     "tiled_maps",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.palette import BLACK, DIVERGING, FIRST, HIGHLIGHT, REST, SECOND, SEQUENTIAL, TRANSPARENT, WHITE
+from app.palette import DIVERGING, FIRST, SECOND, SEQUENTIAL, WHITE
 from app.plots.table import PICTURE
 
 
@@ -69,106 +69,6 @@ def tiled_maps(
         plot_bgcolor=WHITE,
         meta={"table": PICTURE},  # a picture: app.plots.table notes it, it does not list its pixels
     )
-    return fig
-
-
-def confusion_heatmap(
-    values: np.ndarray,
-    counts: np.ndarray,
-    classes: tuple[str, ...] | list[str],
-    *,
-    normalised: bool,
-    selected: tuple[int, int] | None = None,
-) -> go.Figure:
-    """Confusion matrix: rows = true class, columns = predicted class, every cell written out.
-
-    An invisible marker sits on every cell so that a click on it can be reported (heatmaps alone
-    do not report selections); the selected cell gets a thick outline, not only a colour.
-    """
-    k = len(classes)
-    names = [str(c) for c in classes]
-    zmax = 1.0 if normalised else float(max(1, int(counts.max())))
-    row_tot = np.maximum(counts.sum(axis=1), 1)
-    # What a cell says, for its table (app.plots.table): the heatmap does not draw it, the markers below do.
-    said = [[f"{100 * counts[t, p] / row_tot[t]:.0f}% ({int(counts[t, p])})" if normalised else str(int(counts[t, p]))
-             for p in range(k)] for t in range(k)]  # fmt: skip
-    fig = go.Figure(
-        go.Heatmap(
-            z=values,
-            x=names,
-            y=names,
-            text=said,
-            colorscale=SEQUENTIAL,
-            zmin=0,
-            zmax=zmax,
-            showscale=True,
-            colorbar={
-                "title": {"text": "% of the true class" if normalised else "images", "side": "right"},
-                "thickness": 12,
-            },
-            xgap=1,
-            ygap=1,
-            hoverinfo="skip",
-        )
-    )
-    tt, pp = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    hover = [
-        f"true {names[t]}, predicted {names[p]}: {int(counts[t, p])} images ({100 * counts[t, p] / row_tot[t]:.1f}% of {names[t]})"
-        for t, p in zip(tt.ravel(), pp.ravel(), strict=True)
-    ]
-    flat_v, flat_c = values[tt, pp].ravel(), counts[tt, pp].ravel()
-    # Cell text as a scatter trace so each number can be black on light cells and white on dark ones.
-    # Shares are written as percent numbers without the sign (the colour bar says "% of the true class"):
-    # "100%" spilled out of the cells of the small matrices beside each other on "Over time".
-    text = [
-        ("" if c == 0 else f"{100 * v:.0f}") if normalised else str(int(c)) for v, c in zip(flat_v, flat_c, strict=True)
-    ]
-    ink = [BLACK if v / zmax > 0.55 else WHITE for v in flat_v]
-    fig.add_trace(
-        go.Scatter(
-            x=[names[p] for p in pp.ravel()],
-            y=[names[t] for t in tt.ravel()],
-            mode="markers+text",
-            text=text,
-            textfont={"size": 11 if k <= 10 else 9, "color": ink},
-            marker={"size": 28 if k <= 10 else 16, "opacity": 0, "symbol": "square"},
-            hovertext=hover,
-            hoverinfo="text",
-            customdata=np.stack([tt.ravel(), pp.ravel()], axis=1),
-            showlegend=False,
-        )
-    )
-    if selected is not None:
-        t, p = selected
-        for colour, width in ((BLACK, 6), (WHITE, 2)):  # visible on dark and on light cells
-            fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
-                          line={"color": colour, "width": width}, fillcolor=TRANSPARENT)  # fmt: skip
-    fig.update_yaxes(autorange="reversed", title_text="true class", type="category", scaleanchor="x", showgrid=False)
-    fig.update_xaxes(title_text="predicted class", type="category", side="top", showgrid=False)
-    fig.update_layout(height=140 + 40 * min(k, 15), margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor=WHITE,
-                      dragmode=False, clickmode="event+select")  # fmt: skip
-    return fig
-
-
-def probability_bars(names: list[str], probs: np.ndarray, *, title: str = "") -> go.Figure:
-    """Horizontal bars of class probabilities, largest on top, each labelled with its percentage."""
-    order = np.argsort(-np.asarray(probs))
-    fig = go.Figure(
-        go.Bar(
-            x=[100 * float(probs[i]) for i in order],
-            y=[str(names[i]) for i in order],
-            orientation="h",
-            text=[f"{100 * float(probs[i]):.1f}%" for i in order],
-            textposition="outside",
-            marker={"color": [HIGHLIGHT] + [REST] * (len(order) - 1)},
-            hovertemplate="%{y}: %{x:.2f}%<extra></extra>",
-        )
-    )
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(range=[0, 115], title_text="probability (%)")
-    # The title at the left and a 36 px top margin: plotly's toolbar, shown at the top right on hover, covers nothing.
-    fig.update_layout(title={"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"}, height=86 + 28 * len(order),
-                      margin=dict(l=10, r=10, t=36, b=10))  # fmt: skip
     return fig
 
 

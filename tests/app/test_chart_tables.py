@@ -43,8 +43,6 @@ def test_bars_on_their_side_are_rows_by_category_and_a_missing_bar_is_a_gap():
     assert list(t.index) == ["plain", "res"] and t.loc["plain", "held-out"] == 40.0
     assert math.isnan(t.loc["res", "training (all images, evaluation mode)"])
     assert t.attrs["values"] == "% correct"  # the caption says what the numbers measure
-    probs = plots.figure_table(plots.probability_bars(["a", "b", "c"], np.array([0.2, 0.7, 0.1])))
-    assert list(probs.index) == ["b", "a", "c"] and probs["probability (%)"].tolist() == [70.0, 20.0, 10.0]
     poll = plots.figure_table(classroom.poll_histogram({"3": 2, "4": 1}, right="4"))
     assert poll["answers"].to_dict() == {"3": 2.0, "4 ✓": 1.0}
 
@@ -76,16 +74,6 @@ def test_a_heatmap_drawn_bottom_up_lists_its_top_row_first():
     assert t.loc["mask (1 = kept)"].tolist() == ["1", "0"] and list(t.columns) == ["1", "2"]
 
 
-def test_the_confusion_matrix_table_has_each_cells_share_and_count_by_true_and_predicted_class():
-    counts = np.array([[2, 1], [0, 3]])
-    fig = plots.confusion_heatmap(counts / counts.sum(axis=1, keepdims=True), counts, ("cat", "dog"), normalised=True)
-    t = plots.figure_table(fig)
-    assert t.index.name == "true class" and t.columns.name == "predicted class"
-    assert t.loc["cat"].tolist() == ["67% (2)", "33% (1)"] and t.loc["dog", "dog"] == "100% (3)"
-    raw = plots.figure_table(plots.confusion_heatmap(counts, counts, ("cat", "dog"), normalised=False))
-    assert raw.values.tolist() == [["2", "1"], ["0", "3"]]
-
-
 def test_pictures_are_named_as_pictures_not_listed_pixel_by_pixel():
     maps = plots.tiled_maps(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2), int), diverging=False, zrange=(0, 1))
     assert plots.is_picture(maps) and plots.figure_table(maps) == table.NOT_TABULATED
@@ -102,7 +90,7 @@ from app import layout, plots
 
 layout.chart(plots.series_plot(np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.0])), key="t_series")
 layout.chart(plots.matrix_heatmap(np.eye(2)), key="t_matrix", name="The kernel")
-layout.chart(plots.probability_bars(["a", "b"], np.array([0.2, 0.8])))
+layout.chart(plots.gap_bars(["plain", "res"], [0.5, None], [0.4, 0.3]))
 layout.chart(plots.matrix_heatmap(np.eye(3)), key="t_own", table=pd.DataFrame({"own": [7.0]}))
 layout.chart(plots.matrix_heatmap(np.eye(4)), key="t_none", table=False)
 layout.chart(plots.tiled_maps(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2), int), diverging=False,
@@ -115,7 +103,9 @@ def test_every_chart_but_a_picture_or_an_opt_out_has_a_closed_table_built_only_o
     assert not at.exception
     assert [e.label for e in at.main.expander] == ["Numbers as a table"] * 4  # not t_none, not the maps
     assert len(at.table) == 1  # only the key-less chart's: the others wait until opened
-    assert at.caption[0].value == "The numbers of the chart “probability (%)”."  # its one column says the unit
+    assert at.caption[0].value == (  # the unit the bars measure, from the figure
+        "The numbers of the chart “training (all images, evaluation mode) and held-out”, in % correct."
+    )
     for key in ("t_series_table", "t_matrix_table", "t_own_table"):
         at.session_state[key] = True
     at.run()

@@ -212,7 +212,6 @@ STEPS = [SimpleNamespace(epoch_fraction=0.5, loss=2.0)]
 V = np.array([[1.0, -2.5, 0.0], [0.125, 3.0, -1.0]])
 ONE_SIGN = np.abs(V)
 PAD = np.array([[True, False, False], [False, False, False]])
-COUNTS = np.array([[2, 1], [0, 3]])
 BUILDERS = {  # every builder of app.plots (diagram.py's below), with small inputs; arms and stages x 7
     "series_plot": lambda: plots.series_plot(np.array([1.0, 2.0, 3.0]), np.array([3.0, 5.0])),
     "training_curves": lambda: plots.training_curves(STEPS, EVALS),
@@ -228,10 +227,6 @@ BUILDERS = {  # every builder of app.plots (diagram.py's below), with small inpu
     "tiled_maps (magnitudes)": lambda: plots.tiled_maps(
         ONE_SIGN, ONE_SIGN, np.zeros(V.shape, int), diverging=False, zrange=(0, 3)
     ),  # fmt: skip
-    "confusion_heatmap": lambda: plots.confusion_heatmap(
-        COUNTS / 3, COUNTS, ("a", "b"), normalised=True, selected=(0, 1)
-    ),  # fmt: skip
-    "probability_bars": lambda: plots.probability_bars(["a", "b"], np.array([0.3, 0.7])),
     "accuracy_over_time": lambda: plots.accuracy_over_time(["s", "e"], [0.1, 0.9], 1),
     "matrix_heatmap": lambda: plots.matrix_heatmap(V, hatched=PAD),
     "matrix_heatmap (pixels)": lambda: plots.matrix_heatmap(ONE_SIGN * 80, pixels=True),
