@@ -1,5 +1,5 @@
-"""Figures of "Inside the model": tiled feature maps and kernels, the confusion matrix, class
-probabilities and accuracy over a run's snapshots."""
+"""Figures of "Inside the model": tiled feature maps and kernels, and accuracy over a run's snapshots
+(the confusion matrix and the class probabilities are HTML, in :mod:`app.inside`)."""
 
 from __future__ import annotations
 
