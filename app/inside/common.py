@@ -1,6 +1,6 @@
 """What every section of "Inside the model" shares: chart options, downloads, pictures sent as
-encoded ``data:`` addresses, image galleries and the tiled maps (feature maps, kernels) as a chart
-with its PNG."""
+encoded ``data:`` addresses, image galleries, the tiled maps (feature maps, kernels) as a chart
+with its PNG, and a flat vector as a picture."""
 
 from __future__ import annotations
 
@@ -74,6 +74,24 @@ def maps_picture(
     scale = pictures.colour_scale(t.values, per_map=per_map)
     png = pictures.maps_png(t, scale, side)
     return _png_url(png), lambda: png, scale_words(scale, per_map)
+
+
+VECTOR_ROW = 64  # values per row of a flat vector's picture
+
+
+def vector_picture(values: np.ndarray, per_map: bool, cell: int = 10) -> tuple[str, str]:
+    """A flat vector (N,) -> (PNG ``data:`` address, colour scale in words): its values left to right in rows
+    of :data:`VECTOR_ROW`, each a ``cell`` px square, white after the last (no chart to draw on a tab visit;
+    "Numbers on hover" draws the chart)."""
+    n = len(values)
+    shown = inspection.per_map_scale(values[None, None, :])[0, 0] if per_map else np.asarray(values, np.float32)
+    width = min(n, VECTOR_ROW)
+    grid = np.full(-(-n // width) * width, np.nan, np.float32)
+    grid[:n] = shown
+    scale = pictures.colour_scale(shown, per_map=per_map)
+    rgb = pictures.colourise(grid.reshape(-1, width), diverging=scale.diverging, zrange=scale.zrange)
+    png = pictures.png_bytes(np.kron(rgb, np.ones((cell, cell, 1), np.uint8)), compress_level=1)
+    return _png_url(png), scale_words(scale, per_map)
 
 
 def maps_figure(

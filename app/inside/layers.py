@@ -11,7 +11,16 @@ import pandas as pd
 import streamlit as st
 
 from app import html_grids, layout, pictures
-from app.inside.common import CHART, data_url, download_csv, download_png, maps_figure, maps_picture
+from app.inside.common import (
+    CHART,
+    VECTOR_ROW,
+    data_url,
+    download_csv,
+    download_png,
+    maps_figure,
+    maps_picture,
+    vector_picture,
+)
 from app.inside.picker import Chosen
 from app.inside.view import View, remember
 from cnn_core import inspection, kernels
@@ -75,8 +84,12 @@ def feature_maps_section(view: View, chosen: Chosen) -> None:
             st.caption("The last layer gives one score (logit) per class; softmax turns them into probabilities:")
             st.html(fig)
         else:
-            st.caption("A flat vector: the numbers of the previous layer in one row (or dense-layer outputs).")
-            layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
+            st.caption("A flat vector: the numbers of the previous layer one after another (or a dense layer's outputs).")
+            if isinstance(fig, str):  # a picture, its rows read left to right, its colour scale in words
+                st.image(fig, caption=f"{words} Read left to right, {VECTOR_ROW} values a row.",
+                         alt=f"The {act.shape[0]} values of {act.name}")  # fmt: skip
+            else:
+                layout.chart(fig, key=f"in_fm_fig_{i}", config=CHART, width="content")
 
 
 def image_key(chosen: Chosen) -> str:
@@ -98,8 +111,11 @@ def _map_figures(acts: list, per_map: bool, show_all: bool, hover: bool, classes
         elif i == len(acts) - 1 and act.shape == (len(classes),):
             probs = html_grids.probability_html(list(classes), inspection.softmax(act.values))
             out.append(("probabilities", probs, None, ""))
-        else:
+        elif hover:
             out.append(("vector", maps_figure(act.values[None, None, :], per_map, "vector")[0], None, ""))
+        else:
+            address, words = vector_picture(act.values, per_map)
+            out.append(("vector", address, None, words))
     return out
 
 

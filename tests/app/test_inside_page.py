@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import time
@@ -138,9 +139,9 @@ def test_feature_maps_of_every_layer(bundle, expected):
     assert "**3. maxpool1** · MaxPool2d 2x2 · output 16 x 14 x 14" in t
     assert "**6. maxpool2** · MaxPool2d 2x2 · output 32 x 7 x 7" in t
     assert "**8. fc1** · Linear 1568→10 · output 10" in t
-    # The input and the 6 spatial layers as pictures (the PNGs their buttons save); the flat vector as a chart,
-    # the final probabilities as HTML bars, the model's answer on top.
-    assert len(charts(at)) == 1
+    # The input and the 6 spatial layers as pictures (the PNGs their buttons save), the flat vector a picture too
+    # (no chart to draw on a visit to the tab), the final probabilities as HTML bars, the model's answer on top.
+    assert len(charts(at)) == 0
     bars = next(h.proto.body for h in at.get("html") if 'class="cl-bars"' in h.proto.body)
     _, pred0, _ = expected
     top = int(np.argmax(pred0.probs[0]))
@@ -150,8 +151,9 @@ def test_feature_maps_of_every_layer(bundle, expected):
     assert len(downloads(at)) == 6  # one PNG per spatial layer
     captions = [img.caption for e in at.image for img in e.proto.imgs]
     assert (
-        sum(c.startswith(("Colours: dark blue for 0 up to yellow for", "Colours: blue up to")) for c in captions) == 6
+        sum(c.startswith(("Colours: dark blue for 0 up to yellow for", "Colours: blue up to")) for c in captions) == 7
     )
+    assert sum("Read left to right, 64 values a row." in c for c in captions) == 1  # the 1568 flat values
     at.toggle(key="in_fm_hover").set_value(True).run()  # every layer's maps as a chart to hover over
     assert not at.exception
     assert len(charts(at)) == 7 and len(downloads(at)) == 6
@@ -163,6 +165,16 @@ def test_feature_maps_of_every_layer(bundle, expected):
     at.radio(key="in_fm_scale").set_value("per_map").run()
     assert not at.exception
     assert "stretched to its own largest value" in text(at)
+
+
+def test_a_flat_vector_is_a_picture_in_rows_of_64_white_after_its_last_value():
+    address, words = common.vector_picture(np.arange(100, dtype=np.float32), per_map=False, cell=2)
+    px = np.asarray(Image.open(io.BytesIO(base64.b64decode(address.split(",", 1)[1]))).convert("RGB"))
+    assert px.shape == (4, 128, 3)  # 64 values a row, 2 rows of 2 px cells
+    assert (px[2:, 72:] == 255).all() and not (px[2:, :72] == 255).all()  # values 64-99, then white
+    assert words == "Colours: dark blue for 0 up to yellow for 99."
+    _, stretched = common.vector_picture(np.array([-2.0, 1.0]), per_map=True)
+    assert "each map's own largest value" in stretched
 
 
 def test_choosing_another_test_image(bundle, expected):
@@ -353,10 +365,10 @@ def test_most_confident_mistakes(bundle, expected):
     assert f"The model got **{wrong}** of 500 test images wrong" in text(at)
     at.slider(key="in_mis_n").set_value(8).run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.table[0].value  # an HTML table, not the data grid (whose canvas cost each visit to the tab more)
     assert len(table) == min(8, wrong)
-    assert '"p(predicted)"' in at.dataframe[0].proto.columns  # short headers: it fits a projector's page
-    probs = table["probability of predicted"].to_numpy()
+    assert list(table.columns) == ["image", "true", "predicted", "p(predicted)", "p(true)"]  # fits a projector
+    probs = table["p(predicted)"].to_numpy()
     assert (np.diff(probs) <= 1e-9).all() and (table["true"] != table["predicted"]).all()
 
 
