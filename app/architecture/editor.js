@@ -14,8 +14,11 @@ function signature(r) {
 
 function fieldHTML(inst, r, f) {
   const id = `${inst.prefix}-${r.uid}-${f.name}`;
-  // the "?" shows the help on hover; a screen reader reads it as the control's description (not its name)
-  const help = f.help ? `<span class="an-help" title="${esc(f.help)}" aria-hidden="true">?</span>` : "";
+  // the "?" shows the help on hover, and in the row's tip line on a tap or a click (a touch screen has no hover);
+  // a screen reader reads the help as the control's description (not its name)
+  const help = f.help ? `<button type="button" class="an-help" title="${esc(f.help)}" aria-expanded="false" ` +
+    `aria-controls="${inst.prefix}-${r.uid}-tip" data-tip="${esc(f.label)}: ${esc(f.help)}" ` +
+    `aria-label="What is ${esc(f.label)}?">?</button>` : "";
   const helpText = f.help ? `<span class="an-sr" id="${id}-help">${esc(f.help)}</span>` : "";
   const described = f.help ? ` aria-describedby="${id}-help"` : "";
   let control;
@@ -45,6 +48,7 @@ function buildRow(inst, r) {
     `<div class="an-buttons"><button type="button" data-op="up"><span aria-hidden="true">↑</span></button>` +
     `<button type="button" data-op="down"><span aria-hidden="true">↓</span></button>` +
     `<button type="button" data-op="remove"><span aria-hidden="true">✕</span></button></div></div>` +
+    `<p class="an-tip" id="${inst.prefix}-${r.uid}-tip" hidden></p>` +
     (r.fields.length ? "" : `<p class="an-note">${esc(r.note)}</p>`) + `<div class="an-error" hidden></div>`;
   return el;
 }
@@ -109,6 +113,17 @@ function send(inst, op, uid, ...args) {
   inst.setStateValue("edit", [op, uid, ...args, inst.seq]);
 }
 
+// A "?" shows its field's help in the row's tip line; the same "?" again, or another one, hides or replaces it.
+function toggleTip(button) {
+  const row = button.closest(".an-row");
+  const tip = row.querySelector(".an-tip");
+  const open = button.getAttribute("aria-expanded") !== "true";
+  row.querySelectorAll("button.an-help").forEach((b) => b.setAttribute("aria-expanded", "false"));
+  button.setAttribute("aria-expanded", String(open));
+  tip.textContent = open ? button.dataset.tip : "";
+  tip.hidden = !open;
+}
+
 function wire(inst) {
   inst.root.addEventListener("input", (e) => { if (e.target.matches("input[data-field]")) inst.typing = e.target; });
   inst.root.addEventListener("change", (e) => {
@@ -126,6 +141,8 @@ function wire(inst) {
     }
   });
   inst.root.addEventListener("click", (e) => {
+    const h = e.target.closest("button.an-help");
+    if (h) { toggleTip(h); return; }
     const b = e.target.closest("button[data-op]");
     if (!b || b.disabled) return;
     send(inst, b.dataset.op, Number(b.closest(".an-row").dataset.uid));

@@ -202,3 +202,30 @@ def test_the_kernel_grid_is_edited_from_the_keyboard(page: Page, server: str) ->
 KERNEL_CELLS = """[...document.querySelectorAll('[data-testid="stMain"] .kl-grid-title')]
     .filter(t => t.textContent.trim() === '× Kernel')
     .flatMap(t => [...t.parentElement.querySelectorAll('table.kl-grid td')].map(td => td.textContent.trim()))"""
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def test_a_tap_on_a_layer_settings_question_mark_shows_its_help_on_a_phone(browser: Browser, server: str) -> None:
+    """A touch screen has no hover: the layer editor's "?" shows its field's help in the row when tapped."""
+    context = browser.new_context(**PHONE)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    expect.set_options(timeout=30_000)
+    open_page(pg, server, "architecture")
+    row = pg.locator(".an-editor .an-row").first
+    mark = row.locator("button.an-help").first
+    expect(mark).to_be_visible()
+    tip = row.locator(".an-tip")
+    expect(tip).to_be_hidden()
+    mark.scroll_into_view_if_needed()
+    mark.tap()
+    expect(tip).to_be_visible()
+    expect(tip).to_have_text(mark.get_attribute("data-tip"))
+    assert ": " in tip.inner_text() and mark.get_attribute("aria-expanded") == "true"
+    pg.screenshot(path=str(SHOTS / "touch_phone_layer_help.png"))
+    mark.tap()
+    expect(tip).to_be_hidden()
+    expect(mark).to_have_attribute("aria-expanded", "false")
+    context.close()
