@@ -120,6 +120,7 @@ def test_the_instructor_runs_the_room(people: list[Page], server: str, room: Cla
 
     # Uploads off: Ada's Kernel Lab loses its Upload choice at once.
     expect(ada.get_by_text("Upload", exact=True)).to_be_visible()
+    expect(bob.get_by_text("Load a saved model")).to_be_visible()
     teacher.get_by_role("tab", name="Class settings").click()
     teacher.get_by_text("Students may upload photos and model files").click()
     teacher.get_by_role("button", name="Save the class settings").click()
@@ -127,8 +128,14 @@ def test_the_instructor_runs_the_room(people: list[Page], server: str, room: Cla
     expect(ada.get_by_text("Upload", exact=True)).to_have_count(0)
     assert not room.settings().uploads
 
+    # Bob's Training page follows the settings too (no model file to load), and its rerun is over: while it ran,
+    # the page held its old and its new "Epochs" box at once (a CI run once saw two).
+    expect(bob.get_by_text("Load a saved model")).to_have_count(0)
+    wait_for_app(bob)
+
     # A cancel stops Bob's run.
     epochs = bob.get_by_label("Epochs", exact=True)
+    expect(epochs).to_have_count(1)
     epochs.fill("30")
     epochs.press("Enter")
     bob.get_by_role("button", name="Start training").click()
