@@ -88,10 +88,9 @@ def vector_picture(values: np.ndarray, per_map: bool, cell: int = 10) -> tuple[s
     width = min(n, VECTOR_ROW)
     grid = np.full(-(-n // width) * width, np.nan, np.float32)
     grid[:n] = shown
+    rows = inspection.tile(grid.reshape(1, -1, width), cols=1)  # one map: the rows, NaN (white) after the last
     scale = pictures.colour_scale(shown, per_map=per_map)
-    rgb = pictures.colourise(grid.reshape(-1, width), diverging=scale.diverging, zrange=scale.zrange)
-    png = pictures.png_bytes(np.kron(rgb, np.ones((cell, cell, 1), np.uint8)), compress_level=1)
-    return _png_url(png), scale_words(scale, per_map)
+    return _png_url(pictures.maps_png(rows, scale, side=cell * max(rows.tile_shape))), scale_words(scale, per_map)
 
 
 def maps_figure(

@@ -57,12 +57,17 @@ def tab_until(pg: Page, test: str, most: int = 80) -> None:
     raise AssertionError(f"{most} Tab presses never reached the control: {test}")
 
 
-def test_a_tap_on_the_photo_picks_that_pixel_on_a_tablet(browser: Browser, server: str) -> None:
-    context = browser.new_context(**TABLET)
-    pg = context.new_page()
+def touch_page(browser: Browser, server: str, device: dict, path: str) -> Page:
+    """``path`` open in a fresh touch context shaped like ``device`` (close its ``context`` when done)."""
+    pg = browser.new_context(**device).new_page()
     pg.set_default_timeout(30_000)
     expect.set_options(timeout=30_000)
-    open_page(pg, server, "kernel_lab")
+    open_page(pg, server, path)
+    return pg
+
+
+def test_a_tap_on_the_photo_picks_that_pixel_on_a_tablet(browser: Browser, server: str) -> None:
+    pg = touch_page(browser, server, TABLET, "kernel_lab")
     h, w = input_size(pg)
     pg.locator(".st-key-kl_photo_box img.kl-photo-img").scroll_into_view_if_needed()
     left, top, width, height = pg.wait_for_function(PHOTO_BOX, polling=100).json_value()
@@ -77,7 +82,7 @@ def test_a_tap_on_the_photo_picks_that_pixel_on_a_tablet(browser: Browser, serve
     expect(pg.get_by_label("Output row", exact=True).last).to_have_value(re.compile(rf"^({near(want_r)})$"))
     expect(pg.get_by_text("Neighbourhood (0–255)").first).to_be_visible()
     pg.screenshot(path=str(SHOTS / "touch_tablet_pixel_tap.png"))
-    context.close()
+    pg.context.close()
 
 
 def wait_for_video(pg: Page) -> None:
@@ -209,11 +214,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobil
 
 def test_a_tap_on_a_layer_settings_question_mark_shows_its_help_on_a_phone(browser: Browser, server: str) -> None:
     """A touch screen has no hover: the layer editor's "?" shows its field's help in the row when tapped."""
-    context = browser.new_context(**PHONE)
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    expect.set_options(timeout=30_000)
-    open_page(pg, server, "architecture")
+    pg = touch_page(browser, server, PHONE, "architecture")
     row = pg.locator(".an-editor .an-row").first
     mark = row.locator("button.an-help").first
     expect(mark).to_be_visible()
@@ -228,4 +229,4 @@ def test_a_tap_on_a_layer_settings_question_mark_shows_its_help_on_a_phone(brows
     mark.tap()
     expect(tip).to_be_hidden()
     expect(mark).to_have_attribute("aria-expanded", "false")
-    context.close()
+    pg.context.close()
