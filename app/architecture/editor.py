@@ -14,23 +14,16 @@ Which settings a layer type shows, their labels, ranges, help and widths come fr
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from app import layout, state
+from app import components, layout, state
 from app.architecture.model import DEFAULTS, TYPES, move, remove, shown_value, type_of
 from cnn_core.models import LayerSpec
 from cnn_core.models.base import settings
 
-_HERE = Path(__file__).parent
-_COMPONENT = st.components.v2.component(
-    "convlab_layer_editor",
-    js=(_HERE / "editor.js").read_text(encoding="utf-8"),
-    css=(_HERE / "editor.css").read_text(encoding="utf-8"),
-    isolate_styles=False,
-)
+_COMPONENT = components.register("convlab_layer_editor", __file__, "editor")
 
 
 def _editable(spec: LayerSpec) -> list[tuple[dataclasses.Field, Any]]:

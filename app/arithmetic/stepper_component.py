@@ -13,20 +13,15 @@ import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import astuple, replace
-from pathlib import Path
 
 import streamlit as st
 
-from app import layout, state
+from app import components, layout, state
 from app.arithmetic.problem import Problem
 from app.arithmetic.stepper_payload import payload
 from app.arithmetic.widgets import go_to
 
-_HERE = Path(__file__).parent
-JS = (_HERE / "stepper.js").read_text(encoding="utf-8")
-CSS = (_HERE / "stepper.css").read_text(encoding="utf-8")
-
-_COMPONENT = st.components.v2.component("convlab_arithmetic_stepper", js=JS, css=CSS, isolate_styles=False)
+_COMPONENT = components.register("convlab_arithmetic_stepper", __file__, "stepper")
 
 _CACHE: OrderedDict[tuple, dict] = OrderedDict()  # setting (config without the step) -> payload, newest last
 _CACHE_SIZE = 32

@@ -10,22 +10,15 @@ the select boxes under the matrix, which stay the one truth of the cell shown.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from app import layout, state
+from app import components, layout, state
 from app.pictures import LUTS
 
-_HERE = Path(__file__).parent
-_COMPONENT = st.components.v2.component(
-    "convlab_confusion_grid",
-    js=(_HERE / "confusion_grid.js").read_text(encoding="utf-8"),
-    css=(_HERE / "confusion_grid.css").read_text(encoding="utf-8"),
-    isolate_styles=False,
-)
+_COMPONENT = components.register("convlab_confusion_grid", __file__, "confusion_grid")
 LEGEND_STOPS = 9  # colours of the legend's gradient, evenly spaced on the scale
 
 

@@ -17,12 +17,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from app import state
+from app import components, state
 from app.server import class_watch
 from app.workspace import StoreError, identity
 from app.workspace.classroom import Classroom, Poll
@@ -31,11 +30,8 @@ if TYPE_CHECKING:  # app.jobs imports torch (through cnn_core.training): never o
     from app.jobs import Job, JobRegistry
 
 REFRESH_S = class_watch.EVERY_S
-_WATCH = st.components.v2.component(
-    "convlab_class_watch",
-    js=Path(class_watch.__file__).with_suffix(".js").read_text(encoding="utf-8"),
-    css=f".st-key-{state.CL_WATCH} {{ display: none; }}",  # it draws nothing: no gap in the sidebar either
-    isolate_styles=False,
+_WATCH = components.register(  # it draws nothing: no gap in the sidebar either
+    "convlab_class_watch", class_watch.__file__, "class_watch", css=f".st-key-{state.CL_WATCH} {{ display: none; }}"
 )
 
 

@@ -9,17 +9,11 @@ made once per photo and window), and the browser swaps it only when it changed. 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from app import state
+from app import components, state
 
-_HERE = Path(__file__).parent
-JS = (_HERE / "photo_picker.js").read_text(encoding="utf-8")
-CSS = (_HERE / "photo_picker.css").read_text(encoding="utf-8")
-
-_COMPONENT = st.components.v2.component("convlab_kernel_lab_photo", js=JS, css=CSS, isolate_styles=False)
+_COMPONENT = components.register("convlab_kernel_lab_photo", __file__, "photo_picker")
 
 
 def _on_click() -> None:

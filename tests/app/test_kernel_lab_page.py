@@ -346,12 +346,14 @@ def test_input_picture_is_a_compact_jpeg_for_a_photo_and_exact_png_for_a_small_i
 def test_the_photo_is_an_in_page_component_whose_click_event_moves_the_inspector(at, monkeypatch):
     """No iframe component: the photo is the Kernel Lab's own Components v2 element (the picture as
     its data), and its "click" event (in the photo's own pixels) reaches the inspector through KL_CLICK."""
+    from app import components
     from app.kernel_lab import photo_picker
 
     drawn = at.get("bidi_component")
     assert len(drawn) == 1 and drawn[0].proto.component_name.endswith("convlab_kernel_lab_photo")
     assert '"src": "data:image/jpeg;base64,' in drawn[0].proto.json  # the Cameraman, pre-encoded
-    assert "setTriggerValue" in photo_picker.JS and "ArrowLeft" in photo_picker.JS  # click, tap and keys report
+    js = components.source(photo_picker.__file__, "photo_picker.js")
+    assert "setTriggerValue" in js and "ArrowLeft" in js  # click, tap and keys report
     fake = {state.KL_PHOTO_PICKER: {"click": {"x": 300.5, "y": 100.2, "width": 512, "height": 512, "unix_time": 7}}}
     monkeypatch.setattr(photo_picker.st, "session_state", fake)
     photo_picker._on_click()
