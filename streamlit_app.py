@@ -14,6 +14,7 @@ import streamlit as st  # noqa: E402
 
 from app import layout, state  # noqa: E402
 from app.instructor.class_settings import current  # noqa: E402
+from app.instructor.in_class import page_banner  # noqa: E402
 from app.workspace.classroom import ClassSettings  # noqa: E402
 
 
@@ -62,6 +63,8 @@ def main() -> None:
     st.set_page_config(page_title="ConvLab", page_icon=layout.ICON, layout="wide")
     settings = current()
     page = st.navigation(pages(settings))
+    if page.title != layout.INSTRUCTOR:
+        page_banner()  # over the page's title, for a phone whose sidebar is folded away
     layout.sidebar(page.title, settings)
     if layout.shown(page.title, settings):
         page.run()

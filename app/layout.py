@@ -70,6 +70,9 @@ BASE_CSS = """
 .stApp button kbd { color: inherit; opacity: 1; }
 /* Code wraps instead of scrolling sideways: no scrolled-away text on a phone, and nothing a keyboard cannot reach. */
 .stApp [data-testid="stCode"] pre, .stApp [data-testid="stCode"] code { white-space: pre-wrap !important; overflow-x: visible; }
+/* The instructor's banner over the page's title (app.instructor.in_class.page_banner): only while the sidebar,
+   which shows it too, is folded away. */
+.stApp:has([data-testid="stSidebar"][data-collapsed="false"]) .st-key-cl_page_banner { display: none; }
 </style>
 """
 

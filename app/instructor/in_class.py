@@ -77,6 +77,25 @@ def _announce(kind: str, stamp: object, text: str) -> None:
         st.toast(text, icon=":material/campaign:")
 
 
+def banner_key(news: class_watch.News) -> tuple[str, float] | None:
+    """What identifies the banner shown: its text and when it was posted (None without one)."""
+    return None if news.banner is None else (news.banner.text, news.banner.posted)
+
+
+def page_banner() -> None:
+    """The instructor's banner once more, over the page's own title, for a student whose sidebar is folded
+    away (a phone folds it; a toast says it only for a moment). The copy is hidden while the sidebar is open
+    (:data:`app.layout.BASE_CSS`). Drawn before the sidebar's box, which reruns the whole page when the banner
+    changes (:func:`class_panel`), so the copy follows the instructor without the student touching the page."""
+    try:
+        news = class_watch.news(identity.classroom())
+    except StoreError:
+        return
+    st.session_state[state.CL_BANNER_DRAWN] = banner_key(news)
+    if news.banner is not None:
+        st.container(key=state.CL_PAGE_BANNER).info(news.banner.text, icon=":material/campaign:")
+
+
 def _banner(news: class_watch.News) -> None:
     banner = news.banner
     if banner is not None:
@@ -199,6 +218,11 @@ def class_panel(page: str, workspace: str) -> None:
             drawn = st.session_state.get(state.CL_SETTINGS_DRAWN)
             if drawn is not None and room.settings() != drawn:
                 st.rerun()  # the instructor changed what the class may do: redraw the whole page now
+            if (
+                state.CL_BANNER_DRAWN in st.session_state
+                and banner_key(news) != st.session_state[state.CL_BANNER_DRAWN]
+            ):
+                st.rerun()  # a new banner (or none): the page's own copy over its title follows it
             class_watch.beat(tab, training)  # written at once when the page, nickname or training line changed
             _banner(news)
             _link(news)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import state
+from app import layout, state
 from app.instructor.in_class import presence_id
 from app.server import class_watch
 from app.workspace import ClassSettings, identity
@@ -81,6 +81,20 @@ def test_anything_the_instructor_posts_changes_the_stamp_and_the_redrawn_box_sho
         "settings": lambda: True,
     }[post]
     assert shown()
+
+
+def test_the_banner_is_also_drawn_over_the_page_and_its_copy_is_hidden_while_the_sidebar_is_open(room):
+    at = student()
+    assert at.session_state[state.CL_BANNER_DRAWN] is None and not at.main.info  # nothing posted: no copy
+    room.post_banner("Pens down in two minutes.", seconds=60)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.main.info][:1] == ["Pens down in two minutes."]  # first on the page, over its title
+    assert at.session_state[state.CL_BANNER_DRAWN][0] == "Pens down in two minutes."
+    assert f'[data-collapsed="false"]) .st-key-{state.CL_PAGE_BANNER} {{ display: none; }}' in layout.BASE_CSS
+    room.clear_banner()
+    at.run()
+    assert not at.main.info and at.session_state[state.CL_BANNER_DRAWN] is None
 
 
 def test_a_page_change_is_written_to_presence_at_once(room):

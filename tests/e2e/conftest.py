@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from app.workspace.classroom import Classroom, ClassSettings
+from app.workspace.store import default_state_dir
 from bench.load_protocol import CHROMIUM_ARGS, StreamlitServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +55,23 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def room() -> Iterator[Classroom]:
+    """The test server's classroom (same state folder), reset before and after: no banner, link or poll,
+    the default class settings."""
+    r = Classroom(default_state_dir() / "convlab.sqlite3")
+
+    def reset() -> None:
+        r.clear_banner()
+        r.clear_link()
+        r.close_poll()
+        r.put_settings(ClassSettings())
+
+    reset()
+    yield r
+    reset()
 
 
 @pytest.fixture

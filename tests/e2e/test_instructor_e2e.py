@@ -14,26 +14,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.workspace.classroom import Classroom, ClassSettings
-from app.workspace.store import default_state_dir
+from app.workspace.classroom import Classroom
 from tests.e2e.conftest import INSTRUCTOR_KEY, SHOTS
 from tests.e2e.dom import wait_for_app
-
-
-@pytest.fixture
-def room() -> Iterator[Classroom]:
-    """The test server's classroom (same state folder), reset before and after."""
-    r = Classroom(default_state_dir() / "convlab.sqlite3")
-
-    def reset() -> None:
-        r.clear_banner()
-        r.clear_link()
-        r.close_poll()
-        r.put_settings(ClassSettings())
-
-    reset()
-    yield r
-    reset()
 
 
 def open_pages(browser: Browser, server: str, n: int) -> Iterator[list[Page]]:
