@@ -52,6 +52,12 @@ from cnn_core.training.transfer import frozen_modules
 __all__ = ["evaluate", "train"]
 
 
+def _finite_state(model: nn.Module) -> bool:
+    """Whether every floating-point number the model would save is finite: its weights and its buffers (a batch
+    norm's running mean and variance can overflow while the weights are still finite)."""
+    return all(bool(torch.isfinite(t).all()) for t in model.state_dict().values() if t.is_floating_point())
+
+
 def _is_stopped(stop: StopFlag) -> bool:
     if stop is None:
         return False
@@ -337,8 +343,8 @@ def train(
 
             end_of_epoch = i + 1 == per_epoch
             if every > 0 and step < total and (end_of_epoch or time.perf_counter() - last_ckpt >= every):
-                finite = bool(torch.isfinite(win_loss)) and all(bool(torch.isfinite(p).all()) for p in model.parameters())
-                if finite:  # never keep a state whose loss or weights have blown up
+                finite = bool(torch.isfinite(win_loss)) and _finite_state(model)
+                if finite:  # never keep a state whose loss, weights or running statistics have blown up
                     yield take(epoch, gen.get_state() if end_of_epoch else rng_epoch)
                 last_ckpt = time.perf_counter()
         if reason != "completed":

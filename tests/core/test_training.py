@@ -343,3 +343,16 @@ def test_a_run_whose_loss_blows_up_keeps_no_checkpoint_of_it(shapes):
     assert events[-1].reason == "diverged"
     for c in (e for e in events if isinstance(e, T.CheckpointEvent)):
         assert all(torch.isfinite(v).all() for v in c.state.model_state.values() if v.is_floating_point())
+
+
+def test_a_state_whose_running_statistics_overflowed_is_not_finite_though_its_weights_are():
+    """A CI run once kept a checkpoint of a blown-up run: the weights were finite, a batch norm's running
+    variance was not. The loop checks everything the model would save."""
+    from cnn_core.training.loop import _finite_state
+
+    model = tiny_model()
+    assert _finite_state(model)
+    norm = next(m for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+    norm.running_var[0] = float("inf")
+    assert all(torch.isfinite(p).all() for p in model.parameters())  # the weights alone look fine
+    assert not _finite_state(model)
