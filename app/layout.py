@@ -70,11 +70,11 @@ BASE_CSS = """
 .stApp button kbd { color: inherit; opacity: 1; }
 /* Code wraps instead of scrolling sideways: no scrolled-away text on a phone, and nothing a keyboard cannot reach. */
 .stApp [data-testid="stCode"] pre, .stApp [data-testid="stCode"] code { white-space: pre-wrap !important; overflow-x: visible; }
-/* The instructor's banner over the page's title (app.instructor.in_class.page_banner): only while the sidebar,
-   which shows it too, is folded away. */
-.stApp:has([data-testid="stSidebar"][data-collapsed="false"]) .st-key-cl_page_banner { display: none; }
-</style>
 """
+BASE_CSS += (  # the instructor's banner over the page's title (in_class.page_banner): only while the sidebar is folded
+    f'.stApp:has([data-testid="stSidebar"][data-collapsed="false"]) .st-key-{state.CL_PAGE_BANNER} {{ display: none; }}\n'
+    "</style>\n"
+)
 
 # Larger type for a projector: body text, widgets, tables, code, captions and metrics all grow together
 # (Streamlit sizes them in rem); charts grow through :func:`chart` (their numbers, ticks and titles).

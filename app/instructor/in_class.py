@@ -93,13 +93,18 @@ def page_banner() -> None:
         return
     st.session_state[state.CL_BANNER_DRAWN] = banner_key(news)
     if news.banner is not None:
-        st.container(key=state.CL_PAGE_BANNER).info(news.banner.text, icon=":material/campaign:")
+        _banner_box(st.container(key=state.CL_PAGE_BANNER), news.banner.text)
+
+
+def _banner_box(where, text: str) -> None:
+    """The banner as drawn in the sidebar's box and over the page's title alike."""
+    where.info(text, icon=":material/campaign:")
 
 
 def _banner(news: class_watch.News) -> None:
     banner = news.banner
     if banner is not None:
-        st.info(banner.text, icon=":material/campaign:")
+        _banner_box(st, banner.text)
         _announce("banner", banner.posted, banner.text)
 
 

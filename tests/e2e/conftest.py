@@ -60,7 +60,8 @@ def browser():
 @pytest.fixture
 def room() -> Iterator[Classroom]:
     """The test server's classroom (same state folder), reset before and after: no banner, link or poll,
-    the default class settings."""
+    the default class settings, and nobody present (an earlier test's closed tabs stay in the console's
+    table for 30 s: its "Kernel Lab" cell matched three students)."""
     r = Classroom(default_state_dir() / "convlab.sqlite3")
 
     def reset() -> None:
@@ -68,6 +69,7 @@ def room() -> Iterator[Classroom]:
         r.clear_link()
         r.close_poll()
         r.put_settings(ClassSettings())
+        r.db.run(lambda c: c.execute("DELETE FROM presence"), write=True)
 
     reset()
     yield r
