@@ -46,13 +46,15 @@ def server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the whole session."""
+    """One headless Chromium for the whole session; every ``expect`` waits up to 30 s (its own default of 5 s
+    is too short for a page's first run on a loaded 2-core machine), unless a test asks for longer."""
     if CHROMIUM is None:
         pytest.skip("no Chromium installed (apt-get install chromium): browser tests skipped")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        expect.set_options(timeout=30_000)
         yield b
         b.close()
 
