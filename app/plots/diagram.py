@@ -39,6 +39,7 @@ _ARCH_COLOURS = {  # Okabe-Ito; every box is also labelled with its layer type
 FACES = {"front": 0.85, "top": 0.4, "side": 0.65}  # opacity of a box's faces: lit from the top left
 BRANCH_W = 2.6  # width of an inception branch's bar, room for "pool 3x3, 1x1→128"
 FONT = 11  # px of every text in the diagram at scale 1 (x 1.5 on a projector: 16.5 px)
+LEFT_MARGIN = -0.6  # the figure's left edge, in units (the first map starts at 0)
 PART = 6  # maps per figure of a long network (diagram_parts): more side by side and their labels ran together
 DIAGRAM_CLASS = "an-dg"  # the figure's box; its texts are .an-dg-label (under a map) and .an-dg-note (in the plot)
 Block = tuple  # (label, kind, shape) or (label, kind, shape, branches): branches = ((label, shape), ...)
@@ -216,11 +217,20 @@ def _branches(d: Diagram, x: float, x_prev: float, branches: tuple, colour: str,
     return x + width + 0.6
 
 
-def _shortcut(d: Diagram, x0: float, x1: float, top: float, label: str, named: bool) -> None:
+def _shortcut(d: Diagram, x0: float | None, x1: float, top: float, label: str, named: bool) -> None:
     """A residual block's shortcut: an arc over the block from the map before it to the sum after it, named
-    ("+ x", "+ 1×1") unless ``named`` is False (many blocks side by side: their names would run together)."""
-    t = np.linspace(0, np.pi, 25)
-    d.line(x0 + (x1 - x0) * (1 - np.cos(t)) / 2, top + 0.9 * np.sin(t), arc=True, title=f"shortcut: {label}")
+    ("+ x", "+ 1×1") unless ``named`` is False (many blocks side by side: their names would run together).
+
+    ``x0`` None: the map before ends the part above (a long network's part that starts with a residual block),
+    so the arc comes in over the part's left edge, as the second half of an arc whose top stands on that edge.
+    """
+    if x0 is None:
+        edge = LEFT_MARGIN
+        t = np.linspace(np.pi / 2, np.pi, 13)
+        x0, title = 2 * edge - x1, f"shortcut: {label}, from the last map of the part above"
+    else:
+        t, title = np.linspace(0, np.pi, 25), f"shortcut: {label}"
+    d.line(x0 + (x1 - x0) * (1 - np.cos(t)) / 2, top + 0.9 * np.sin(t), arc=True, title=title)
     if named:
         short = "1×1" if "projection" in label else label
         d.texts.append(Text((x0 + x1) / 2, top + 0.9, (f"+ {short}",), bottom=True))
@@ -310,7 +320,7 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
             )
         d.polygon(colour, faces, f"{label}\n{'C×H×W' if len(shape) == 3 else 'values'}: {size_text}")
         if kind == "residual" and branches:
-            _shortcut(d, x_prev, x + (thick + dx) / 2, max(top_prev, top + dy), branches[0][0],
+            _shortcut(d, None if i == 0 else x_prev, x + (thick + dx) / 2, max(top_prev, top + dy), branches[0][0],
                       named=n_residual <= 4 and extent is None)  # a part's arcs are close: titles name them  # fmt: skip
             tallest = max(tallest, max(top_prev, top + dy) + 1.5)
         x_prev, top_prev = x + (thick + dx) / 2, top + dy
@@ -321,7 +331,7 @@ def architecture_diagram(blocks: list[Block], scale: float = 1.0, *,
         x += max(thick + dx, 1.2) + 0.9  # a thin bar takes room too: its label needs it ("11. GAP", "12. Dense")
     # A part is as wide as a part of PART maps, so that a short last part is not squeezed into the middle of
     # the figure (its height bounds its width: the labels of ResNet-18's last four maps ran together there).
-    d.x_range = (-0.6, float(max(x, 3.0 * PART if extent else 4.0)))
+    d.x_range = (LEFT_MARGIN, float(max(x, 3.0 * PART if extent else 4.0)))
     d.y_range = (-2.8, float(max(tallest, 3.0) + 0.3))
     return d
 

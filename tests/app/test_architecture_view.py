@@ -61,6 +61,21 @@ def test_a_long_networks_diagram_comes_in_parts_that_name_every_map_once() -> No
     assert view.diagram_of(models.plan(models.PRESETS["LeNet-5"]), 1.0).count("<figure") == 1  # a short one: one
 
 
+def test_a_part_that_starts_with_a_residual_block_takes_its_shortcut_from_over_its_left_edge() -> None:
+    plan = models.plan(models.PRESETS["ResNet-18 (ImageNet, for reading)"])
+    parts = diagram.diagram_parts(view.diagram_blocks(plan))
+    assert [p.labels[0].lines[0] for p in parts] == ["Input", "4. Residual", "9. Residual"]
+    for p in parts[1:]:
+        first = next(s for s in p.shapes if s.arc)
+        (x_start, y_start), (x_end, _) = first.line[0], first.line[-1]
+        assert x_start == pytest.approx(p.x_range[0])  # it comes in over the edge, from the map of the part above
+        assert y_start == max(y for _, y in first.line)  # as the second half of an arc: its top stands on the edge
+        assert x_end > 0 and "part above" in first.title
+        assert all(s.line[0][0] >= 0 for s in p.shapes if s.arc and s is not first)  # the others start on a map
+    opening = next(s for s in parts[0].shapes if s.arc)
+    assert opening.line[0][0] >= 0 and "part above" not in opening.title  # the first part has its map before
+
+
 def test_the_diagram_is_a_picture_of_its_boxes_under_the_texts_a_page_keeps() -> None:
     """st.html keeps no inline <svg> (its sanitiser's HTML profile drops it, and the figure came out as bare
     text): the boxes travel as an SVG picture, the labels, notes and tooltips as plain HTML."""
