@@ -139,6 +139,12 @@ def open_page(tab: Tab, server: str, title: str, *, presentation: bool) -> None:
     wait_for_app(pg)
 
 
+# At 1024x768 presenting with the sidebar open (300 px), Streamlit's rem margins grew with the type to 100 px a
+# side and left the page 524 px; ConvLab's presentation style keeps it over 640.
+MIN_PROJECTOR_ROOM = 640
+PAGE_ROOM = """() => { const b = document.querySelector('[data-testid="stMainBlockContainer"]'); const s = getComputedStyle(b);
+    return b.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); }"""
+
 SETTLED = """() => [...document.querySelectorAll('[data-testid="stElementContainer"]')]
     .every(el => el.dataset.stale !== 'true' && getComputedStyle(el).opacity === '1')"""
 
@@ -189,6 +195,9 @@ def test_every_screen(tabs: dict[str, Tab], server: str, title: str) -> None:
                 found += axe_problems(pg)
             problems += [f"{title} at {size}: {p}" for p in found]
             if size == "1024x768 presentation":
+                room = pg.evaluate(PAGE_ROOM)  # the page's own width, inside its margins, beside the open sidebar
+                if room < MIN_PROJECTOR_ROOM:
+                    problems.append(f"{title} at {size}: the page has {room:.0f} px inside its margins")
                 screenshot(pg, SCREENS / f"{PAGES[title][0] or 'home'}.png", w, h)
         problems += tab.foreign + tab.not_found
         tab.foreign.clear()
