@@ -8,7 +8,8 @@ one on disk: a deleted file is re-created (with the schema), a replaced one is r
 ``convlab.sqlite3.corrupt-<time>`` and a fresh one started; the call that found it raises
 :class:`StoreError` with a sentence, once. Creating and setting aside hold an ``flock`` on
 ``convlab.sqlite3.lock`` so two processes never do it at once. A folder or disk that cannot be
-written raises :class:`StoreError` with a sentence; it never crashes the caller.
+written raises :class:`StoreError` with a sentence; it never crashes the caller. The header is read with a
+descriptor of its own only before this process first connects to the file (see :data:`_OPENED`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ __all__ = ["SCHEMA_VERSION", "Database", "StoreError", "StoreUnavailable", "data
 T = TypeVar("T")
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
+
+# The database files (device, inode) this process has opened a connection to. SQLite's locks are POSIX locks,
+# and closing any descriptor of a file drops all of the process's locks on it: reading the header of a file the
+# process already has connections to (has_header) let another process's closing connection think it was the last,
+# checkpoint and delete the WAL under them, and later writes went into the deleted file, unseen by other processes.
+_OPENED: set[tuple[int, int]] = set()
 POOL_SIZE = 8  # idle connections kept per process
 
 SCHEMA = """
@@ -137,8 +144,8 @@ class Database:
                     for tail in ("-wal", "-shm", "-journal"):  # a deleted database's leftovers must not replay
                         with contextlib.suppress(FileNotFoundError):
                             os.unlink(f"{self.path}{tail}")
-                elif not has_header(self.path):  # garbage, whatever an old journal beside it would mask
-                    self._set_aside()
+                elif _file_id(self.path) not in _OPENED and not has_header(self.path):
+                    self._set_aside()  # garbage, whatever an old journal beside it would mask
                 conn = self._connect()
                 try:
                     self._prepare(conn)
@@ -149,6 +156,7 @@ class Database:
                     self._set_aside()
                     conn = self._connect()
                     self._prepare(conn)
+                _OPENED.add(_file_id(self.path))  # under the flock, which every opening in this process takes
                 return conn, os.stat(self.path).st_ino
         except (OSError, sqlite3.OperationalError) as exc:
             raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
@@ -301,6 +309,11 @@ def open_database(path: Path, url: str | None = None) -> Database:
 
         return PgDatabase(url, path)  # type: ignore[return-value]  # the same run()/close()/path
     return Database(path)
+
+
+def _file_id(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
 
 
 def has_header(path: Path) -> bool:

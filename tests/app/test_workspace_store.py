@@ -392,6 +392,28 @@ def test_two_processes_write_at_once(make: Callable[..., WorkspaceStore], tmp_pa
     assert len(store.items("shared-ws", "quiz")) == 300
 
 
+PEEK = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute(sys.argv[2]).fetchone()[0]); c.close()"
+
+
+def test_a_second_connection_of_this_process_keeps_the_locks_of_the_first(tmp_path: Path) -> None:
+    """The server has two pools on one file (the store's and the classroom's) and opens more connections under
+    load. Opening one read the file's header through a descriptor of its own, and closing it dropped the
+    process's SQLite locks: a short-lived process (a command line posting a banner) then closed as if it were the
+    last, deleted the WAL, and the server's later writes went into the deleted file, unseen by anyone else."""
+    from app.workspace.db import Database
+
+    path = tmp_path / "convlab.sqlite3"
+    first, second = Database(path), Database(path)
+    first.run(lambda c: c.execute("SELECT COUNT(*) FROM schema_version").fetchone(), write=False)
+    second.run(lambda c: c.execute("SELECT 1").fetchone(), write=False)  # a second connection in this process
+    peek = [sys.executable, "-c", PEEK, str(path)]
+    subprocess.run([*peek, "SELECT COUNT(*) FROM sqlite_master"], check=True, capture_output=True)
+    assert Path(f"{path}-wal").exists()  # the other process saw it was not the last one
+    first.run(lambda c: c.execute("INSERT INTO schema_version VALUES (99)"), write=True)
+    seen = subprocess.run([*peek, "SELECT COUNT(*) FROM schema_version"], check=True, capture_output=True, text=True)
+    assert seen.stdout.strip() == "2"  # what this process wrote is what another process reads
+
+
 def test_connections_are_reused_across_short_lived_threads(store: WorkspaceStore, monkeypatch: pytest.MonkeyPatch) -> None:
     store.put_item(WS, "kernel", "", [[1]])
     opened = []
