@@ -176,8 +176,8 @@ IC_NOTE = "ic_note"  # a sentence left by an action, shown once on the next run
 # Every student's page (app/layout.py sidebar, app/instructor/in_class.py, my_workspace.py): prefixed cl_.
 CL_SEEN = "cl_seen"  # the banner, link and poll already announced with a toast (their time stamps / id)
 CL_SETTINGS_DRAWN = "cl_settings_drawn"  # the ClassSettings this page was drawn with (a change reruns it at once)
-CL_BANNER_DRAWN = "cl_banner_drawn"  # the banner (text, posted) the page itself shows over its title, or None
-CL_PAGE_BANNER = "cl_page_banner"  # the keyed box of that copy (hidden while the sidebar is open)
+CL_BANNER_DRAWN = "cl_banner_drawn"  # what the page itself shows over its title (in_class.page_key), or None
+CL_PAGE_BANNER = "cl_page_banner"  # the keyed box of that copy: banner, link, poll (hidden while the sidebar is open)
 NAV_PAGES = "nav_pages"  # (which pages are visible, the st.Page objects): made again only when that changes
 CL_POLL_FORM = "cl_poll_form_{poll}"
 CL_ANSWER = "cl_answer_{poll}"  # the student's answer box or choice for one poll

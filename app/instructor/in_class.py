@@ -6,7 +6,8 @@ every :data:`REFRESH_S` seconds, which beats the student's presence (the page, t
 the nickname) into the classroom and the heartbeat of their training run, and the fragment reruns
 only when what it shows changed there (an idle class of 100 tabs costs 100 small HTTP requests per
 3 s, not 33 Streamlit runs a second). It shows what the instructor posted; something new is also
-announced with a toast, for a phone whose sidebar is folded away. When the class settings differ
+announced with a toast, and copied over the page's title (:func:`page_banner`), for a phone whose sidebar is
+folded away. When the class settings differ
 from those the page was drawn with, it reruns the whole page, so a choice the instructor switched
 off goes at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of
 their workspace, so their tabs are one row and the workspace id itself is never written there.
@@ -77,28 +78,54 @@ def _announce(kind: str, stamp: object, text: str) -> None:
         st.toast(text, icon=":material/campaign:")
 
 
-def banner_key(news: class_watch.News) -> tuple[str, float] | None:
-    """What identifies the banner shown: its text and when it was posted (None without one)."""
-    return None if news.banner is None else (news.banner.text, news.banner.posted)
+def page_key(news: class_watch.News) -> tuple | None:
+    """What the page's own copy of the news (:func:`page_banner`) shows: the banner (text, when posted), the
+    pushed link (address, when posted) and the poll (id, revealed); None when there is none of them."""
+    banner = None if news.banner is None else (news.banner.text, news.banner.posted)
+    link = None if news.link is None else (news.link.url, news.link.posted)
+    poll = None if news.poll is None else (news.poll.poll_id, news.poll.revealed)
+    return None if banner is link is poll is None else (banner, link, poll)
 
 
 def page_banner() -> None:
-    """The instructor's banner once more, over the page's own title, for a student whose sidebar is folded
-    away (a phone folds it; a toast says it only for a moment). The copy is hidden while the sidebar is open
-    (:data:`app.layout.BASE_CSS`). Drawn before the sidebar's box, which reruns the whole page when the banner
-    changes (:func:`class_panel`), so the copy follows the instructor without the student touching the page."""
+    """What the instructor posted, once more over the page's title, for a student whose sidebar is folded away
+    (a phone folds it; a toast says it only for a moment): the banner, the pushed link with its Open button,
+    and an open poll's question with where to answer it (the answer once revealed). The copy is hidden while
+    the sidebar is open (:data:`app.layout.BASE_CSS`). Drawn before the sidebar's box, which reruns the whole
+    page when the news differs from this copy (:func:`class_panel`), so it follows the instructor without the
+    student touching the page."""
     try:
         news = class_watch.news(identity.classroom())
     except StoreError:
         return
-    st.session_state[state.CL_BANNER_DRAWN] = banner_key(news)
+    st.session_state[state.CL_BANNER_DRAWN] = page_key(news)
+    if page_key(news) is None:
+        return
+    box = st.container(key=state.CL_PAGE_BANNER)
     if news.banner is not None:
-        _banner_box(st.container(key=state.CL_PAGE_BANNER), news.banner.text)
+        _banner_box(box, news.banner.text)
+    if news.link is not None:
+        with box.container(border=True):
+            st.markdown(f"**The instructor shows:** {news.link.label}")
+            _open_button(news.link.url)
+    if news.poll is not None:
+        poll = news.poll
+        if poll.revealed:
+            told = f"The answer: {poll.answer}." if poll.answer is not None else "The answers are in."
+        else:
+            told = "Open the sidebar (**»** at the top left) to answer."
+        box.info(f"**Poll:** {poll.question} {told}", icon=":material/how_to_vote:")
 
 
 def _banner_box(where, text: str) -> None:
     """The banner as drawn in the sidebar's box and over the page's title alike."""
     where.info(text, icon=":material/campaign:")
+
+
+def _open_button(url: str) -> None:
+    st.link_button(
+        "Open", link_href(url), icon=":material/open_in_new:", help="Opens in a new tab; this one stays as it is."
+    )
 
 
 def _banner(news: class_watch.News) -> None:
@@ -114,12 +141,7 @@ def _link(news: class_watch.News) -> None:
         return
     with st.container(border=True):
         st.markdown(f"**The instructor shows:** {link.label}")
-        st.link_button(
-            "Open",
-            link_href(link.url),
-            icon=":material/open_in_new:",
-            help="Opens in a new tab; this one stays as it is.",
-        )
+        _open_button(link.url)
         _announce("link", link.posted, f"The instructor shows: {link.label} (see the sidebar)")
 
 
@@ -225,9 +247,9 @@ def class_panel(page: str, workspace: str) -> None:
                 st.rerun()  # the instructor changed what the class may do: redraw the whole page now
             if (
                 state.CL_BANNER_DRAWN in st.session_state
-                and banner_key(news) != st.session_state[state.CL_BANNER_DRAWN]
+                and page_key(news) != st.session_state[state.CL_BANNER_DRAWN]
             ):
-                st.rerun()  # a new banner (or none): the page's own copy over its title follows it
+                st.rerun()  # a new banner, link or poll (or none): the page's own copy over its title follows it
             class_watch.beat(tab, training)  # written at once when the page, nickname or training line changed
             _banner(news)
             _link(news)

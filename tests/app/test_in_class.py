@@ -90,9 +90,32 @@ def test_the_banner_is_also_drawn_over_the_page_and_its_copy_is_hidden_while_the
     at.run()
     assert not at.exception
     assert [e.value for e in at.main.info][:1] == ["Pens down in two minutes."]  # first on the page, over its title
-    assert at.session_state[state.CL_BANNER_DRAWN][0] == "Pens down in two minutes."
+    assert at.session_state[state.CL_BANNER_DRAWN][0][0] == "Pens down in two minutes."  # (banner, link, poll)
     assert f'[data-collapsed="false"]) .st-key-{state.CL_PAGE_BANNER} {{ display: none; }}' in layout.BASE_CSS
     room.clear_banner()
+    at.run()
+    assert not at.main.info and at.session_state[state.CL_BANNER_DRAWN] is None
+
+
+def test_the_pushed_link_and_an_open_poll_are_copied_over_the_page_too(room):
+    at = student()
+    room.push_link("/kernel_lab?preset=Sobel+x", "The Sobel x kernel")
+    poll = room.open_poll("How many weights in a 3x3 kernel over 3 channels?", answer="27")
+    at.run()
+    assert not at.exception
+    page_text = " ".join(m.value for m in at.main.markdown) + " ".join(i.value for i in at.main.info)
+    assert "**The instructor shows:** The Sobel x kernel" in page_text
+    assert any(b.proto.url.endswith("/kernel_lab?preset=Sobel+x") for b in at.main.get("link_button"))
+    assert [i.value for i in at.main.info][:1] == [
+        "**Poll:** How many weights in a 3x3 kernel over 3 channels? Open the sidebar (**»** at the top left) to answer."
+    ]
+    drawn = at.session_state[state.CL_BANNER_DRAWN]
+    room.reveal_poll(poll.poll_id)
+    at.run()
+    assert [i.value for i in at.main.info][:1] == ["**Poll:** How many weights in a 3x3 kernel over 3 channels? The answer: 27."]
+    assert at.session_state[state.CL_BANNER_DRAWN] != drawn  # the sidebar's box reruns the page when this changes
+    room.close_poll()
+    room.clear_link()
     at.run()
     assert not at.main.info and at.session_state[state.CL_BANNER_DRAWN] is None
 

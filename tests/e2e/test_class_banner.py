@@ -1,6 +1,7 @@
 """The instructor's banner reaches a student on a phone, whose sidebar (where the classroom box lives) is
-folded away: a copy over the page's title comes and goes with the banner, without the student touching the
-page, and is hidden wherever the sidebar is open and shows the banner itself."""
+folded away: a copy over the page's title comes and goes with the banner (and an open poll, with where to
+answer it), without the student touching the page, and is hidden wherever the sidebar is open and shows the
+banner itself."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.e2e.dom import wait_for_app
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 TEXT = "Pens down: eyes on the projector."
+QUESTION = "How many weights in a 3x3 kernel over 3 channels?"
 
 
 def test_a_phone_shows_the_banner_over_the_page_and_a_wide_screen_only_in_its_sidebar(
@@ -48,6 +50,18 @@ def test_a_phone_shows_the_banner_over_the_page_and_a_wide_screen_only_in_its_si
         room.clear_banner()
         expect(on_phone.locator(copy)).to_have_count(0)  # gone with the banner, again untouched
         expect(on_phone.get_by_role("heading", name="Kernel Lab")).to_be_visible()
+
+        poll = room.open_poll(QUESTION, answer="27")  # a poll is answered in the sidebar: the copy says where
+        expect(on_phone.locator(copy)).to_contain_text(f"Poll: {QUESTION} Open the sidebar")
+        opener = on_phone.get_by_test_id("stExpandSidebarButton")
+        expect(opener).to_be_visible()
+        corner = opener.bounding_box()
+        assert corner is not None and corner["x"] < 390 / 2 and corner["y"] < 100  # "» at the top left", as it says
+        on_phone.screenshot(path=str(SHOTS / "class_poll_phone.png"))
+        room.reveal_poll(poll.poll_id)
+        expect(on_phone.locator(copy)).to_contain_text(f"Poll: {QUESTION} The answer: 27.")
+        room.close_poll()
+        expect(on_phone.locator(copy)).to_have_count(0)
     finally:
         phone.close()
         wide.close()
