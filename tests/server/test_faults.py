@@ -79,10 +79,15 @@ def test_two_sessions_train_at_once_and_keep_their_own_results(server):
         csv_a = http_request(server.url, "GET", dl_a["History (CSV)"].url)[2]
         csv_b = http_request(server.url, "GET", dl_b["History (CSV)"].url)[2]
         assert csv_a != csv_b  # seeds 1 and 2 give two different runs
-        model_a = await sa.deferred_download(dl_a["Model (.pt)"].deferred_file_id)
-        model_b = await sb.deferred_download(dl_b["Model (.pt)"].deferred_file_id)
-        raw_a = http_request(server.url, "GET", model_a.deferred_file.url)[2]
-        raw_b = http_request(server.url, "GET", model_b.deferred_file.url)[2]
+        raw = {}
+        for name, s, dl in (("a", sa, dl_a), ("b", sb, dl_b)):
+            # Fetched at once, as a browser does: Streamlit keeps a made download only until the second sweep of
+            # unused files, and each finished script run of any session sweeps (CI once swept a's file while b's
+            # was being made, and the address gave a 404 page).
+            made = await s.deferred_download(dl["Model (.pt)"].deferred_file_id)
+            status, _, raw[name], _ = http_request(server.url, "GET", made.deferred_file.url)
+            assert status == 200, (name, status)
+        raw_a, raw_b = raw["a"], raw["b"]
         wa = torch.load(io.BytesIO(raw_a), weights_only=True)["state_dict"]
         wb = torch.load(io.BytesIO(raw_b), weights_only=True)["state_dict"]
         assert wa.keys() == wb.keys() and any(not torch.equal(wa[k], wb[k]) for k in wa)
