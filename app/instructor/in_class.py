@@ -7,9 +7,8 @@ the nickname) into the classroom and the heartbeat of their training run, and th
 only when what it shows changed there (an idle class of 100 tabs costs 100 small HTTP requests per
 3 s, not 33 Streamlit runs a second). It shows what the instructor posted; something new is also
 announced with a toast, and copied over the page's title (:func:`page_banner`), for a phone whose sidebar is
-folded away. When the class settings differ
-from those the page was drawn with, it reruns the whole page, so a choice the instructor switched
-off goes at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of
+folded away. When the class settings differ from those the page was drawn with, it reruns the whole page, so
+a choice the instructor switched off goes at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of
 their workspace, so their tabs are one row and the workspace id itself is never written there.
 """
 
@@ -25,7 +24,7 @@ import streamlit as st
 from app import components, state
 from app.server import class_watch
 from app.workspace import StoreError, identity
-from app.workspace.classroom import Classroom, Poll
+from app.workspace.classroom import Classroom, Poll, PushedLink
 
 if TYPE_CHECKING:  # app.jobs imports torch (through cnn_core.training): never on a page that trains nothing
     from app.jobs import Job, JobRegistry
@@ -98,22 +97,17 @@ def page_banner() -> None:
         news = class_watch.news(identity.classroom())
     except StoreError:
         return
-    st.session_state[state.CL_BANNER_DRAWN] = page_key(news)
-    if page_key(news) is None:
+    drawn = st.session_state[state.CL_BANNER_DRAWN] = page_key(news)
+    if drawn is None:
         return
     box = st.container(key=state.CL_PAGE_BANNER)
     if news.banner is not None:
         _banner_box(box, news.banner.text)
     if news.link is not None:
-        with box.container(border=True):
-            st.markdown(f"**The instructor shows:** {news.link.label}")
-            _open_button(news.link.url)
+        _link_box(box, news.link)
     if news.poll is not None:
         poll = news.poll
-        if poll.revealed:
-            told = f"The answer: {poll.answer}." if poll.answer is not None else "The answers are in."
-        else:
-            told = "Open the sidebar (**»** at the top left) to answer."
+        told = f"{_outcome(poll)}." if poll.revealed else "Open the sidebar (**»** at the top left) to answer."
         box.info(f"**Poll:** {poll.question} {told}", icon=":material/how_to_vote:")
 
 
@@ -122,10 +116,21 @@ def _banner_box(where, text: str) -> None:
     where.info(text, icon=":material/campaign:")
 
 
-def _open_button(url: str) -> None:
-    st.link_button(
-        "Open", link_href(url), icon=":material/open_in_new:", help="Opens in a new tab; this one stays as it is."
-    )
+def _link_box(where, link: PushedLink) -> None:
+    """The pushed link with its Open button, in the sidebar's box and over the page's title alike."""
+    with where.container(border=True):
+        st.markdown(f"**The instructor shows:** {link.label}")
+        st.link_button(
+            "Open",
+            link_href(link.url),
+            icon=":material/open_in_new:",
+            help="Opens in a new tab; this one stays as it is.",
+        )
+
+
+def _outcome(poll: Poll) -> str:
+    """What a revealed poll says: its answer, or that the answers are in (a poll without one)."""
+    return "The answers are in" if poll.answer is None else f"The answer: {poll.answer}"
 
 
 def _banner(news: class_watch.News) -> None:
@@ -139,10 +144,8 @@ def _link(news: class_watch.News) -> None:
     link = news.link
     if link is None:
         return
-    with st.container(border=True):
-        st.markdown(f"**The instructor shows:** {link.label}")
-        _open_button(link.url)
-        _announce("link", link.posted, f"The instructor shows: {link.label} (see the sidebar)")
+    _link_box(st, link)
+    _announce("link", link.posted, f"The instructor shows: {link.label} (see the sidebar)")
 
 
 def _poll(room: Classroom, news: class_watch.News, workspace: str) -> None:
@@ -179,9 +182,9 @@ def _poll(room: Classroom, news: class_watch.News, workspace: str) -> None:
 
 def _revealed(poll: Poll, mine: str | None) -> None:
     if poll.answer is None:
-        st.info("The answers are in.")
+        st.info(f"{_outcome(poll)}.")
         return
-    st.success(f"The answer: {poll.answer}")
+    st.success(_outcome(poll))
     if mine is not None:
         st.caption(f"Your answer: {mine}, " + ("right." if mine == poll.answer else "not this time."))
 

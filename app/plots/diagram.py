@@ -225,9 +225,8 @@ def _shortcut(d: Diagram, x0: float | None, x1: float, top: float, label: str, n
     so the arc comes in over the part's left edge, as the second half of an arc whose top stands on that edge.
     """
     if x0 is None:
-        edge = LEFT_MARGIN
         t = np.linspace(np.pi / 2, np.pi, 13)
-        x0, title = 2 * edge - x1, f"shortcut: {label}, from the last map of the part above"
+        x0, title = 2 * LEFT_MARGIN - x1, f"shortcut: {label}, from the last map of the part above"
     else:
         t, title = np.linspace(0, np.pi, 25), f"shortcut: {label}"
     d.line(x0 + (x1 - x0) * (1 - np.cos(t)) / 2, top + 0.9 * np.sin(t), arc=True, title=title)

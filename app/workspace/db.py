@@ -156,8 +156,9 @@ class Database:
                     self._set_aside()
                     conn = self._connect()
                     self._prepare(conn)
-                _OPENED.add(_file_id(self.path))  # under the flock, which every opening in this process takes
-                return conn, os.stat(self.path).st_ino
+                opened = _file_id(self.path)
+                _OPENED.add(opened)  # under the flock, which every opening in this process takes
+                return conn, opened[1]
         except (OSError, sqlite3.OperationalError) as exc:
             raise StoreUnavailable(unsaved_sentence(reason_of(exc))) from exc
 
