@@ -18,6 +18,7 @@ def _main(page: Page):
 
 def _check(page: Page, typed: str) -> None:
     box = _main(page).get_by_label("Your prediction")
+    expect(box).to_have_count(1)  # the step before's box stays in the page for a moment after the step changes
     box.fill(typed)
     _main(page).get_by_role("button", name="Check").click()
 
