@@ -66,9 +66,12 @@ KL_MAP = ".st-key-kl_map_box [data-testid='stImage'] img"
 BARE_MAP = "[data-testid='stImage'] img"
 LAB_PAGE_MAP = ".st-key-bare_map [data-testid='stImage'] img"
 DECODED = "(sel) => { const im = document.querySelector(sel); return !!im && im.complete && im.naturalWidth > 0; }"
+# The src before the click stays in the page (``KEEP_SRC``), so a poll does not ship a long data: address over
+# the DevTools pipe each time: the check costs the same for a media URL and for a data address.
+KEEP_SRC = "(sel) => { window.__benchSrc = document.querySelector(sel).getAttribute('src'); }"
 CHANGED = (
-    "([sel, before]) => { const im = document.querySelector(sel);"
-    " return !!im && im.getAttribute('src') !== before && im.complete && im.naturalWidth > 0; }"
+    "(sel) => { const im = document.querySelector(sel);"
+    " return !!im && im.getAttribute('src') !== window.__benchSrc && im.complete && im.naturalWidth > 0; }"
 )
 DIAGRAM = (  # the Architecture page's diagram: its figures' pictures decoded
     "() => { const ims = [...document.querySelectorAll('figure.an-dg img')];"
@@ -128,8 +131,8 @@ def open_page(browser, url: str):
 def picture_change(page, label: str, option: str, sel: str) -> tuple[Callable[[], None], Callable[[], None]]:
     """Open the selectbox ``label`` now; return the click that picks ``option`` and the wait for the
     picture ``sel`` to change (a new src, decoded)."""
-    before = page.eval_on_selector(sel, "im => im.getAttribute('src')")
-    return choose(page, label, option), lambda: wait(page, CHANGED, [sel, before])
+    page.evaluate(KEEP_SRC, sel)
+    return choose(page, label, option), lambda: wait(page, CHANGED, sel)
 
 
 class Bench:
