@@ -73,6 +73,9 @@ BASE_CSS = """
 """
 BASE_CSS += (  # the instructor's banner over the page's title (in_class.page_banner): only while the sidebar is folded
     f'.stApp:has([data-testid="stSidebar"][data-collapsed="false"]) .st-key-{state.CL_PAGE_BANNER} {{ display: none; }}\n'
+    # ... and while it is folded, that copy says what a classroom toast would, so no toast covers it (on a phone one
+    # sat over the poll's question for seconds). The toasts are drawn outside .stApp.
+    'body:has([data-testid="stSidebar"][data-collapsed="true"]) [data-testid="stToastContainer"] { display: none; }\n'
     "</style>\n"
 )
 

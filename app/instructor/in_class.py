@@ -7,7 +7,7 @@ the nickname) into the classroom and the heartbeat of their training run, and th
 only when what it shows changed there (an idle class of 100 tabs costs 100 small HTTP requests per
 3 s, not 33 Streamlit runs a second). It shows what the instructor posted; something new is also
 announced with a toast, and copied over the page's title (:func:`page_banner`), for a phone whose sidebar is
-folded away. When the class settings differ from those the page was drawn with, it reruns the whole page, so
+folded away, where the poll can be answered too. When the class settings differ from those the page was drawn with, it reruns the whole page, so
 a choice the instructor switched off goes at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of
 their workspace, so their tabs are one row and the workspace id itself is never written there.
 """
@@ -89,12 +89,13 @@ def page_key(news: class_watch.News) -> tuple | None:
 def page_banner() -> None:
     """What the instructor posted, once more over the page's title, for a student whose sidebar is folded away
     (a phone folds it; a toast says it only for a moment): the banner, the pushed link with its Open button,
-    and an open poll's question with where to answer it (the answer once revealed). The copy is hidden while
-    the sidebar is open (:data:`app.layout.BASE_CSS`). Drawn before the sidebar's box, which reruns the whole
-    page when the news differs from this copy (:func:`class_panel`), so it follows the instructor without the
-    student touching the page."""
+    and an open poll with its own answer form (the answer once revealed). The copy is hidden while the sidebar
+    is open (:data:`app.layout.BASE_CSS`). Drawn before the sidebar's box, which reruns the whole page when the
+    news differs from this copy (:func:`class_panel`), so it follows the instructor without the student touching
+    the page."""
     try:
-        news = class_watch.news(identity.classroom())
+        room = identity.classroom()
+        news = class_watch.news(room)
     except StoreError:
         return
     drawn = st.session_state[state.CL_BANNER_DRAWN] = page_key(news)
@@ -106,9 +107,12 @@ def page_banner() -> None:
     if news.link is not None:
         _link_box(box, news.link)
     if news.poll is not None:
-        poll = news.poll
-        told = f"{_outcome(poll)}." if poll.revealed else "Open the sidebar (**»** at the top left) to answer."
-        box.info(f"**Poll:** {poll.question} {told}", icon=":material/how_to_vote:")
+        workspace = identity.workspace_id()
+        try:
+            with box:
+                _poll_box(room, news.poll, workspace, place="page")
+        except StoreError as err:
+            box.caption(f"The poll is out of reach for now: {err}")
 
 
 def _banner_box(where, text: str) -> None:
@@ -153,14 +157,23 @@ def _poll(room: Classroom, news: class_watch.News, workspace: str) -> None:
     if poll is None:
         return
     _announce("poll", poll.poll_id, "The instructor opened a poll (see the sidebar).")
+    _poll_box(room, poll, workspace, place="sidebar")
+
+
+def _poll_box(room: Classroom, poll: Poll, workspace: str, *, place: str) -> None:
+    """The poll's question and this workspace's answer: the form while it is open, the outcome once revealed.
+
+    Drawn in the sidebar's box and in the page's copy alike; ``place`` keeps their forms apart, and an answer
+    sent from either is the workspace's one answer.
+    """
     with st.container(border=True):
         st.markdown(f"**Poll:** {poll.question}")
         mine = room.my_answer(poll.poll_id, workspace)
         if poll.revealed:
             _revealed(poll, mine)
             return
-        with st.form(state.CL_POLL_FORM.format(poll=poll.poll_id), border=False):
-            key = state.CL_ANSWER.format(poll=poll.poll_id)
+        with st.form(state.CL_POLL_FORM.format(poll=poll.poll_id, place=place), border=False):
+            key = state.CL_ANSWER.format(poll=poll.poll_id, place=place)
             if poll.kind == "choice":
                 answer = st.radio("Your answer", poll.choices, index=None, key=key)
             else:

@@ -97,27 +97,36 @@ def test_the_banner_is_also_drawn_over_the_page_and_its_copy_is_hidden_while_the
     assert not at.main.info and at.session_state[state.CL_BANNER_DRAWN] is None
 
 
-def test_the_pushed_link_and_an_open_poll_are_copied_over_the_page_too(room):
+def test_the_pushed_link_and_an_open_poll_are_copied_over_the_page_too_and_answered_there(room):
     at = student()
     room.push_link("/kernel_lab?preset=Sobel+x", "The Sobel x kernel")
     poll = room.open_poll("How many weights in a 3x3 kernel over 3 channels?", answer="27")
     at.run()
     assert not at.exception
-    page_text = " ".join(m.value for m in at.main.markdown) + " ".join(i.value for i in at.main.info)
-    assert "**The instructor shows:** The Sobel x kernel" in page_text
+    assert any(m.value == "**The instructor shows:** The Sobel x kernel" for m in at.main.markdown)
     assert any(b.proto.url.endswith("/kernel_lab?preset=Sobel+x") for b in at.main.get("link_button"))
-    assert [i.value for i in at.main.info][:1] == [
-        "**Poll:** How many weights in a 3x3 kernel over 3 channels? Open the sidebar (**»** at the top left) to answer."
-    ]
+    assert any(m.value == "**Poll:** How many weights in a 3x3 kernel over 3 channels?" for m in at.main.markdown)
+    page_box = at.main.text_input(key=state.CL_ANSWER.format(place="page", poll=poll.poll_id))
+    page_box.input("27")
+    next(b for b in at.main.button if b.label == "Submit").click().run()
+    assert room.poll_answers(poll.poll_id) == {"27": 1}  # the page's form answers for the workspace ...
+    mine = "Your answer: 27. You can change it until the answer is revealed."
+    assert any(c.value == mine for c in at.main.caption) and any(c.value == mine for c in at.sidebar.caption)
+    at.sidebar.text_input(key=state.CL_ANSWER.format(place="sidebar", poll=poll.poll_id)).input("26")
+    next(b for b in at.sidebar.button if b.label == "Submit").click().run()
+    assert room.poll_answers(poll.poll_id) == {"26": 1}  # ... and the sidebar's replaces it: one answer, not two
     drawn = at.session_state[state.CL_BANNER_DRAWN]
     room.reveal_poll(poll.poll_id)
     at.run()
-    assert [i.value for i in at.main.info][:1] == ["**Poll:** How many weights in a 3x3 kernel over 3 channels? The answer: 27."]
+    assert [s.value for s in at.main.success] == ["The answer: 27"]
+    assert any(c.value == "Your answer: 26, not this time." for c in at.main.caption)
+    assert not at.main.get("text_input")  # no form once revealed
     assert at.session_state[state.CL_BANNER_DRAWN] != drawn  # the sidebar's box reruns the page when this changes
     room.close_poll()
     room.clear_link()
     at.run()
-    assert not at.main.info and at.session_state[state.CL_BANNER_DRAWN] is None
+    assert not at.main.markdown or not any("Poll:" in m.value for m in at.main.markdown)
+    assert at.session_state[state.CL_BANNER_DRAWN] is None
 
 
 def test_a_page_change_is_written_to_presence_at_once(room):

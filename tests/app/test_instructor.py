@@ -165,15 +165,15 @@ def test_the_student_sidebar_shows_the_banner_and_link_and_takes_one_answer_per_
     student = app()
     assert "The server restarts in 60 seconds. Your work is saved." in texts(student.sidebar.info)
     assert any("Max pooling, step by step" in m.value for m in student.sidebar.markdown)
-    box = student.sidebar.text_input(key=state.CL_ANSWER.format(poll=poll_.poll_id))
+    box = student.sidebar.text_input(key=state.CL_ANSWER.format(place="sidebar", poll=poll_.poll_id))
     box.input("eighty")
     next(b for b in student.sidebar.button if b.label == "Submit").click().run()
     assert student.sidebar.error and "number" in student.sidebar.error[0].value
     assert room.poll_answers(poll_.poll_id) == {}
-    student.sidebar.text_input(key=state.CL_ANSWER.format(poll=poll_.poll_id)).input("80.0")
+    student.sidebar.text_input(key=state.CL_ANSWER.format(place="sidebar", poll=poll_.poll_id)).input("80.0")
     next(b for b in student.sidebar.button if b.label == "Submit").click().run()
     assert room.poll_answers(poll_.poll_id) == {"80": 1}
-    student.sidebar.text_input(key=state.CL_ANSWER.format(poll=poll_.poll_id)).input("72")
+    student.sidebar.text_input(key=state.CL_ANSWER.format(place="sidebar", poll=poll_.poll_id)).input("72")
     next(b for b in student.sidebar.button if b.label == "Submit").click().run()
     assert room.poll_answers(poll_.poll_id) == {"72": 1}  # a new answer replaces the old one
     room.reveal_poll(poll_.poll_id)
