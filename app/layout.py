@@ -76,6 +76,8 @@ BASE_CSS += (  # the instructor's banner over the page's title (in_class.page_ba
     # ... and while it is folded, that copy says what a classroom toast would, so no toast covers it (on a phone one
     # sat over the poll's question for seconds). The toasts are drawn outside .stApp.
     'body:has([data-testid="stSidebar"][data-collapsed="true"]) [data-testid="stToastContainer"] { display: none; }\n'
+    # the element that writes the workspace cookie draws nothing: without this it left an empty gap over the title
+    f'.stApp [data-testid="stElementContainer"]:has(.{identity.COOKIE_MARK}) {{ display: none; }}\n'
     "</style>\n"
 )
 

@@ -28,6 +28,7 @@ from app.workspace.store import StoreError, WorkspaceStore, default_state_dir
 __all__ = ["COOKIE", "classroom", "session_label", "store", "valid_cookie", "workspace_id"]
 
 COOKIE = "convlab_workspace"
+COOKIE_MARK = "cl-cookie-script"  # the class of a span in the element that writes the cookie
 COOKIE_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what workspace_id() makes: 24 url-safe characters
 YEAR_S = 365 * 24 * 3600
 
@@ -47,7 +48,8 @@ def _cookie() -> str | None:
 def cookie_script(ws: str) -> str:
     """The page script that keeps ``ws`` (a validated id, nothing a person typed) in the browser's cookie."""
     value = json.dumps(f"{COOKIE}={ws}; Max-Age={YEAR_S}; Path=/; SameSite=Lax")
-    return (
+    return (  # the marked span lets app.layout.BASE_CSS take this element out of the page's flow (no empty gap)
+        f'<span class="{COOKIE_MARK}"></span>'
         "<script>(function(){var c=" + value + ";"
         "if(location.protocol==='https:'){c+='; Secure';}"
         "document.cookie=c;})();</script>"

@@ -145,6 +145,12 @@ MIN_PROJECTOR_ROOM = 640
 PAGE_ROOM = """() => { const b = document.querySelector('[data-testid="stMainBlockContainer"]'); const s = getComputedStyle(b);
     return b.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); }"""
 
+# How far the page's title sits below the top of the page's content: nothing drawn over it takes room (an empty
+# element over it, the workspace cookie's script on a first visit, once pushed it 16 px lower than on other pages).
+TITLE_DROP = """() => { const b = document.querySelector('[data-testid="stMainBlockContainer"]');
+    const h = b.querySelector('h1'); if (!h) return null;
+    return h.getBoundingClientRect().top - b.getBoundingClientRect().top - parseFloat(getComputedStyle(b).paddingTop); }"""
+
 SETTLED = """() => [...document.querySelectorAll('[data-testid="stElementContainer"]')]
     .every(el => el.dataset.stale !== 'true' && getComputedStyle(el).opacity === '1')"""
 
@@ -194,6 +200,9 @@ def test_every_screen(tabs: dict[str, Tab], server: str, title: str) -> None:
             if i == 0:  # colours and names do not change with the window's size: axe once per browser
                 found += axe_problems(pg)
             problems += [f"{title} at {size}: {p}" for p in found]
+            drop = pg.evaluate(TITLE_DROP)
+            if drop is None or abs(drop) > 1:
+                problems.append(f"{title} at {size}: the title is {drop} px below the top of the page's content")
             if size == "1024x768 presentation":
                 room = pg.evaluate(PAGE_ROOM)  # the page's own width, inside its margins, beside the open sidebar
                 if room < MIN_PROJECTOR_ROOM:
