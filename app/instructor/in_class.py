@@ -6,10 +6,11 @@ every :data:`REFRESH_S` seconds, which beats the student's presence (the page, t
 the nickname) into the classroom and the heartbeat of their training run, and the fragment reruns
 only when what it shows changed there (an idle class of 100 tabs costs 100 small HTTP requests per
 3 s, not 33 Streamlit runs a second). It shows what the instructor posted; something new is also
-announced with a toast, and copied over the page's title (:func:`page_banner`), for a phone whose sidebar is
-folded away, where the poll can be answered too. When the class settings differ from those the page was drawn with, it reruns the whole page, so
-a choice the instructor switched off goes at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of
-their workspace, so their tabs are one row and the workspace id itself is never written there.
+announced with a toast, and copied over the page's title (:func:`page_banner`) for a phone whose
+sidebar is folded away, where the poll can be answered too. When the class settings differ from
+those the page was drawn with, it reruns the whole page, so a choice the instructor switched off goes
+at once. A student is shown to the instructor under :func:`presence_id`, a one-way name of their
+workspace, so their tabs are one row and the workspace id itself is never written there.
 """
 
 from __future__ import annotations
