@@ -36,18 +36,34 @@ TYPE_NAMES = {cls: name for name, cls in EVENT_TYPES.items()}
 STORE_FAILED = "Your workspace could not save this run ({err}); it goes on here, but a reload may lose it."
 
 
-def encode_events(events: Sequence[training.Event]) -> list[dict[str, Any]]:
-    """A run's events as compact JSON-ready dicts (``{"t": "step", ...fields}``), steps thinned."""
-    steps = [e for e in events if isinstance(e, training.StepEvent)]
-    keep = set(map(id, steps))
+_FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in EVENT_TYPES.values()}
+
+
+def encode_events(
+    events: Sequence[training.Event], memo: dict[training.Event, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """A run's events as compact JSON-ready dicts (``{"t": "step", ...fields}``), steps thinned.
+
+    ``memo`` (an event -> its dict; events are frozen, so equal events share one) is for a caller that
+    encodes the same growing list again and again, as a :class:`Recorder` does on every save: each event is
+    then encoded once.
+    """
+    steps = [i for i, e in enumerate(events) if type(e) is training.StepEvent]
+    kept: set[int] | None = None
     if len(steps) > MAX_STEP_POINTS:
         stride = len(steps) / MAX_STEP_POINTS
-        keep = {id(steps[int(i * stride)]) for i in range(MAX_STEP_POINTS)} | {id(steps[-1])}
+        kept = {steps[int(i * stride)] for i in range(MAX_STEP_POINTS)} | {steps[-1]}
     out = []
-    for e in events:
-        name = TYPE_NAMES.get(type(e))
-        if name is not None and (name != "step" or id(e) in keep):
-            out.append({"t": name, **dataclasses.asdict(e)})
+    for i, e in enumerate(events):
+        cls = type(e)
+        if cls not in TYPE_NAMES or (kept is not None and cls is training.StepEvent and i not in kept):
+            continue
+        encoded = None if memo is None else memo.get(e)
+        if encoded is None:
+            encoded = {"t": TYPE_NAMES[cls], **{name: getattr(e, name) for name in _FIELDS[cls]}}
+            if memo is not None:
+                memo[e] = encoded
+        out.append(encoded)
     return out
 
 
@@ -97,6 +113,7 @@ class Recorder:
         self.record = record
         self.bundle = bundle
         self.events: list[training.Event] = list(prior)
+        self._encoded: dict[training.Event, dict[str, Any]] = {}  # encode_events' memo
         self.job_info = job_info
         self.note: str | None = None
         self._last_save = 0.0
@@ -104,7 +121,7 @@ class Recorder:
     def save(self, **changes: Any) -> None:
         """Save the record with ``changes`` and the curve so far; a failing store leaves a note."""
         self.record = dataclasses.replace(
-            self.record, updated=time.time(), curve=encode_events(self.events), **changes
+            self.record, updated=time.time(), curve=encode_events(self.events, self._encoded), **changes
         )
         self._last_save = time.monotonic()
         try:
