@@ -2,10 +2,11 @@
 
 :func:`publish` keeps the address bar equal to what is on screen (only what differs from the
 defaults); :func:`seed_from_link` presets the widgets from a link once per session (and from the
-last settings when the learner comes back from another page). A network built on the Architecture
-page travels as that page's own link tokens (``in``, ``net``). A value that cannot be read gets a
-sentence and its default; epochs above the instructor's limit are brought down to it. The
-Architecture page's "Train this network" is such a link (:func:`from_architecture`).
+last settings when the learner comes back from another page, or when any widget's value was dropped).
+A network built on the Architecture page travels as that page's own link tokens (``in``, ``net``).
+A value that cannot be read gets a sentence and its default; epochs above the instructor's limit
+are brought down to it. The Architecture page's "Train this network" is such a link
+(:func:`from_architecture`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ SETTINGS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
 }
 
 
+# Every widget the link sets: Streamlit drops a widget's value after a run that did not draw it (another page,
+# or a page run the server cut short), and the page then shows that widget's default. Any one missing brings
+# back the last settings, so the dataset a run trained on is never silently swapped for MNIST.
+_WIDGETS = (state.TR_SOURCE, state.TR_MODEL, *(widget for _, widget, _ in SETTINGS.values()))
+
+
 def to_query(
     source: str, network: str, cfg: training.TrainConfig, arch: models.ModelConfig | None, *, flip_default: bool
 ) -> dict[str, str]:
@@ -112,7 +119,7 @@ def from_architecture(config: models.ModelConfig) -> dict[str, str]:
 
 def seed_from_link(settings: ClassSettings) -> None:
     """Preset the widgets from the link (first visit, or arriving through the Architecture page's "Train
-    this network"), else from the last settings (back from another page)."""
+    this network"), else from the last settings for each widget whose value is gone (back from another page)."""
     ss = st.session_state
     handoff = ss.pop(state.TR_HANDOFF, False) and st.query_params.get("model") == ARCHITECTURE
     if not ss.get(state.TR_SEEDED):
@@ -120,13 +127,24 @@ def seed_from_link(settings: ClassSettings) -> None:
         params, quiet = st.query_params.to_dict(), False
     elif handoff:
         params, quiet = {**ss.get(state.TR_LAST_QUERY, {}), **st.query_params.to_dict()}, False
-    elif state.TR_OPT not in ss and state.TR_LAST_QUERY in ss:
-        params, quiet = dict(ss[state.TR_LAST_QUERY]), True
+    elif state.TR_LAST_QUERY in ss and (lost := [k for k in _WIDGETS if k not in ss]):
+        params, quiet = _only(ss[state.TR_LAST_QUERY], lost), True
     else:
         return
     problems = apply(params, settings)
     if problems and not quiet:
         ss[state.TR_LINK_ERROR] = " ".join(problems)
+
+
+def _only(query: dict[str, str], widgets: list[str]) -> dict[str, str]:
+    """The part of a link that sets ``widgets`` (a widget still holding a value keeps it)."""
+    keys = {key for key, (_, widget, _) in SETTINGS.items() if widget in widgets}
+    if state.TR_SOURCE in widgets:
+        keys.add("data")
+    if state.TR_MODEL not in widgets:
+        return {k: v for k, v in query.items() if k in keys}
+    settings = set(SETTINGS) | {"data"}
+    return {k: v for k, v in query.items() if k in keys or k not in settings}  # "model" and a network's tokens
 
 
 def apply(params: dict[str, str], settings: ClassSettings) -> list[str]:

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import state
 from app import training as tr
+from app.training import link
 from cnn_core import training
 from tests.helpers import open_app_page, wait_until_finished
 
@@ -344,3 +345,20 @@ def test_an_interrupted_run_says_so_and_resumes_from_its_checkpoint():
     starts = [e for e in bundle.events if isinstance(e, training.RunStarted)]
     assert starts[-1].first_step == step  # it went on from the checkpoint, its earlier curve kept
     assert store.get_run(ws, run_id).status == "finished"
+
+
+
+def test_a_dropped_widget_value_comes_back_from_the_last_settings_and_only_that_one():
+    """Streamlit drops a widget's value after a run that did not draw it, and the page then showed that
+    widget's default (a CI run saw a finished Shapes run under an MNIST choice and an MNIST link). Only the
+    dropped widgets are set again: one still holding a value may hold the learner's change of this run."""
+    last = {"data": "shapes", "model": "architecture", "in": "1x28x28", "net": "c8k3", "epochs": "3", "lr": "0.02"}
+    assert link._only(last, [state.TR_SOURCE]) == {"data": "shapes"}
+    assert link._only(last, [state.TR_EPOCHS, state.TR_LR]) == {"epochs": "3", "lr": "0.02"}
+    assert link._only(last, [state.TR_MODEL]) == {"model": "architecture", "in": "1x28x28", "net": "c8k3"}
+    assert link._only(last, list(link._WIDGETS)) == last
+    at = open_as(query={"data": "shapes", "epochs": "3"})
+    at.switch_page("app_pages/home.py").run()  # another page's run drops every Training widget
+    at.switch_page("app_pages/training.py").run()
+    assert at.selectbox(key="tr_source").value == SHAPES and at.number_input(key="tr_epochs").value == 3
+    assert at.query_params["data"] == "shapes" and not at.warning
