@@ -78,10 +78,11 @@ SETTINGS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
 }
 
 
-# Every widget the link sets: Streamlit drops a widget's value after a run that did not draw it (another page,
-# or a page run the server cut short), and the page then shows that widget's default. Any one missing brings
-# back the last settings, so the dataset a run trained on is never silently swapped for MNIST.
-_WIDGETS = (state.TR_SOURCE, state.TR_MODEL, *(widget for _, widget, _ in SETTINGS.values()))
+# The widget each link key sets ("model" and a built network's tokens set the Network box). Streamlit drops a
+# widget's value after a completed run that did not draw it (another page's run), and the page would then show
+# that widget's default: each one missing takes its last value back.
+_WIDGET_OF = {"data": state.TR_SOURCE, "model": state.TR_MODEL, **{k: w for k, (_, w, _) in SETTINGS.items()}}
+_WIDGETS = tuple(_WIDGET_OF.values())
 
 
 def to_query(
@@ -138,13 +139,7 @@ def seed_from_link(settings: ClassSettings) -> None:
 
 def _only(query: dict[str, str], widgets: list[str]) -> dict[str, str]:
     """The part of a link that sets ``widgets`` (a widget still holding a value keeps it)."""
-    keys = {key for key, (_, widget, _) in SETTINGS.items() if widget in widgets}
-    if state.TR_SOURCE in widgets:
-        keys.add("data")
-    if state.TR_MODEL not in widgets:
-        return {k: v for k, v in query.items() if k in keys}
-    settings = set(SETTINGS) | {"data"}
-    return {k: v for k, v in query.items() if k in keys or k not in settings}  # "model" and a network's tokens
+    return {k: v for k, v in query.items() if _WIDGET_OF.get(k, state.TR_MODEL) in widgets}
 
 
 def apply(params: dict[str, str], settings: ClassSettings) -> list[str]:

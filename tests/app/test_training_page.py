@@ -347,7 +347,6 @@ def test_an_interrupted_run_says_so_and_resumes_from_its_checkpoint():
     assert store.get_run(ws, run_id).status == "finished"
 
 
-
 def test_a_dropped_widget_value_comes_back_from_the_last_settings_and_only_that_one():
     """Streamlit drops a widget's value after a run that did not draw it, and the page then showed that
     widget's default (a CI run saw a finished Shapes run under an MNIST choice and an MNIST link). Only the
