@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, expect
 
 from app.workspace.classroom import Classroom, ClassSettings
 from app.workspace.store import default_state_dir
@@ -21,6 +21,7 @@ from bench.load_protocol import CHROMIUM_ARGS, StreamlitServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "e2e"  # screenshots and the server log
+FAILURES = SHOTS / "failures"  # every open page of a failed test, as it was when it failed
 INSTRUCTOR_KEY = "e2e-instructor-key-4c1d"  # CONVLAB_INSTRUCTOR_KEY of the test server
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
@@ -87,3 +88,27 @@ def page(browser, server):
     expect.set_options(timeout=30_000)
     yield pg
     context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test leaves a screenshot and the address of each page it had open in out/e2e/failures/,
+    taken before its fixtures close them (CI keeps out/e2e: .ci/run)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    pages: list[Page] = []
+    for value in item.funcargs.values():
+        if isinstance(value, Page):
+            pages.append(value)
+        elif isinstance(value, Browser):
+            pages += [pg for ctx in value.contexts for pg in ctx.pages]
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    for i, pg in enumerate(dict.fromkeys(pages)):
+        stem = FAILURES / f"{item.name}-{i}"
+        try:
+            stem.with_suffix(".txt").write_text(pg.url + "\n")
+            pg.screenshot(path=str(stem.with_suffix(".png")), full_page=True)
+        except Exception as err:  # a closed or crashed page: the report above says why the test failed
+            stem.with_suffix(".txt").write_text(f"{pg.url}\nno screenshot: {err}\n")

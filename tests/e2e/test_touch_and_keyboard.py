@@ -128,12 +128,14 @@ def test_the_training_pages_camera_counts_a_photo_on_a_tablet(camera_browser: Br
     name = pg.get_by_label("Class of the next photo", exact=True)
     name.fill("mug")
     name.press("Enter")
+    wait_for_app(pg)  # the run the name started is over before the photo (a user reads the page between)
     add = pg.get_by_role("button", name="Add this photo")
     expect(add).to_be_disabled()  # no photo taken yet
     shoot = pg.get_by_role("button", name="Take Photo")
     expect(shoot).to_be_enabled()
     wait_for_video(pg)
     shoot.tap()
+    expect(pg.get_by_role("button", name="Clear photo")).to_be_visible()  # the camera shows what it took
     expect(add).to_be_enabled()
     add.tap()
     expect(pg.get_by_text("Photos so far: mug (1)", exact=True)).to_be_visible()
