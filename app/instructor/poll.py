@@ -77,10 +77,18 @@ def _results() -> None:
     _live()
 
 
+NEW_POLL = "Ask a new question (it replaces the open poll)"
+
+
 def live_poll() -> None:
-    """The open poll's histogram (live) above the form that opens a new one."""
+    """The open poll's histogram (live) above the form that opens a new one. While a poll is open the form is
+    folded into an expander (``NEW_POLL``), so the answers, not the form just sent, fill a projector's screen."""
     try:
         _results()
-        _poll_form()
+        if identity.classroom().current_poll() is None:
+            _poll_form()
+        else:
+            with st.expander(NEW_POLL):
+                _poll_form()
     except StoreError as err:
         st.error(f"The class database cannot be written just now: {err}")

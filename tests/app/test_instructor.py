@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import layout, state
-from app.instructor import access, broadcast
+from app.instructor import access, broadcast, poll
 from app.plots.classroom import poll_histogram
 from app.workspace import ClassSettings, identity
 
@@ -146,6 +146,17 @@ def test_broadcast_link_poll_and_settings_reach_the_classroom(monkeypatch, room)
     s = room.settings()
     assert not s.uploads and s.camera and "Training" not in s.pages and s.max_epochs == 5
     assert not at.exception
+
+
+def test_an_open_poll_folds_the_new_poll_form_away_so_its_answers_fill_the_screen(monkeypatch, room):
+    at = type_key(console(monkeypatch), KEY)
+    assert not [e for e in at.expander if e.label == poll.NEW_POLL]  # no poll: the form is out, ready to fill
+    at.text_input(key=state.IC_POLL_QUESTION).input("How many weights in a 3x3 kernel over 3 channels?")
+    next(b for b in at.button if b.label == "Open the poll").click().run()
+    assert room.current_poll() is not None
+    (folded,) = [e for e in at.expander if e.label == poll.NEW_POLL]
+    assert folded.text_input(key=state.IC_POLL_QUESTION).value.startswith("How many weights")
+    assert any(b.label == "Reveal the answer" for b in at.button)
 
 
 def test_a_bad_poll_gets_a_sentence_and_opens_nothing(monkeypatch, room):
