@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.load_protocol import CHROMIUM_ARGS, StreamlitServer, free_port
+from bench.load_protocol import CHROMIUM_ARGS, IDLE_JS, StreamlitServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -61,7 +61,7 @@ PRESETS = [
     "Gaussian blur 3x3",
     "Identity",
 ]
-IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+IDLE = IDLE_JS
 KL_MAP = ".st-key-kl_map_box [data-testid='stImage'] img"
 BARE_MAP = "[data-testid='stImage'] img"
 LAB_PAGE_MAP = ".st-key-bare_map [data-testid='stImage'] img"

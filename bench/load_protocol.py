@@ -555,6 +555,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+# A page's runs are over: Streamlit's app root says no script runs or waits to (``data-test-script-state``;
+# "initial" before the first run, "running" from the moment the browser asks for one) and no status widget
+# shows. The status widget alone appears only ~0.5 s into a run, so a page just opened looked idle while its
+# first run was still drawing it.
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const run = app && app.dataset.testScriptState;
+  return !!run && !['initial', 'running', 'rerunRequested'].includes(run)
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
 
 def free_port(candidates: range, exclude: set[int] | frozenset[int] = frozenset()) -> int:
     """The first free loopback port of ``candidates`` not in ``exclude`` (else one the OS picks)."""

@@ -1,8 +1,8 @@
 """What a browser test reads from the page: Streamlit's run state and plotly charts' rendered SVG.
 
-Everything here is public DOM: the status widget Streamlit shows while a script runs, and a
-chart's SVG as plotly renders it (its title, the axis tick labels, the outline shapes), measured
-with ``getBoundingClientRect``. No test reads plotly's private ``_fullLayout``. A cell of a chart
+Everything here is public DOM: the run state on Streamlit's app root and the status widget it shows while a
+script runs, and a chart's SVG as plotly renders it (its title, the axis tick labels, the outline shapes),
+measured with ``getBoundingClientRect``. No test reads plotly's private ``_fullLayout``. A cell of a chart
 is named by the tick labels of its row and column, as a learner reads it.
 """
 
@@ -12,6 +12,8 @@ import re
 
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from bench.load_protocol import IDLE_JS
 
 # Helpers in scope of every script below. A chart is found by its title or its x-axis title.
 _LIB = """
@@ -63,15 +65,15 @@ def presentation_on(page: Page) -> None:
 
 
 def wait_for_app(page: Page, timeout: float = 60_000) -> None:
-    """Wait until the app is on screen and Streamlit shows no script run in progress.
+    """Wait until the app is on screen and no script run is in progress or asked for (``IDLE_JS``: Streamlit's
+    run state on its app root, and no status widget; the widget alone showed only half a second into a run, so
+    a page just opened passed for idle while its first run was still drawing it).
 
     This is not a wait for what a click causes (its run may not have begun yet): tests wait for
     that state itself, with ``expect``.
     """
     page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout, polling=100
-    )
+    page.wait_for_function(IDLE_JS, timeout=timeout, polling=100)
 
 
 def click_cell(page: Page, chart: str, row: str, col: str) -> None:
