@@ -46,8 +46,9 @@ def saliency_section(view: View, chosen: Chosen) -> None:
         (gc_img, f"Grad-CAM at {layer} ({gc.cam.shape[0]}x{gc.cam.shape[1]})"),
         (gc_over, "Grad-CAM over the image"),
     ]
-    for col, (img, caption) in zip(st.columns(5), shown, strict=True):
-        col.image(img, caption=caption, width=150, alt=caption)
+    row = st.container(horizontal=True, gap="small")  # wraps: five 150 px columns ran over a projector's page
+    for img, caption in shown:
+        row.image(img, caption=caption, width=150, alt=caption)
     st.write(
         f"**Saliency** asks: if one pixel changed a little, how much would the score of **{data.classes[target]}** "
         "change? It is the size of that gradient, pixel by pixel, so it is sharp but noisy. **Grad-CAM** looks at "
@@ -75,12 +76,14 @@ def predict_section(view: View, chosen: Chosen) -> None:
                  "a picture of any size is made to look like the training data.")  # fmt: skip
     else:
         st.write("How your image was made to look like the training images, step by step:")
-        cols = st.columns(len(chosen.pre.stages))
-        for col, stage in zip(cols, chosen.pre.stages, strict=True):
-            col.image(
-                pictures.enlarge(pictures.picture_u8(stage.image), 140), caption=stage.name, width=120, alt=stage.name
-            )
-            col.caption(stage.note)
+        row = st.container(horizontal=True, gap="small")  # wraps, as the saliency row does
+        for stage in chosen.pre.stages:
+            with row.container(width=140):
+                st.image(
+                    pictures.enlarge(pictures.picture_u8(stage.image), 140), caption=stage.name, width=120,
+                    alt=stage.name,
+                )
+                st.caption(stage.note)
         for note in chosen.pre.notes:
             st.caption(note)
         if not chosen.pre.inverted:

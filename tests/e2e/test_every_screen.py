@@ -13,7 +13,8 @@ of its sizes:
   sideways inside its frame (a phone cannot show ten columns; swiping one table is what a phone user
   expects), so there only cut headers and metrics are checked;
 - no chart's toolbar covers its text, no chart text runs out of it or overlaps other text
-  (:func:`tests.e2e.dom.chart_problems`);
+  (:func:`tests.e2e.dom.chart_problems`), and no picture runs past the page's edge or over another
+  (:func:`tests.e2e.pictures.picture_problems`);
 - in presentation mode no chart text (numbers in cells, ticks, labels) and no caption is under 16 px;
 - axe-core (``axe-playwright-python``, which ships axe.min.js: nothing downloads) finds no serious or
   critical violation (run once per kind of browser: colours and names do not change with the size);
@@ -43,6 +44,7 @@ from tests.e2e.dom import (
     wait_for_app,
     wait_for_charts,
 )
+from tests.e2e.pictures import picture_problems
 
 SCREENS = SHOTS / "screens"
 
@@ -195,6 +197,7 @@ def test_every_screen(tabs: dict[str, Tab], server: str, title: str) -> None:
             wait_for_app(pg)
             wait_for_charts(pg)
             found = layout_problems(pg) + chart_problems(pg) + frame_problems(pg, sideways_ok=size == PHONE)
+            found += picture_problems(pg)
             if "presentation" in size:
                 found += small_text(pg, PROJECTOR_MIN_PX)
             if i == 0:  # colours and names do not change with the window's size: axe once per browser

@@ -19,6 +19,7 @@ from tests.e2e.dom import (
     wait_for_app,
     wait_for_charts,
 )
+from tests.e2e.pictures import picture_problems
 
 TABS = ["Learned kernels", "Over time", "Confusion matrix", "Mistakes", "Saliency & Grad-CAM", "Predict"]
 LINK_WORDS = dict(zip(TABS, ["kernels", "time", "confusion", "mistakes", "saliency", "predict"], strict=True))
@@ -107,7 +108,8 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
     second.screenshot(path=str(SHOTS / "inside_linked_second_tab.png"))
 
     # On a 1024x768 projector in presentation mode, every section of the same model reads whole: no control
-    # clipped or broken inside a word, no chart text covered, overlapping or under 16 px.
+    # clipped or broken inside a word, no chart text covered, overlapping or under 16 px, no picture over another
+    # or past the page's edge.
     second.set_viewport_size({"width": 1024, "height": 768})
     presentation_on(second)
     second.wait_for_function("() => getComputedStyle(document.documentElement).fontSize === '20px'")
@@ -122,6 +124,7 @@ def test_demo_model_every_section_and_a_drawn_digit(page: Page, server: str) -> 
         wait_for_app(second)
         wait_for_charts(second)
         found = layout_problems(second) + chart_problems(second) + small_text(second, 16) + frame_problems(second)
+        found += picture_problems(second)
         problems += [f"Inside the model, {name}, 1024x768 presentation: {p}" for p in found]
     second.get_by_role("tab", name="Over time").click()
     wait_for_app(second)
