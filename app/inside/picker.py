@@ -94,7 +94,7 @@ def image_picker(view: View, choices: tuple[str, ...] = SOURCES) -> Chosen:
         if source == "Test image":
             # A row that wraps, not columns: in a third of the width the button's label ran out of it on a projector.
             with st.container(horizontal=True, vertical_alignment="bottom"):
-                st.number_input(f"Test image number (0 to {n - 1})", 0, n - 1, key=state.IN_TEST_INDEX)
+                st.number_input(f"Test image number (0 to {n - 1})", 0, n - 1, key=state.IN_TEST_INDEX, width=310)
                 st.button("Random", key="in_random", on_click=_random_test, args=(n,), icon=":material/casino:")
         else:
             raw = _uploaded() if source == "Upload" else _drawn()

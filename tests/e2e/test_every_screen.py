@@ -232,11 +232,16 @@ _BAD_PAGE = """
     <div data-testid="stMetric" style="width: 100px"><label data-testid="stMetricLabel">next<span data-testid="stTooltipIcon"
          style="position: relative; left: -20px">?</span></label><div>2</div></div>
   </div>
+  <div style="display: flex; width: 300px">
+    <div data-testid="stImage" style="width: 100px"><img alt="first picture" style="width: 150px; height: 40px"></div>
+    <div data-testid="stImage" style="width: 100px"><img alt="second picture" style="width: 150px; height: 40px"></div>
+    <div data-testid="stImage" style="margin-left: 500px"><img alt="far picture" style="width: 150px; height: 40px"></div>
+  </div>
 </div>
 """
 
 
-def test_the_checks_see_a_cut_cell_a_sideways_canvas_table_and_metrics_drawn_over(browser: Browser) -> None:
+def test_the_checks_see_a_cut_cell_a_sideways_canvas_table_metrics_and_pictures_drawn_over(browser: Browser) -> None:
     ctx = browser.new_context(viewport={"width": 800, "height": 600})
     pg = ctx.new_page()
     try:
@@ -252,5 +257,8 @@ def test_the_checks_see_a_cut_cell_a_sideways_canvas_table_and_metrics_drawn_ove
         ), found
         assert any('metric "next?": its help icon covers its label' in p for p in found), found
         assert not any("scrolls sideways" in p for p in frame_problems(pg, sideways_ok=True))  # the phone's leave
+        pictures = picture_problems(pg)
+        assert any('pictures "first picture" and "second picture" overlap by 50 x 40 px' in p for p in pictures), pictures
+        assert any(p.startswith('picture "far picture" ends at') for p in pictures), pictures
     finally:
         ctx.close()
