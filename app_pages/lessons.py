@@ -19,9 +19,8 @@ found = view.all_lessons()
 if not found:
     st.stop()
 view.follow_link(found)
+view.keep_place(found)
 ss = st.session_state
-if ss.get(state.LS_LESSON) not in found:
-    ss[state.LS_LESSON] = next(iter(found))
 lesson_id = st.selectbox(
     "Lesson",
     list(found),

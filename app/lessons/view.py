@@ -60,6 +60,26 @@ def follow_link(found: dict[str, Lesson]) -> None:
     ss[state.LS_STEP] = n - 1
 
 
+def keep_place(found: dict[str, Lesson]) -> None:
+    """A picker whose value is gone from the session (Streamlit dropped the widget's state) gets back the lesson
+    and step last on screen (``LS_LINK``, published every run), not the first lesson: a CI run saw a student's
+    lesson turn into lesson 1 between two Checks. The first lesson only when nothing was on screen yet."""
+    ss = st.session_state
+    if ss.get(state.LS_LESSON) in found:
+        return
+    last = ss.get(state.LS_LINK) or {}
+    lesson = found.get(str(last.get(LESSON_PARAM, "")))
+    if lesson is None:
+        ss[state.LS_LESSON] = next(iter(found))
+        return
+    ss[state.LS_LESSON] = lesson.id
+    if state.LS_STEP not in ss:
+        try:
+            ss[state.LS_STEP] = min(max(int(last.get(STEP_PARAM, "1")) - 1, 0), len(lesson.steps) - 1)
+        except ValueError:
+            ss[state.LS_STEP] = 0
+
+
 def publish(lesson: Lesson, index: int) -> None:
     """Keep the address bar equal to the lesson and step on screen."""
     wanted = {LESSON_PARAM: lesson.id, STEP_PARAM: str(index + 1)}

@@ -139,6 +139,17 @@ def test_a_bad_prediction_gets_a_sentence_and_is_not_counted(monkeypatch, tmp_pa
     assert not at.success and not at.warning
 
 
+def test_back_from_another_page_the_lessons_page_is_on_the_lesson_and_step_left(monkeypatch, tmp_path):
+    at = _lessons_page(monkeypatch, tmp_path, "05_receptive_field", 3)
+    assert at.subheader[0].value.startswith("Step 3 of")
+    at.query_params.clear()  # the sidebar's links carry no lesson
+    at.switch_page("app_pages/home.py").run()  # a run without the pickers: Streamlit drops their values
+    at.switch_page("app_pages/lessons.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=state.LS_LESSON).value == "05_receptive_field"
+    assert at.subheader[0].value.startswith("Step 3 of")
+
+
 def test_a_link_to_no_lesson_gets_a_sentence(monkeypatch, tmp_path):
     at = _lessons_page(monkeypatch, tmp_path, "99_nothing", 1)
     assert any("does not have" in w.value for w in at.warning)
