@@ -45,6 +45,26 @@ def follow_link(found: dict[str, Lesson]) -> None:
     if not link or link == ss.get(state.LS_LINK):
         return
     ss[state.LS_LINK] = link
+    _go_to(found, link)
+
+
+def keep_place(found: dict[str, Lesson]) -> None:
+    """A picker whose value is gone from the session (Streamlit dropped the widget's state) gets back the lesson
+    and step last on screen (``LS_LINK``, published every run), not the first lesson: a CI run saw a student's
+    lesson turn into lesson 1 between two Checks. The first lesson only when nothing was on screen yet."""
+    ss = st.session_state
+    if ss.get(state.LS_LESSON) in found:
+        return
+    last = ss.get(state.LS_LINK) or {}
+    if last.get(LESSON_PARAM) in found:
+        _go_to(found, last)
+    else:
+        ss[state.LS_LESSON] = next(iter(found))
+
+
+def _go_to(found: dict[str, Lesson], link: dict[str, str]) -> None:
+    """The pickers on the lesson and step ``link`` names; a sentence when it names no lesson or step."""
+    ss = st.session_state
     lesson = found.get(link.get(LESSON_PARAM, ""))
     if lesson is None:
         st.warning(f"The link names a lesson “{link.get(LESSON_PARAM, '')}” that ConvLab does not have.")
@@ -58,26 +78,6 @@ def follow_link(found: dict[str, Lesson]) -> None:
         st.warning(f"“{lesson.title}” has steps 1 to {len(lesson.steps)}; it opens at step 1.")
         n = 1
     ss[state.LS_STEP] = n - 1
-
-
-def keep_place(found: dict[str, Lesson]) -> None:
-    """A picker whose value is gone from the session (Streamlit dropped the widget's state) gets back the lesson
-    and step last on screen (``LS_LINK``, published every run), not the first lesson: a CI run saw a student's
-    lesson turn into lesson 1 between two Checks. The first lesson only when nothing was on screen yet."""
-    ss = st.session_state
-    if ss.get(state.LS_LESSON) in found:
-        return
-    last = ss.get(state.LS_LINK) or {}
-    lesson = found.get(str(last.get(LESSON_PARAM, "")))
-    if lesson is None:
-        ss[state.LS_LESSON] = next(iter(found))
-        return
-    ss[state.LS_LESSON] = lesson.id
-    if state.LS_STEP not in ss:
-        try:
-            ss[state.LS_STEP] = min(max(int(last.get(STEP_PARAM, "1")) - 1, 0), len(lesson.steps) - 1)
-        except ValueError:
-            ss[state.LS_STEP] = 0
 
 
 def publish(lesson: Lesson, index: int) -> None:

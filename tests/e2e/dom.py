@@ -72,8 +72,7 @@ def wait_for_app(page: Page, timeout: float = 60_000) -> None:
     This is not a wait for what a click causes (its run may not have begun yet): tests wait for
     that state itself, with ``expect``.
     """
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_function(IDLE_JS, timeout=timeout, polling=100)
+    page.wait_for_function(IDLE_JS, timeout=timeout, polling=100)  # IDLE_JS also needs the app on screen
 
 
 def click_cell(page: Page, chart: str, row: str, col: str) -> None:
